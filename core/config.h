@@ -1,0 +1,79 @@
+/* parley core — the config model (internal side of parley_config_t).
+ *
+ * The readers (config_yaml.c, config_json.c) turn text into a node tree
+ * (node.h) with ${ENV}/${file:} substituted; config.c checks the tree's
+ * shape — top-level keys router, connectors, outputs, routes; unknown keys
+ * are errors — and fills this struct. Plugin options stay as nodes: they
+ * are bound to the plugin's option table (options.h) once the plugin is
+ * loaded, so the messages can still name file:line. */
+#ifndef PARLEY_CORE_CONFIG_H
+#define PARLEY_CORE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node.h"
+#include "parley/parley.h"
+
+typedef struct parley_conf_instance {
+  char *name;               /* unique among connectors and outputs */
+  char *plugin;             /* connector plugin name or path; output type */
+  parley_node_t *options;   /* MAP or NULL */
+  int line;                 /* where the entry starts, 0 if built in code */
+} parley_conf_instance_t;
+
+typedef struct parley_conf_route {
+  char *name;               /* optional; "routes[i]" when unset */
+  /* match: every non-empty criterion must hold; lists are any-of */
+  char **platforms; size_t n_platforms;
+  char **kinds; size_t n_kinds;             /* validated wire names */
+  char **connectors; size_t n_connectors;
+  char **langs; size_t n_langs;
+  char **keywords; size_t n_keywords;       /* case-insensitive, any-of, in text */
+  int64_t min_followers;                     /* -1: any */
+  int visibility;                            /* -1 any, else parley_visibility_t */
+  char **outputs; size_t n_outputs;          /* at least one */
+  int line;
+} parley_conf_route_t;
+
+struct parley_config {
+  char *source;             /* file path or given name, for messages */
+  char *base_dir;           /* relative paths resolve from here */
+
+  /* router: */
+  char *listen;             /* "127.0.0.1:8080" default; "" disables */
+  char **plugin_dirs; size_t n_plugin_dirs;
+  char *journal;            /* default <base_dir>/parley.journal */
+  int log_level;            /* parley_log_level_t, default INFO */
+  char *log_format;         /* "text" (default) or "json" */
+  char *admin_token;        /* secret, may be NULL */
+  size_t max_body;          /* webhook body limit, default 1 MiB */
+  size_t max_connections;   /* default 1024 */
+  size_t queue_size;        /* per-output queue bound, default 10000 */
+  char *default_output;     /* for unrouted events; NULL: count only */
+
+  parley_conf_instance_t *connectors; size_t n_connectors;
+  parley_conf_instance_t *outputs; size_t n_outputs;
+  parley_conf_route_t *routes; size_t n_routes;
+};
+
+/* Parse text (format "yaml" or "json") into a node tree with substitution.
+ * name is used in messages. Errors: "name:line:col: what". */
+int parley_config_parse_yaml(const char *text, size_t len, const char *name,
+                             parley_node_t **out, parley_error_t *err);
+int parley_config_parse_json(const char *text, size_t len, const char *name,
+                             parley_node_t **out, parley_error_t *err);
+/* Substitute ${VAR} and ${file:/path} in s. Sets *substituted when anything
+ * was. Missing variable or unreadable file: PARLEY_ECONFIG naming it. */
+int parley_config_substitute(const char *s, char **out, int *substituted,
+                             parley_error_t *err);
+/* Build the model from a tree; err names source:line and the key path. */
+int parley_config_from_node(const parley_node_t *root, const char *source,
+                            const char *base_dir, parley_config_t **out,
+                            parley_error_t *err);
+/* Deep copy (the router keeps its own). */
+parley_config_t *parley_config_clone(const parley_config_t *cfg);
+/* Check cross-references: unique names, routes name existing outputs. */
+int parley_config_check(const parley_config_t *cfg, parley_error_t *err);
+
+#endif

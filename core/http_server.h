@@ -1,0 +1,71 @@
+/* parley core — the HTTP server on the router's loop (h2o, libuv build).
+ * Serves prefixes registered by the router (/hooks/, /healthz, /metrics,
+ * /v1/...) with a body-size limit (413), a connection limit and keep-alive.
+ * A handler may answer later (asynchronously): the request stays valid until
+ * parley_httpd_respond() is called; if the client went away meanwhile,
+ * respond() just releases it. Internal. */
+#ifndef PARLEY_CORE_HTTP_SERVER_H
+#define PARLEY_CORE_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "parley/error.h"
+
+typedef struct parley_httpd parley_httpd_t;
+typedef struct parley_httpd_req parley_httpd_req_t;
+
+/* Called on the loop thread with the whole body read. The handler must call
+ * parley_httpd_respond() exactly once, now or later. */
+typedef void (*parley_httpd_handler)(parley_httpd_req_t *req, void *data);
+
+typedef struct parley_httpd_options {
+  const char *listen;       /* "127.0.0.1:8080", "[::1]:0" (port 0: any free port) */
+  size_t max_body;          /* bytes; larger bodies get 413 without calling handlers */
+  size_t max_connections;   /* beyond it new connections are refused */
+} parley_httpd_options_t;
+
+int parley_httpd_new(parley_httpd_t **out, uv_loop_t *loop, const parley_httpd_options_t *o,
+                     parley_error_t *err);
+/* The port actually bound (useful with port 0). */
+int parley_httpd_port(parley_httpd_t *s);
+/* Route requests whose path starts with prefix (longest prefix wins). */
+int parley_httpd_route(parley_httpd_t *s, const char *prefix, parley_httpd_handler h,
+                       void *data);
+/* Stop listening, close connections (pending requests get 503), then
+ * call cb. Free with parley_httpd_free after cb. */
+void parley_httpd_close(parley_httpd_t *s, void (*cb)(void *data), void *data);
+void parley_httpd_free(parley_httpd_t *s);
+
+/* Request accessors, valid until respond(). Strings are NUL-terminated copies. */
+const char *parley_httpd_req_method(const parley_httpd_req_t *r);
+const char *parley_httpd_req_path(const parley_httpd_req_t *r);   /* without query */
+const char *parley_httpd_req_query(const parley_httpd_req_t *r);  /* after '?', "" if none */
+const char *parley_httpd_req_header(const parley_httpd_req_t *r, const char *name);
+const char *parley_httpd_req_body(const parley_httpd_req_t *r, size_t *len);
+/* Decoded query parameter into buf: length, PARLEY_ENOENT or PARLEY_ENOBUFS. */
+int parley_httpd_req_query_param(const parley_httpd_req_t *r, const char *name, char *buf,
+                                 size_t buflen);
+/* Per-request slot for the handler's use. */
+void parley_httpd_req_set_data(parley_httpd_req_t *r, void *data);
+void *parley_httpd_req_data(const parley_httpd_req_t *r);
+
+/* Answer and release the request. headers: "Name: value" strings,
+ * NULL-terminated, may be NULL. body is copied. */
+void parley_httpd_respond(parley_httpd_req_t *r, int status, const char *content_type,
+                          const char *body, size_t len, const char *const *headers);
+
+
+/* Streaming answers (long-lived chunked responses such as a filtered
+ * stream): start() sends the status and headers, write() sends a chunk
+ * (copied), end() finishes and releases the request. on_close (may be NULL)
+ * runs if the client goes away first; after it, write() and end() are no-ops
+ * that only release. */
+void parley_httpd_stream_start(parley_httpd_req_t *r, int status, const char *content_type,
+                               const char *const *headers,
+                               void (*on_close)(parley_httpd_req_t *r, void *data),
+                               void *data);
+int parley_httpd_stream_write(parley_httpd_req_t *r, const char *chunk, size_t len);
+void parley_httpd_stream_end(parley_httpd_req_t *r);
+
+#endif

@@ -1,0 +1,81 @@
+/* parley core — the journal: SQLite in WAL mode holding every accepted
+ * event, each connector instance's checkpoints, each output's delivery
+ * cursor and the outcome of every action by idempotency key.
+ *
+ * One commit = one transaction: a batch of events together with the
+ * checkpoints staged with them, so a crash never separates a page of events
+ * from its cursor. Events are deduplicated by id here. All calls are
+ * synchronous and made from the loop thread; callers batch to keep the
+ * number of transactions low. Internal. */
+#ifndef PARLEY_CORE_JOURNAL_H
+#define PARLEY_CORE_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parley/error.h"
+
+typedef struct parley_journal parley_journal_t;
+
+typedef struct parley_journal_entry {
+  const char *id;            /* event id, the dedup key */
+  const char *instance;      /* connector instance name */
+  const char *conversation;  /* may be NULL */
+  const char *json;          /* the encoded event */
+  size_t json_len;
+  /* filled by commit: */
+  int duplicate;             /* 1 if the id was already in the journal */
+  int64_t seq;               /* sequence number assigned (0 for duplicates) */
+} parley_journal_entry_t;
+
+typedef struct parley_journal_checkpoint {
+  const char *instance;
+  const char *key;
+  const char *value;
+} parley_journal_checkpoint_t;
+
+/* Open or create the journal at path (WAL, schema created or migrated).
+ * Errors name the path and SQLite's message. */
+int parley_journal_open(parley_journal_t **out, const char *path, parley_error_t *err);
+void parley_journal_close(parley_journal_t *j); /* NULL is fine */
+
+/* Commit events and checkpoints in one transaction. On success each entry's
+ * duplicate/seq is filled. On failure nothing is committed (PARLEY_EIO). */
+int parley_journal_commit(parley_journal_t *j, parley_journal_entry_t *entries, size_t n,
+                          const parley_journal_checkpoint_t *cps, size_t ncp,
+                          parley_error_t *err);
+
+/* Latest committed checkpoint; *value is malloc'd (caller frees) or
+ * PARLEY_ENOENT. */
+int parley_journal_checkpoint_get(parley_journal_t *j, const char *instance,
+                                  const char *key, char **value);
+
+/* Read events with seq > after, in seq order, at most limit; cb is called per
+ * event (json valid during the call); a non-zero return from cb stops. */
+typedef int (*parley_journal_read_cb)(int64_t seq, const char *id, const char *json,
+                                      size_t len, void *data);
+int parley_journal_read(parley_journal_t *j, int64_t after, size_t limit,
+                        parley_journal_read_cb cb, void *data);
+/* Highest seq assigned so far (0 when empty). */
+int64_t parley_journal_last_seq(parley_journal_t *j);
+
+/* Per-output delivery cursor: every event with seq <= cursor was delivered. */
+int parley_journal_cursor_get(parley_journal_t *j, const char *output, int64_t *seq);
+int parley_journal_cursor_set(parley_journal_t *j, const char *output, int64_t seq);
+
+/* Actions by idempotency key: begin() returns 0 when the key is new (and
+ * records it as pending), PARLEY_EDUP with *result_json (malloc'd, may be
+ * NULL while still pending) when it was seen before. finish() stores the
+ * result JSON. */
+int parley_journal_action_begin(parley_journal_t *j, const char *key, const char *instance,
+                                char **result_json);
+int parley_journal_action_finish(parley_journal_t *j, const char *key, const char *result_json);
+
+/* Delete events delivered to every output (seq <= min_cursor) and older than
+ * before_ms (received time). Returns the number deleted or PARLEY_EIO. */
+int64_t parley_journal_prune(parley_journal_t *j, int64_t min_cursor, int64_t before_ms);
+
+/* Number of events and approximate bytes in the journal. */
+int parley_journal_stats(parley_journal_t *j, int64_t *events, int64_t *bytes);
+
+#endif
