@@ -32,6 +32,10 @@ int parley_httpd_port(parley_httpd_t *s);
 /* Route requests whose path starts with prefix (longest prefix wins). */
 int parley_httpd_route(parley_httpd_t *s, const char *prefix, parley_httpd_handler h,
                        void *data);
+/* Added: registering the same prefix twice gives PARLEY_EDUP; unroute
+ * removes a prefix (PARLEY_ENOENT if it was not registered). Requests
+ * already dispatched are not affected. */
+int parley_httpd_unroute(parley_httpd_t *s, const char *prefix);
 /* Stop listening, close connections (pending requests get 503), then
  * call cb. Free with parley_httpd_free after cb. */
 void parley_httpd_close(parley_httpd_t *s, void (*cb)(void *data), void *data);
