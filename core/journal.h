@@ -78,4 +78,33 @@ int64_t parley_journal_prune(parley_journal_t *j, int64_t min_cursor, int64_t be
 /* Number of events and approximate bytes in the journal. */
 int parley_journal_stats(parley_journal_t *j, int64_t *events, int64_t *bytes);
 
+/* Notes on the calls above (journal.c implements them; docs/journal.md has
+ * the schema and the durability choices):
+ * - open: PARLEY_ENOENT when the directory is missing, PARLEY_EPERM for a
+ *   read-only location, PARLEY_ENOTSUP for a journal written by a newer
+ *   schema, PARLEY_EIO otherwise ("...: file is not a database").
+ * - commit: PARLEY_EINVAL (nothing committed) for an entry without id,
+ *   instance or json; every entry's duplicate/seq is reset on failure.
+ * - read: returns 0 also when cb stopped the read; json is NUL-terminated;
+ *   cb must not call back into the journal.
+ * - last_seq: PARLEY_EIO (negative) on failure.
+ * - cursor_get: PARLEY_ENOENT and *seq = 0 for an output never set.
+ * - action_finish: PARLEY_ENOENT for a key that was never begun.
+ * - stats: counts the events (a scan: call it for metrics, not per event);
+ *   bytes are the pages in use in the database. */
+
+/* The last error of a call that takes no parley_error_t (checkpoint_get,
+ * read, cursor_*, action_*, prune, stats), naming the path and SQLite's
+ * message; "" when none. Owned by j, valid until the next call. */
+const char *parley_journal_errmsg(parley_journal_t *j);
+
+/* The schema version this build writes; a journal with a newer one is
+ * refused by open. */
+#define PARLEY_JOURNAL_SCHEMA_VERSION 1
+
+/* Internal to the journal component (journal_schema.c): create or migrate
+ * the schema of an open database in one transaction. Errors name path. */
+struct sqlite3;
+int parley_journal_schema_migrate(struct sqlite3 *db, const char *path, parley_error_t *err);
+
 #endif
