@@ -4,11 +4,14 @@
  * open. A commit is one BEGIN IMMEDIATE..COMMIT holding a batch of events
  * and the checkpoints staged with them; any failure rolls all of it back. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -141,6 +144,43 @@ static void parley_journal_dirname(const char *path, char *buf, size_t len) {
     snprintf(buf, len, "%.*s", (int)(slash - path), path);
 }
 
+/* Create a missing journal file ourselves: the errno of open(2) tells a
+ * missing directory from a read-only one better than SQLite's "unable to
+ * open database file", and 0600 keeps customers' messages private (SQLite
+ * gives the -wal and -shm files the same mode). *created says whether a
+ * failed open should remove it again. */
+static int parley_journal_create_file(const char *path, int *created, parley_error_t *err) {
+  char dir[PARLEY_ERROR_MAX];
+  struct stat sb;
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+  *created = fd >= 0;
+  if (fd >= 0) {
+    close(fd);
+    return 0;
+  }
+  switch (errno) {
+  case EEXIST:
+    return 0;
+  case ENOENT:
+    parley_journal_dirname(path, dir, sizeof dir);
+    if (stat(dir, &sb) != 0)
+      return parley_error_set(err, PARLEY_ENOENT,
+                              "%s: cannot create the journal: directory %s does not exist",
+                              path, dir);
+    return parley_error_set(err, PARLEY_ENOENT, "%s: cannot create the journal: %s", path,
+                            strerror(ENOENT));
+  case EACCES:
+  case EPERM:
+  case EROFS:
+    return parley_error_set(err, PARLEY_EPERM, "%s: cannot open the journal for writing: %s",
+                            path, strerror(errno));
+  default:
+    return parley_error_set(err, PARLEY_EIO, "%s: cannot create the journal: %s", path,
+                            strerror(errno));
+  }
+}
+
 static int parley_journal_open_error(sqlite3 *db, const char *path, int rc,
                                      parley_error_t *err) {
   int sys = db ? sqlite3_system_errno(db) : 0;
@@ -216,7 +256,7 @@ static int parley_journal_prepare(parley_journal_t *j, parley_error_t *err) {
 
 int parley_journal_open(parley_journal_t **out, const char *path, parley_error_t *err) {
   parley_journal_t *j;
-  int rc;
+  int rc, created = 0;
 
   if (!out || !path || !*path)
     return parley_error_set(err, PARLEY_EINVAL, "journal: no path given");
@@ -225,6 +265,11 @@ int parley_journal_open(parley_journal_t **out, const char *path, parley_error_t
   if (!j || !(j->path = strdup(path))) {
     free(j);
     return parley_error_set(err, PARLEY_ENOMEM, "%s: out of memory opening the journal", path);
+  }
+  rc = parley_journal_create_file(path, &created, err);
+  if (rc != 0) {
+    parley_journal_close(j);
+    return rc;
   }
   rc = sqlite3_open_v2(path, &j->db,
                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -239,6 +284,8 @@ int parley_journal_open(parley_journal_t **out, const char *path, parley_error_t
     rc = parley_journal_prepare(j, err);
   if (rc != 0) {
     parley_journal_close(j);
+    if (created)
+      unlink(path);
     return rc;
   }
   *out = j;
