@@ -1,0 +1,969 @@
+/* parley core — the config model: from a node tree (YAML or JSON, see
+ * config_yaml.c / config_json.c) to struct parley_config, its deep copy,
+ * its cross-reference check, and loading from a file or a string.
+ *
+ * Every error reads "<source>:<line>: <key path>: <what>", so an operator
+ * can go straight to the line. A value is quoted in a message only when it
+ * is neither a secret nor the result of ${...} substitution. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "options.h"
+#include "util.h"
+
+#if defined(__GNUC__)
+#define PARLEY_CFG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PARLEY_CFG_PRINTF(f, a)
+#endif
+
+/* Larger than any sane config; bounds what a typo'd path can make us read. */
+#define PARLEY_CONFIG_FILE_MAX (16u * 1024 * 1024)
+
+typedef struct {
+  const char *source;
+  parley_error_t *err;
+  parley_config_t *cfg;
+} parley_cfgctx_t;
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+/* ------------------------------------------------------------------ */
+
+static int cfg_vfail(const char *source, parley_error_t *err, int line, const char *path,
+                     const char *fmt, va_list ap) {
+  char what[PARLEY_ERROR_MAX], loc[32] = "";
+  vsnprintf(what, sizeof what, fmt, ap);
+  if (line > 0)
+    snprintf(loc, sizeof loc, ":%d", line);
+  return parley_error_set(err, PARLEY_ECONFIG, "%s%s: %s: %s", source, loc, path, what);
+}
+
+static int cfg_fail(parley_cfgctx_t *c, int line, const char *path, const char *fmt, ...)
+    PARLEY_CFG_PRINTF(4, 5);
+static int cfg_fail(parley_cfgctx_t *c, int line, const char *path, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = cfg_vfail(c->source, c->err, line, path, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+static int cfg_nomem(parley_cfgctx_t *c) {
+  return parley_error_set(c->err, PARLEY_ENOMEM, "%s: out of memory", c->source);
+}
+
+/* The value as it may appear in a message (see the file comment). */
+static void cfg_show(const parley_node_t *n, int secret, char *buf, size_t size) {
+  if (secret)
+    snprintf(buf, size, "the secret value");
+  else if (n->substituted)
+    snprintf(buf, size, "the value from ${...} substitution");
+  else
+    snprintf(buf, size, "'%.60s%s'", n->value, strlen(n->value) > 60 ? "..." : "");
+}
+
+static const char *cfg_kind(const parley_node_t *n) {
+  switch (n->type) {
+  case PARLEY_NODE_MAP: return "a map";
+  case PARLEY_NODE_SEQ: return "a list";
+  case PARLEY_NODE_NULL: return "nothing";
+  default: return "a scalar";
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Typed readers for one node                                          */
+/* ------------------------------------------------------------------ */
+
+static int cfg_expect(parley_cfgctx_t *c, const parley_node_t *n, parley_node_type_t type,
+                      const char *path, const char *what) {
+  if (n->type == type)
+    return 0;
+  return cfg_fail(c, n->line, path, "expected %s, got %s", what, cfg_kind(n));
+}
+
+/* Replace *dst with a copy of a scalar's text. */
+static int cfg_string(parley_cfgctx_t *c, const parley_node_t *n, const char *path, char **dst) {
+  int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a string");
+  if (rc != 0)
+    return rc;
+  char *s = strdup(n->value);
+  if (!s)
+    return cfg_nomem(c);
+  free(*dst);
+  *dst = s;
+  return 0;
+}
+
+static int cfg_strv_push(char ***v, size_t *n, const char *s) {
+  char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+  if (!nv)
+    return PARLEY_ENOMEM;
+  *v = nv;
+  if (!(nv[*n] = strdup(s)))
+    return PARLEY_ENOMEM;
+  (*n)++;
+  return 0;
+}
+
+static void cfg_strv_free(char **v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(v[i]);
+  free(v);
+}
+
+/* A string or a list of strings, appended to (*v, *n). */
+static int cfg_strlist(parley_cfgctx_t *c, const parley_node_t *n, const char *path, char ***v,
+                       size_t *count) {
+  if (n->type == PARLEY_NODE_SCALAR)
+    return cfg_strv_push(v, count, n->value) ? cfg_nomem(c) : 0;
+  if (n->type != PARLEY_NODE_SEQ)
+    return cfg_fail(c, n->line, path, "expected a string or a list of strings, got %s",
+                    cfg_kind(n));
+  for (size_t i = 0; i < n->count; i++) {
+    const parley_node_t *it = n->items[i];
+    if (it->type != PARLEY_NODE_SCALAR) {
+      char sub[160];
+      snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+      return cfg_fail(c, it->line, sub, "expected a string, got %s", cfg_kind(it));
+    }
+    if (cfg_strv_push(v, count, it->value))
+      return cfg_nomem(c);
+  }
+  return 0;
+}
+
+/* A non-negative integer no larger than max. */
+static int cfg_uint(parley_cfgctx_t *c, const parley_node_t *n, const char *path, int64_t max,
+                    int64_t *out) {
+  int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a number");
+  if (rc != 0)
+    return rc;
+  char *end, shown[96];
+  errno = 0;
+  long long v = strtoll(n->value, &end, 10);
+  if (n->value[0] >= '0' && n->value[0] <= '9' && !*end && errno == 0 && v <= max) {
+    *out = (int64_t)v;
+    return 0;
+  }
+  cfg_show(n, 0, shown, sizeof shown);
+  return cfg_fail(c, n->line, path, "%s is not a whole number between 0 and %" PRId64, shown,
+                  max);
+}
+
+/* "1048576", "512KiB", "1MiB", "1GiB" (also "B"). */
+static int cfg_size_parse(const char *s, uint64_t *out) {
+  static const struct { const char *suffix; uint64_t mult; } units[] = {
+      {"", 1}, {"B", 1}, {"KiB", 1024}, {"MiB", 1024 * 1024}, {"GiB", 1024 * 1024 * 1024}};
+  char *end;
+  if (*s < '0' || *s > '9')
+    return PARLEY_EINVAL;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno != 0)
+    return PARLEY_EINVAL;
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+    if (strcmp(end, units[i].suffix) == 0) {
+      if (v > SIZE_MAX / units[i].mult)
+        return PARLEY_EINVAL;
+      *out = v * units[i].mult;
+      return 0;
+    }
+  }
+  return PARLEY_EINVAL;
+}
+
+static int cfg_size(parley_cfgctx_t *c, const parley_node_t *n, const char *path, size_t *out) {
+  int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a size");
+  uint64_t v;
+  char shown[96];
+  if (rc != 0)
+    return rc;
+  if (cfg_size_parse(n->value, &v) == 0 && v > 0) {
+    *out = (size_t)v;
+    return 0;
+  }
+  cfg_show(n, 0, shown, sizeof shown);
+  return cfg_fail(c, n->line, path, "%s is not a size (use e.g. 1MiB, 512KiB or bytes)", shown);
+}
+
+/* ------------------------------------------------------------------ */
+/* router:                                                             */
+/* ------------------------------------------------------------------ */
+
+/* "host:port" or "[v6]:port" with a port 1-65535, or "" to disable. */
+static int cfg_listen_ok(const char *s) {
+  if (!*s)
+    return 1;
+  const char *colon = strrchr(s, ':');
+  if (!colon || colon == s || !colon[1])
+    return 0;
+  char *end;
+  long port = strtol(colon + 1, &end, 10);
+  return *end == '\0' && colon[1] >= '0' && colon[1] <= '9' && port >= 1 && port <= 65535;
+}
+
+static int cfg_r_listen(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  char shown[96];
+  int rc = cfg_string(c, n, path, &c->cfg->listen);
+  if (rc != 0 || cfg_listen_ok(n->value))
+    return rc;
+  cfg_show(n, 0, shown, sizeof shown);
+  return cfg_fail(c, n->line, path,
+                  "%s is not an address (use host:port, e.g. 127.0.0.1:8080, or \"\" to "
+                  "disable the HTTP server)",
+                  shown);
+}
+
+static int cfg_r_plugin_dir(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  cfg_strv_free(c->cfg->plugin_dirs, c->cfg->n_plugin_dirs);
+  c->cfg->plugin_dirs = NULL;
+  c->cfg->n_plugin_dirs = 0;
+  return cfg_strlist(c, n, path, &c->cfg->plugin_dirs, &c->cfg->n_plugin_dirs);
+}
+
+static int cfg_r_journal(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  int rc = cfg_string(c, n, path, &c->cfg->journal);
+  if (rc == 0 && !n->value[0])
+    return cfg_fail(c, n->line, path, "the journal path is empty");
+  return rc;
+}
+
+static int cfg_r_log_level(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  static const char *const names[] = {"error", "warn", "info", "debug", "trace"};
+  char shown[96];
+  int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a log level");
+  if (rc != 0)
+    return rc;
+  for (int i = 0; i < 5; i++) {
+    if (strcasecmp(n->value, names[i]) == 0) {
+      c->cfg->log_level = PARLEY_LOG_ERROR + i;
+      return 0;
+    }
+  }
+  cfg_show(n, 0, shown, sizeof shown);
+  return cfg_fail(c, n->line, path, "%s is not a log level (use error, warn, info, debug or trace)",
+                  shown);
+}
+
+static int cfg_r_log_format(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  char shown[96];
+  int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a log format");
+  if (rc != 0)
+    return rc;
+  if (strcmp(n->value, "text") == 0 || strcmp(n->value, "json") == 0)
+    return cfg_string(c, n, path, &c->cfg->log_format);
+  cfg_show(n, 0, shown, sizeof shown);
+  return cfg_fail(c, n->line, path, "%s is not a log format (use text or json)", shown);
+}
+
+static int cfg_r_admin_token(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  /* a secret: the message never shows it, even when it is merely too short */
+  int rc = cfg_string(c, n, path, &c->cfg->admin_token);
+  if (rc == 0 && !n->value[0])
+    return cfg_fail(c, n->line, path, "the admin token is empty");
+  return rc;
+}
+
+static int cfg_r_max_body(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  return cfg_size(c, n, path, &c->cfg->max_body);
+}
+
+static int cfg_r_max_connections(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  int64_t v;
+  int rc = cfg_uint(c, n, path, 1000000, &v);
+  if (rc == 0 && v == 0)
+    return cfg_fail(c, n->line, path, "must be at least 1");
+  if (rc == 0)
+    c->cfg->max_connections = (size_t)v;
+  return rc;
+}
+
+static int cfg_r_queue_size(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  int64_t v;
+  int rc = cfg_uint(c, n, path, INT32_MAX, &v);
+  if (rc == 0 && v == 0)
+    return cfg_fail(c, n->line, path, "must be at least 1");
+  if (rc == 0)
+    c->cfg->queue_size = (size_t)v;
+  return rc;
+}
+
+static int cfg_r_default_output(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  return cfg_string(c, n, path, &c->cfg->default_output);
+}
+
+typedef int (*parley_cfg_key_fn)(parley_cfgctx_t *c, const parley_node_t *n, const char *path);
+
+static const struct {
+  const char *key;
+  parley_cfg_key_fn fn;
+} parley_router_keys[] = {
+    {"listen", cfg_r_listen},
+    {"plugin_dir", cfg_r_plugin_dir},
+    {"journal", cfg_r_journal},
+    {"log_level", cfg_r_log_level},
+    {"log_format", cfg_r_log_format},
+    {"admin_token", cfg_r_admin_token},
+    {"max_body", cfg_r_max_body},
+    {"max_connections", cfg_r_max_connections},
+    {"queue_size", cfg_r_queue_size},
+    {"default_output", cfg_r_default_output},
+};
+#define PARLEY_N_ROUTER_KEYS (sizeof parley_router_keys / sizeof parley_router_keys[0])
+
+static int cfg_router_key(parley_cfgctx_t *c, const char *key, const parley_node_t *n) {
+  char path[160];
+  snprintf(path, sizeof path, "router.%s", key);
+  for (size_t i = 0; i < PARLEY_N_ROUTER_KEYS; i++) {
+    if (strcmp(key, parley_router_keys[i].key) == 0)
+      return n->type == PARLEY_NODE_NULL ? 0 /* keep the default */
+                                         : parley_router_keys[i].fn(c, n, path);
+  }
+  return cfg_fail(c, n->line, path,
+                  "unknown key (known keys: listen, plugin_dir, journal, log_level, log_format, "
+                  "admin_token, max_body, max_connections, queue_size, default_output)");
+}
+
+static int cfg_router(parley_cfgctx_t *c, const parley_node_t *n) {
+  if (n->type == PARLEY_NODE_NULL)
+    return 0;
+  int rc = cfg_expect(c, n, PARLEY_NODE_MAP, "router", "a map");
+  for (size_t i = 0; rc == 0 && i < n->count; i++)
+    rc = cfg_router_key(c, n->keys[i], n->items[i]);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* connectors: / outputs:                                              */
+/* ------------------------------------------------------------------ */
+
+static void cfg_instance_clear(parley_conf_instance_t *in) {
+  free(in->name);
+  free(in->plugin);
+  parley_node_free(in->options);
+  memset(in, 0, sizeof *in);
+}
+
+static int cfg_options(parley_cfgctx_t *c, const parley_node_t *v, const char *path,
+                       parley_conf_instance_t *in) {
+  if (v->type == PARLEY_NODE_NULL)
+    return 0;
+  int rc = cfg_expect(c, v, PARLEY_NODE_MAP, path, "a map");
+  if (rc != 0)
+    return rc;
+  parley_node_free(in->options);
+  return (in->options = parley_node_clone(v)) ? 0 : cfg_nomem(c);
+}
+
+/* One entry {name, <plugin_key>, options}. The options stay a node tree:
+ * they are bound to the plugin's option table once it is loaded. */
+static int cfg_instance(parley_cfgctx_t *c, const parley_node_t *n, const char *path,
+                        const char *plugin_key, parley_conf_instance_t *in) {
+  char sub[160];
+  int rc = cfg_expect(c, n, PARLEY_NODE_MAP, path, "a map with name, ... and options");
+  in->line = n->line;
+  for (size_t i = 0; rc == 0 && i < n->count; i++) {
+    const char *k = n->keys[i];
+    const parley_node_t *v = n->items[i];
+    snprintf(sub, sizeof sub, "%s.%s", path, k);
+    if (strcmp(k, "name") == 0)
+      rc = cfg_string(c, v, sub, &in->name);
+    else if (strcmp(k, plugin_key) == 0)
+      rc = cfg_string(c, v, sub, &in->plugin);
+    else if (strcmp(k, "options") == 0)
+      rc = cfg_options(c, v, sub, in);
+    else
+      rc = cfg_fail(c, v->line, sub, "unknown key (known keys: name, %s, options)", plugin_key);
+  }
+  if (rc == 0 && !in->name)
+    rc = cfg_fail(c, n->line, path, "missing 'name'");
+  if (rc == 0 && !in->plugin)
+    rc = cfg_fail(c, n->line, path, "missing '%s'", plugin_key);
+  return rc;
+}
+
+static int cfg_instances(parley_cfgctx_t *c, const parley_node_t *n, const char *section,
+                         const char *plugin_key, parley_conf_instance_t **out, size_t *count) {
+  if (n->type == PARLEY_NODE_NULL)
+    return 0;
+  int rc = cfg_expect(c, n, PARLEY_NODE_SEQ, section, "a list");
+  if (rc != 0)
+    return rc;
+  if (n->count && !(*out = calloc(n->count, sizeof **out)))
+    return cfg_nomem(c);
+  for (size_t i = 0; i < n->count; i++) {
+    char path[64];
+    snprintf(path, sizeof path, "%s[%zu]", section, i);
+    (*count)++; /* counted first so a failed entry is freed with the rest */
+    if ((rc = cfg_instance(c, n->items[i], path, plugin_key, &(*out)[i])) != 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* routes:                                                             */
+/* ------------------------------------------------------------------ */
+
+static int cfg_kinds_ok(parley_cfgctx_t *c, const parley_node_t *n, const char *path,
+                        char **kinds, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    parley_kind_t k;
+    char shown[96];
+    if (parley_kind_parse(kinds[i], &k) == 0)
+      continue;
+    if (n && n->substituted)
+      snprintf(shown, sizeof shown, "the value from ${...} substitution");
+    else
+      snprintf(shown, sizeof shown, "'%.60s'", kinds[i]);
+    return cfg_fail(c, n ? n->line : 0, path,
+                    "%s is not an event kind (use mention, comment, reply, direct_message, "
+                    "keyword_match, postback, reaction, edited, deleted, outbound, system or "
+                    "unknown)",
+                    shown);
+  }
+  return 0;
+}
+
+static int cfg_visibility(parley_cfgctx_t *c, const parley_node_t *n, const char *path,
+                          int *out) {
+  parley_visibility_t v;
+  char shown[96];
+  int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "public or private");
+  if (rc != 0)
+    return rc;
+  if (parley_visibility_parse(n->value, &v) == 0) {
+    *out = (int)v;
+    return 0;
+  }
+  cfg_show(n, 0, shown, sizeof shown);
+  return cfg_fail(c, n->line, path, "%s is not a visibility (use public or private)", shown);
+}
+
+static int cfg_match_key(parley_cfgctx_t *c, parley_conf_route_t *r, const char *k,
+                         const parley_node_t *v, const char *path) {
+  int64_t mf;
+  int rc;
+  if (strcmp(k, "platform") == 0)
+    return cfg_strlist(c, v, path, &r->platforms, &r->n_platforms);
+  if (strcmp(k, "kind") == 0) {
+    size_t before = r->n_kinds;
+    rc = cfg_strlist(c, v, path, &r->kinds, &r->n_kinds);
+    return rc ? rc : cfg_kinds_ok(c, v, path, r->kinds + before, r->n_kinds - before);
+  }
+  if (strcmp(k, "connector") == 0)
+    return cfg_strlist(c, v, path, &r->connectors, &r->n_connectors);
+  if (strcmp(k, "lang") == 0)
+    return cfg_strlist(c, v, path, &r->langs, &r->n_langs);
+  if (strcmp(k, "keywords") == 0)
+    return cfg_strlist(c, v, path, &r->keywords, &r->n_keywords);
+  if (strcmp(k, "min_followers") == 0) {
+    if ((rc = cfg_uint(c, v, path, INT64_MAX, &mf)) == 0)
+      r->min_followers = mf;
+    return rc;
+  }
+  if (strcmp(k, "visibility") == 0)
+    return cfg_visibility(c, v, path, &r->visibility);
+  return cfg_fail(c, v->line, path,
+                  "unknown match field (known: platform, kind, connector, lang, keywords, "
+                  "min_followers, visibility)");
+}
+
+static int cfg_match(parley_cfgctx_t *c, parley_conf_route_t *r, const parley_node_t *n,
+                     const char *path) {
+  char sub[160];
+  if (n->type == PARLEY_NODE_NULL)
+    return 0; /* no criteria: everything matches */
+  int rc = cfg_expect(c, n, PARLEY_NODE_MAP, path, "a map of match fields");
+  for (size_t i = 0; rc == 0 && i < n->count; i++) {
+    snprintf(sub, sizeof sub, "%s.%s", path, n->keys[i]);
+    if (n->items[i]->type != PARLEY_NODE_NULL)
+      rc = cfg_match_key(c, r, n->keys[i], n->items[i], sub);
+  }
+  return rc;
+}
+
+static int cfg_route_key(parley_cfgctx_t *c, parley_conf_route_t *r, const char *k,
+                         const parley_node_t *v, const char *path) {
+  if (strcmp(k, "name") == 0)
+    return cfg_string(c, v, path, &r->name);
+  if (strcmp(k, "match") == 0)
+    return cfg_match(c, r, v, path);
+  if (strcmp(k, "outputs") == 0) {
+    int rc = v->type == PARLEY_NODE_NULL ? 0 : cfg_strlist(c, v, path, &r->outputs, &r->n_outputs);
+    if (rc == 0 && r->n_outputs == 0)
+      rc = cfg_fail(c, v->line, path, "a route needs at least one output");
+    return rc;
+  }
+  return cfg_fail(c, v->line, path, "unknown key (known keys: name, match, outputs)");
+}
+
+static int cfg_route(parley_cfgctx_t *c, const parley_node_t *n, size_t index,
+                     parley_conf_route_t *r) {
+  char path[64], sub[160];
+  snprintf(path, sizeof path, "routes[%zu]", index);
+  r->min_followers = -1;
+  r->visibility = -1;
+  r->line = n->line;
+  int rc = cfg_expect(c, n, PARLEY_NODE_MAP, path, "a map with match and outputs");
+  for (size_t i = 0; rc == 0 && i < n->count; i++) {
+    snprintf(sub, sizeof sub, "%s.%s", path, n->keys[i]);
+    rc = cfg_route_key(c, r, n->keys[i], n->items[i], sub);
+  }
+  if (rc == 0 && r->n_outputs == 0)
+    rc = cfg_fail(c, n->line, path, "missing 'outputs' (a route needs at least one output)");
+  if (rc == 0 && !r->name && !(r->name = strdup(path)))
+    rc = cfg_nomem(c);
+  return rc;
+}
+
+static int cfg_routes(parley_cfgctx_t *c, const parley_node_t *n) {
+  parley_config_t *cfg = c->cfg;
+  if (n->type == PARLEY_NODE_NULL)
+    return 0;
+  int rc = cfg_expect(c, n, PARLEY_NODE_SEQ, "routes", "a list");
+  if (rc != 0)
+    return rc;
+  if (n->count && !(cfg->routes = calloc(n->count, sizeof *cfg->routes)))
+    return cfg_nomem(c);
+  for (size_t i = 0; rc == 0 && i < n->count; i++) {
+    cfg->n_routes++;
+    rc = cfg_route(c, n->items[i], i, &cfg->routes[i]);
+  }
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The document                                                        */
+/* ------------------------------------------------------------------ */
+
+static int cfg_top(parley_cfgctx_t *c, const char *key, const parley_node_t *n) {
+  parley_config_t *cfg = c->cfg;
+  if (strcmp(key, "router") == 0)
+    return cfg_router(c, n);
+  if (strcmp(key, "connectors") == 0)
+    return cfg_instances(c, n, "connectors", "plugin", &cfg->connectors, &cfg->n_connectors);
+  if (strcmp(key, "outputs") == 0)
+    return cfg_instances(c, n, "outputs", "type", &cfg->outputs, &cfg->n_outputs);
+  if (strcmp(key, "routes") == 0)
+    return cfg_routes(c, n);
+  return cfg_fail(c, n->line, key,
+                  "unknown top-level key (known keys: router, connectors, outputs, routes)");
+}
+
+/* path made absolute against base (NULL base or absolute path: a copy). */
+static char *cfg_resolve(const char *base, const char *path) {
+  if (!base || path[0] == '/')
+    return strdup(path);
+  return parley_asprintf("%s/%s", base, path);
+}
+
+static int cfg_resolve_in_place(char **path, const char *base) {
+  char *abs = cfg_resolve(base, *path);
+  if (!abs)
+    return PARLEY_ENOMEM;
+  free(*path);
+  *path = abs;
+  return 0;
+}
+
+/* Relative paths are resolved now, from the config's directory, so they
+ * do not change meaning when parleyd's working directory does. */
+static int cfg_paths(parley_cfgctx_t *c) {
+  parley_config_t *cfg = c->cfg;
+  if (!cfg->journal && !(cfg->journal = strdup("parley.journal")))
+    return cfg_nomem(c);
+  if (cfg_resolve_in_place(&cfg->journal, cfg->base_dir) != 0)
+    return cfg_nomem(c);
+  for (size_t i = 0; i < cfg->n_plugin_dirs; i++)
+    if (cfg_resolve_in_place(&cfg->plugin_dirs[i], cfg->base_dir) != 0)
+      return cfg_nomem(c);
+  return 0;
+}
+
+static parley_config_t *cfg_alloc(const char *source, const char *base_dir) {
+  parley_config_t *cfg = calloc(1, sizeof *cfg);
+  if (!cfg)
+    return NULL;
+  cfg->log_level = PARLEY_LOG_INFO;
+  cfg->max_body = 1024 * 1024;
+  cfg->max_connections = 1024;
+  cfg->queue_size = 10000;
+  cfg->source = strdup(source);
+  cfg->base_dir = base_dir ? strdup(base_dir) : NULL;
+  cfg->listen = strdup("127.0.0.1:8080");
+  cfg->log_format = strdup("text");
+  if (!cfg->source || (base_dir && !cfg->base_dir) || !cfg->listen || !cfg->log_format) {
+    parley_config_free(cfg);
+    return NULL;
+  }
+  return cfg;
+}
+
+int parley_config_from_node(const parley_node_t *root, const char *source,
+                            const char *base_dir, parley_config_t **out,
+                            parley_error_t *err) {
+  parley_cfgctx_t c = {.source = source ? source : "<config>", .err = err};
+  if (!root || !out)
+    return parley_error_set(err, PARLEY_EINVAL, "%s: no config document", c.source);
+  if (root->type != PARLEY_NODE_MAP)
+    return cfg_fail(&c, root->line, "(top level)",
+                    "expected a map with router, connectors, outputs and routes, got %s",
+                    cfg_kind(root));
+  if (!(c.cfg = cfg_alloc(c.source, base_dir)))
+    return cfg_nomem(&c);
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < root->count; i++)
+    rc = cfg_top(&c, root->keys[i], root->items[i]);
+  if (rc == 0)
+    rc = cfg_paths(&c);
+  if (rc != 0) {
+    parley_config_free(c.cfg);
+    return rc;
+  }
+  *out = c.cfg;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Free and clone                                                      */
+/* ------------------------------------------------------------------ */
+
+static void cfg_route_clear(parley_conf_route_t *r) {
+  free(r->name);
+  cfg_strv_free(r->platforms, r->n_platforms);
+  cfg_strv_free(r->kinds, r->n_kinds);
+  cfg_strv_free(r->connectors, r->n_connectors);
+  cfg_strv_free(r->langs, r->n_langs);
+  cfg_strv_free(r->keywords, r->n_keywords);
+  cfg_strv_free(r->outputs, r->n_outputs);
+}
+
+/* The admin token is a secret: wipe it before its memory is reused. */
+static void cfg_free_secret(char *s) {
+  if (!s)
+    return;
+  for (volatile char *p = s; *p; p++)
+    *p = '\0';
+  free(s);
+}
+
+void parley_config_free(parley_config_t *cfg) {
+  if (!cfg)
+    return;
+  free(cfg->source);
+  free(cfg->base_dir);
+  free(cfg->listen);
+  cfg_strv_free(cfg->plugin_dirs, cfg->n_plugin_dirs);
+  free(cfg->journal);
+  free(cfg->log_format);
+  cfg_free_secret(cfg->admin_token);
+  free(cfg->default_output);
+  for (size_t i = 0; i < cfg->n_connectors; i++)
+    cfg_instance_clear(&cfg->connectors[i]);
+  free(cfg->connectors);
+  for (size_t i = 0; i < cfg->n_outputs; i++)
+    cfg_instance_clear(&cfg->outputs[i]);
+  free(cfg->outputs);
+  for (size_t i = 0; i < cfg->n_routes; i++)
+    cfg_route_clear(&cfg->routes[i]);
+  free(cfg->routes);
+  free(cfg);
+}
+
+/* Copy a string that may be NULL; *ok drops to 0 when out of memory. */
+static char *cfg_dup(const char *s, int *ok) {
+  char *d = s ? strdup(s) : NULL;
+  if (s && !d)
+    *ok = 0;
+  return d;
+}
+
+static char **cfg_dupv(char **v, size_t n, int *ok) {
+  if (n == 0)
+    return NULL;
+  char **d = calloc(n, sizeof *d);
+  if (!d) {
+    *ok = 0;
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++)
+    d[i] = cfg_dup(v[i], ok);
+  return d;
+}
+
+static parley_conf_instance_t *cfg_dup_instances(const parley_conf_instance_t *src, size_t n,
+                                                 int *ok) {
+  if (n == 0)
+    return NULL;
+  parley_conf_instance_t *d = calloc(n, sizeof *d);
+  if (!d) {
+    *ok = 0;
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) {
+    d[i].name = cfg_dup(src[i].name, ok);
+    d[i].plugin = cfg_dup(src[i].plugin, ok);
+    d[i].line = src[i].line;
+    if (src[i].options && !(d[i].options = parley_node_clone(src[i].options)))
+      *ok = 0;
+  }
+  return d;
+}
+
+static void cfg_dup_route(parley_conf_route_t *d, const parley_conf_route_t *s, int *ok) {
+  *d = *s; /* scalars; every pointer is replaced below */
+  d->name = cfg_dup(s->name, ok);
+  d->platforms = cfg_dupv(s->platforms, s->n_platforms, ok);
+  d->kinds = cfg_dupv(s->kinds, s->n_kinds, ok);
+  d->connectors = cfg_dupv(s->connectors, s->n_connectors, ok);
+  d->langs = cfg_dupv(s->langs, s->n_langs, ok);
+  d->keywords = cfg_dupv(s->keywords, s->n_keywords, ok);
+  d->outputs = cfg_dupv(s->outputs, s->n_outputs, ok);
+}
+
+parley_config_t *parley_config_clone(const parley_config_t *cfg) {
+  if (!cfg)
+    return NULL;
+  int ok = 1;
+  parley_config_t *d = calloc(1, sizeof *d);
+  if (!d)
+    return NULL;
+  *d = *cfg; /* scalars; every pointer is replaced below */
+  d->source = cfg_dup(cfg->source, &ok);
+  d->base_dir = cfg_dup(cfg->base_dir, &ok);
+  d->listen = cfg_dup(cfg->listen, &ok);
+  d->plugin_dirs = cfg_dupv(cfg->plugin_dirs, cfg->n_plugin_dirs, &ok);
+  d->journal = cfg_dup(cfg->journal, &ok);
+  d->log_format = cfg_dup(cfg->log_format, &ok);
+  d->admin_token = cfg_dup(cfg->admin_token, &ok);
+  d->default_output = cfg_dup(cfg->default_output, &ok);
+  d->connectors = cfg_dup_instances(cfg->connectors, cfg->n_connectors, &ok);
+  d->outputs = cfg_dup_instances(cfg->outputs, cfg->n_outputs, &ok);
+  d->routes = cfg->n_routes ? calloc(cfg->n_routes, sizeof *d->routes) : NULL;
+  if (cfg->n_routes && !d->routes)
+    ok = 0;
+  for (size_t i = 0; d->routes && i < cfg->n_routes; i++)
+    cfg_dup_route(&d->routes[i], &cfg->routes[i], &ok);
+  if (!ok) {
+    /* Arrays that could not be allocated hold no items to free. */
+    if (!d->plugin_dirs)
+      d->n_plugin_dirs = 0;
+    if (!d->connectors)
+      d->n_connectors = 0;
+    if (!d->outputs)
+      d->n_outputs = 0;
+    if (!d->routes)
+      d->n_routes = 0;
+    parley_config_free(d);
+    return NULL;
+  }
+  return d;
+}
+
+/* ------------------------------------------------------------------ */
+/* Cross-references                                                    */
+/* ------------------------------------------------------------------ */
+
+static const parley_conf_instance_t *cfg_find(const parley_conf_instance_t *v, size_t n,
+                                              const char *name, size_t before) {
+  for (size_t i = 0; i < n && i < before; i++)
+    if (v[i].name && strcmp(v[i].name, name) == 0)
+      return &v[i];
+  return NULL;
+}
+
+static int cfg_check_instances(parley_cfgctx_t *c, const parley_conf_instance_t *v, size_t n,
+                               const char *section) {
+  const parley_config_t *cfg = c->cfg;
+  char path[64];
+  for (size_t i = 0; i < n; i++) {
+    const parley_conf_instance_t *dup;
+    snprintf(path, sizeof path, "%s[%zu].name", section, i);
+    if (!parley_util_is_instance_name(v[i].name))
+      return cfg_fail(c, v[i].line, path,
+                      "'%.60s' is not a valid name (use letters, digits, _ and -)",
+                      v[i].name ? v[i].name : "");
+    /* names are unique across connectors and outputs: both appear in
+     * metrics, logs and /hooks/<name> */
+    dup = cfg_find(cfg->connectors, cfg->n_connectors, v[i].name,
+                   v == cfg->connectors ? i : SIZE_MAX);
+    if (!dup && v == cfg->outputs)
+      dup = cfg_find(cfg->outputs, cfg->n_outputs, v[i].name, i);
+    if (dup)
+      return cfg_fail(c, v[i].line, path, "duplicate name '%s' (first used on line %d)",
+                      v[i].name, dup->line);
+  }
+  return 0;
+}
+
+static int cfg_check_route_names(parley_cfgctx_t *c, const parley_conf_route_t *r,
+                                 const char *path) {
+  const parley_config_t *cfg = c->cfg;
+  for (size_t k = 0; k < r->n_outputs; k++)
+    if (!cfg_find(cfg->outputs, cfg->n_outputs, r->outputs[k], SIZE_MAX))
+      return cfg_fail(c, r->line, path, "route '%s' sends to output '%.60s', which is not "
+                      "defined in outputs", r->name ? r->name : "", r->outputs[k]);
+  for (size_t k = 0; k < r->n_connectors; k++)
+    if (!cfg_find(cfg->connectors, cfg->n_connectors, r->connectors[k], SIZE_MAX))
+      return cfg_fail(c, r->line, path, "route '%s' matches connector '%.60s', which is not "
+                      "defined in connectors", r->name ? r->name : "", r->connectors[k]);
+  return 0;
+}
+
+static int cfg_check_routes(parley_cfgctx_t *c) {
+  const parley_config_t *cfg = c->cfg;
+  char path[64];
+  for (size_t i = 0; i < cfg->n_routes; i++) {
+    const parley_conf_route_t *r = &cfg->routes[i];
+    int rc;
+    snprintf(path, sizeof path, "routes[%zu]", i);
+    if (r->n_outputs == 0)
+      return cfg_fail(c, r->line, path, "a route needs at least one output");
+    if ((rc = cfg_check_route_names(c, r, path)) != 0)
+      return rc;
+    for (size_t j = 0; j < i; j++)
+      if (r->name && cfg->routes[j].name && strcmp(r->name, cfg->routes[j].name) == 0)
+        return cfg_fail(c, r->line, path, "duplicate route name '%.60s' (first used on line %d)",
+                        r->name, cfg->routes[j].line);
+    snprintf(path, sizeof path, "routes[%zu].match.kind", i);
+    if ((rc = cfg_kinds_ok(c, NULL, path, r->kinds, r->n_kinds)) != 0)
+      return rc;
+  }
+  return 0;
+}
+
+int parley_config_check(const parley_config_t *cfg, parley_error_t *err) {
+  if (!cfg)
+    return parley_error_set(err, PARLEY_EINVAL, "no config to check");
+  /* check only reads; the context's pointer is non-const for the parsers */
+  parley_cfgctx_t c = {.source = cfg->source ? cfg->source : "<config>", .err = err,
+                       .cfg = (parley_config_t *)cfg};
+  int rc;
+  if ((rc = cfg_check_instances(&c, cfg->connectors, cfg->n_connectors, "connectors")) != 0 ||
+      (rc = cfg_check_instances(&c, cfg->outputs, cfg->n_outputs, "outputs")) != 0 ||
+      (rc = cfg_check_routes(&c)) != 0)
+    return rc;
+  if (cfg->default_output && !cfg_find(cfg->outputs, cfg->n_outputs, cfg->default_output, SIZE_MAX))
+    return cfg_fail(&c, 0, "router.default_output", "'%.60s' is not defined in outputs",
+                    cfg->default_output);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Directory part of a path ("." when there is none), made absolute so
+ * relative paths keep their meaning after a chdir. */
+static char *cfg_dir_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+  char cwd[4096];
+  if (!dir || dir[0] == '/' || !getcwd(cwd, sizeof cwd))
+    return dir;
+  char *abs = strcmp(dir, ".") == 0 ? strdup(cwd) : parley_asprintf("%s/%s", cwd, dir);
+  free(dir);
+  return abs;
+}
+
+static int cfg_parse_text(const char *text, size_t len, const char *format, const char *name,
+                          parley_node_t **root, parley_error_t *err) {
+  if (format && strcmp(format, "yaml") == 0)
+    return parley_config_parse_yaml(text, len, name, root, err);
+  if (format && strcmp(format, "json") == 0)
+    return parley_config_parse_json(text, len, name, root, err);
+  return parley_error_set(err, PARLEY_EINVAL, "%s: unknown config format '%s' (use yaml or json)",
+                          name, format ? format : "(null)");
+}
+
+int parley_config_load_string(parley_config_t **out, const char *text, size_t len,
+                              const char *format, const char *name, parley_error_t *err) {
+  parley_node_t *root = NULL;
+  parley_config_t *cfg = NULL;
+  name = name ? name : "<string>";
+  if (!out || !text)
+    return parley_error_set(err, PARLEY_EINVAL, "%s: no config text", name);
+  int rc = cfg_parse_text(text, len, format, name, &root, err);
+  if (rc != 0)
+    return rc;
+  char *dir = cfg_dir_of(name);
+  if (!dir) {
+    parley_node_free(root);
+    return parley_error_set(err, PARLEY_ENOMEM, "%s: out of memory", name);
+  }
+  rc = parley_config_from_node(root, name, dir, &cfg, err);
+  free(dir);
+  parley_node_free(root);
+  if (rc == 0 && (rc = parley_config_check(cfg, err)) != 0) {
+    parley_config_free(cfg);
+    cfg = NULL;
+  }
+  if (rc == 0)
+    *out = cfg;
+  return rc;
+}
+
+static const char *cfg_format_of(const char *path) {
+  const char *dot = strrchr(path, '.');
+  if (dot && strchr(dot, '/'))
+    dot = NULL;
+  if (dot && (strcasecmp(dot, ".yaml") == 0 || strcasecmp(dot, ".yml") == 0))
+    return "yaml";
+  if (dot && strcasecmp(dot, ".json") == 0)
+    return "json";
+  return NULL;
+}
+
+static int cfg_read_file(const char *path, char **text, size_t *len, parley_error_t *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return parley_error_set(err, errno == ENOENT ? PARLEY_ENOENT : PARLEY_EIO,
+                            "%s: cannot open: %s", path, strerror(errno));
+  char *buf = malloc(PARLEY_CONFIG_FILE_MAX + 1);
+  if (!buf) {
+    fclose(f);
+    return parley_error_set(err, PARLEY_ENOMEM, "%s: out of memory", path);
+  }
+  size_t n = fread(buf, 1, PARLEY_CONFIG_FILE_MAX + 1, f);
+  int bad = ferror(f);
+  fclose(f);
+  if (bad || n > PARLEY_CONFIG_FILE_MAX) {
+    free(buf);
+    return bad ? parley_error_set(err, PARLEY_EIO, "%s: read error", path)
+               : parley_error_set(err, PARLEY_ETOOBIG, "%s: larger than %u bytes", path,
+                                  PARLEY_CONFIG_FILE_MAX);
+  }
+  buf[n] = '\0';
+  *text = buf;
+  *len = n;
+  return 0;
+}
+
+int parley_config_load_file(parley_config_t **out, const char *path, parley_error_t *err) {
+  char *text;
+  size_t len;
+  if (!out || !path)
+    return parley_error_set(err, PARLEY_EINVAL, "no config file given");
+  const char *format = cfg_format_of(path);
+  if (!format)
+    return parley_error_set(err, PARLEY_EINVAL,
+                            "%s: unknown config format (name the file .yaml, .yml or .json)",
+                            path);
+  int rc = cfg_read_file(path, &text, &len, err);
+  if (rc != 0)
+    return rc;
+  rc = parley_config_load_string(out, text, len, format, path, err);
+  free(text);
+  return rc;
+}

@@ -1,0 +1,320 @@
+/* parley core — building a config in code (the embedding API's
+ * parley_config_new/set/add_*). Values are written as in YAML and go
+ * through the same readers as a file's, so "1MiB" or "debug" mean the same
+ * thing in both; cross-references (route outputs, duplicate names, kinds)
+ * are checked by parley_config_check when the router is created. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+
+#define PARLEY_BUILD_SOURCE "<code>"
+
+parley_config_t *parley_config_new(void) {
+  parley_config_t *cfg = NULL;
+  parley_node_t *root = parley_node_new_map();
+  char cwd[4096];
+  /* relative paths set later resolve from the working directory */
+  /* an empty document gives every default, exactly as an empty file does */
+  if (root)
+    parley_config_from_node(root, PARLEY_BUILD_SOURCE, getcwd(cwd, sizeof cwd), &cfg, NULL);
+  parley_node_free(root);
+  return cfg;
+}
+
+/* ------------------------------------------------------------------ */
+/* router keys                                                         */
+/* ------------------------------------------------------------------ */
+
+#define PARLEY_SWAP(a, b)                                                     \
+  do {                                                                        \
+    void *tmp_ = (void *)(a);                                                 \
+    (a) = (b);                                                                \
+    (b) = tmp_;                                                               \
+  } while (0)
+
+/* Move the field named key from src (freshly read) into cfg. */
+static void build_take(parley_config_t *cfg, parley_config_t *src, const char *key) {
+  if (strcmp(key, "listen") == 0) {
+    PARLEY_SWAP(cfg->listen, src->listen);
+  } else if (strcmp(key, "plugin_dir") == 0) {
+    size_t n = cfg->n_plugin_dirs;
+    PARLEY_SWAP(cfg->plugin_dirs, src->plugin_dirs);
+    cfg->n_plugin_dirs = src->n_plugin_dirs;
+    src->n_plugin_dirs = n;
+  } else if (strcmp(key, "journal") == 0) {
+    PARLEY_SWAP(cfg->journal, src->journal);
+  } else if (strcmp(key, "log_level") == 0) {
+    cfg->log_level = src->log_level;
+  } else if (strcmp(key, "log_format") == 0) {
+    PARLEY_SWAP(cfg->log_format, src->log_format);
+  } else if (strcmp(key, "admin_token") == 0) {
+    PARLEY_SWAP(cfg->admin_token, src->admin_token);
+  } else if (strcmp(key, "max_body") == 0) {
+    cfg->max_body = src->max_body;
+  } else if (strcmp(key, "max_connections") == 0) {
+    cfg->max_connections = src->max_connections;
+  } else if (strcmp(key, "queue_size") == 0) {
+    cfg->queue_size = src->queue_size;
+  } else if (strcmp(key, "default_output") == 0) {
+    PARLEY_SWAP(cfg->default_output, src->default_output);
+  }
+}
+
+/* {router: {key: value}} with value unquoted, as if typed in YAML. */
+static parley_node_t *build_router_doc(const char *key, const char *value) {
+  parley_node_t *root = parley_node_new_map(), *router = parley_node_new_map();
+  parley_node_t *v = parley_node_new_scalar(value);
+  if (!root || !router || !v) {
+    parley_node_free(root);
+    parley_node_free(router);
+    parley_node_free(v);
+    return NULL;
+  }
+  v->quoted = 0;
+  if (parley_node_put(router, key, v) != 0) {
+    parley_node_free(root);
+    parley_node_free(router);
+    return NULL;
+  }
+  if (parley_node_put(root, "router", router) != 0) {
+    parley_node_free(root);
+    return NULL;
+  }
+  return root;
+}
+
+int parley_config_set(parley_config_t *cfg, const char *router_key, const char *value) {
+  parley_config_t *src = NULL;
+  if (!cfg || !router_key || !value)
+    return PARLEY_EINVAL;
+  parley_node_t *root = build_router_doc(router_key, value);
+  if (!root)
+    return PARLEY_ENOMEM;
+  int rc = parley_config_from_node(root, cfg->source, cfg->base_dir, &src, NULL);
+  parley_node_free(root);
+  if (rc != 0)
+    return rc;
+  build_take(cfg, src, router_key);
+  parley_config_free(src);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* connectors and outputs                                              */
+/* ------------------------------------------------------------------ */
+
+static parley_conf_instance_t *build_find(parley_config_t *cfg, const char *name) {
+  for (size_t i = 0; i < cfg->n_connectors; i++)
+    if (strcmp(cfg->connectors[i].name, name) == 0)
+      return &cfg->connectors[i];
+  for (size_t i = 0; i < cfg->n_outputs; i++)
+    if (strcmp(cfg->outputs[i].name, name) == 0)
+      return &cfg->outputs[i];
+  return NULL;
+}
+
+static int build_add(parley_config_t *cfg, parley_conf_instance_t **v, size_t *n,
+                     const char *name, const char *plugin) {
+  if (!cfg || !name || !plugin || !*plugin || !parley_util_is_instance_name(name))
+    return PARLEY_EINVAL;
+  if (build_find(cfg, name))
+    return PARLEY_EDUP;
+  parley_conf_instance_t *nv = realloc(*v, (*n + 1) * sizeof *nv);
+  if (!nv)
+    return PARLEY_ENOMEM;
+  *v = nv;
+  parley_conf_instance_t *in = &nv[*n];
+  memset(in, 0, sizeof *in);
+  in->name = strdup(name);
+  in->plugin = strdup(plugin);
+  if (!in->name || !in->plugin) {
+    free(in->name);
+    free(in->plugin);
+    return PARLEY_ENOMEM;
+  }
+  (*n)++;
+  return 0;
+}
+
+int parley_config_add_connector(parley_config_t *cfg, const char *name, const char *plugin) {
+  return cfg ? build_add(cfg, &cfg->connectors, &cfg->n_connectors, name, plugin)
+             : PARLEY_EINVAL;
+}
+
+int parley_config_add_output(parley_config_t *cfg, const char *name, const char *type) {
+  return cfg ? build_add(cfg, &cfg->outputs, &cfg->n_outputs, name, type) : PARLEY_EINVAL;
+}
+
+static parley_node_t **build_slot(parley_node_t *map, const char *key) {
+  for (size_t i = 0; i < map->count; i++)
+    if (strcmp(map->keys[i], key) == 0)
+      return &map->items[i];
+  return NULL;
+}
+
+/* Append value to the list at key, turning a single value into a list. */
+static int build_append(parley_node_t *opts, const char *key, parley_node_t *v) {
+  parley_node_t **slot = build_slot(opts, key);
+  if (slot && (*slot)->type == PARLEY_NODE_SEQ)
+    return parley_node_put(*slot, NULL, v);
+  parley_node_t *seq = parley_node_new_seq();
+  if (!seq) {
+    parley_node_free(v);
+    return PARLEY_ENOMEM;
+  }
+  if (slot && (*slot)->type == PARLEY_NODE_SCALAR) {
+    int rc = parley_node_put(seq, NULL, *slot); /* the seq takes the old value */
+    *slot = NULL;
+    if (rc != 0) {
+      parley_node_free(v);
+      parley_node_free(seq);
+      return rc;
+    }
+  }
+  int rc = parley_node_put(seq, NULL, v);
+  if (rc != 0) {
+    parley_node_free(seq);
+    return rc;
+  }
+  return parley_node_put(opts, key, seq); /* replaces (and frees) the emptied slot */
+}
+
+int parley_config_set_option(parley_config_t *cfg, const char *name, const char *key,
+                             const char *value, int append) {
+  if (!cfg || !name || !key || !*key || !value)
+    return PARLEY_EINVAL;
+  parley_conf_instance_t *in = build_find(cfg, name);
+  if (!in)
+    return PARLEY_ENOENT;
+  if (!in->options && !(in->options = parley_node_new_map()))
+    return PARLEY_ENOMEM;
+  parley_node_t *v = parley_node_new_scalar(value);
+  if (!v)
+    return PARLEY_ENOMEM;
+  v->quoted = 0; /* written as in YAML: "true", "30s", "42" keep their types */
+  return append ? build_append(in->options, key, v) : parley_node_put(in->options, key, v);
+}
+
+/* ------------------------------------------------------------------ */
+/* routes                                                              */
+/* ------------------------------------------------------------------ */
+
+static void build_strv_free(char **v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(v[i]);
+  free(v);
+}
+
+static void build_route_clear(parley_conf_route_t *r) {
+  free(r->name);
+  build_strv_free(r->platforms, r->n_platforms);
+  build_strv_free(r->kinds, r->n_kinds);
+  build_strv_free(r->connectors, r->n_connectors);
+  build_strv_free(r->langs, r->n_langs);
+  build_strv_free(r->keywords, r->n_keywords);
+  build_strv_free(r->outputs, r->n_outputs);
+}
+
+static int build_push(char ***v, size_t *n, const char *s) {
+  char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+  if (!nv)
+    return PARLEY_ENOMEM;
+  *v = nv;
+  if (!(nv[*n] = strdup(s)))
+    return PARLEY_ENOMEM;
+  (*n)++;
+  return 0;
+}
+
+static int build_min_followers(const char *s, int64_t *out) {
+  char *end;
+  if (*s < '0' || *s > '9')
+    return PARLEY_EINVAL;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno != 0 || *end)
+    return PARLEY_EINVAL;
+  *out = (int64_t)v;
+  return 0;
+}
+
+/* One "field=value" of a match string. */
+static int build_field(parley_conf_route_t *r, const char *field, const char *value) {
+  parley_kind_t kind;
+  parley_visibility_t vis;
+  if (!*value)
+    return PARLEY_EINVAL;
+  if (strcmp(field, "platform") == 0)
+    return build_push(&r->platforms, &r->n_platforms, value);
+  if (strcmp(field, "kind") == 0)
+    return parley_kind_parse(value, &kind) ? PARLEY_EINVAL
+                                           : build_push(&r->kinds, &r->n_kinds, value);
+  if (strcmp(field, "connector") == 0)
+    return build_push(&r->connectors, &r->n_connectors, value);
+  if (strcmp(field, "lang") == 0)
+    return build_push(&r->langs, &r->n_langs, value);
+  if (strcmp(field, "keywords") == 0 || strcmp(field, "keyword") == 0)
+    return build_push(&r->keywords, &r->n_keywords, value);
+  if (strcmp(field, "min_followers") == 0)
+    return build_min_followers(value, &r->min_followers);
+  if (strcmp(field, "visibility") == 0) {
+    if (parley_visibility_parse(value, &vis) != 0)
+      return PARLEY_EINVAL;
+    r->visibility = (int)vis;
+    return 0;
+  }
+  return PARLEY_EINVAL;
+}
+
+static char *build_trim(char *s) {
+  while (*s == ' ' || *s == '\t')
+    s++;
+  size_t n = strlen(s);
+  while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+    s[--n] = '\0';
+  return s;
+}
+
+/* "platform=twitter,kind=mention"; a field may repeat (any-of). */
+static int build_match(parley_conf_route_t *r, const char *match) {
+  char *copy = strdup(match), *save = NULL;
+  int rc = 0;
+  if (!copy)
+    return PARLEY_ENOMEM;
+  for (char *tok = strtok_r(copy, ",", &save); rc == 0 && tok; tok = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(tok, '=');
+    if (!eq) {
+      rc = PARLEY_EINVAL;
+      break;
+    }
+    *eq = '\0';
+    rc = build_field(r, build_trim(tok), build_trim(eq + 1));
+  }
+  free(copy);
+  return rc;
+}
+
+int parley_config_add_route(parley_config_t *cfg, const char *match, const char *output) {
+  if (!cfg || !output || !*output)
+    return PARLEY_EINVAL;
+  parley_conf_route_t r = {.min_followers = -1, .visibility = -1};
+  int rc = build_push(&r.outputs, &r.n_outputs, output);
+  if (rc == 0 && match)
+    rc = build_match(&r, match);
+  if (rc == 0 && !(r.name = parley_asprintf("routes[%zu]", cfg->n_routes)))
+    rc = PARLEY_ENOMEM;
+  parley_conf_route_t *nv = rc == 0 ? realloc(cfg->routes, (cfg->n_routes + 1) * sizeof *nv) : NULL;
+  if (rc == 0 && !nv)
+    rc = PARLEY_ENOMEM;
+  if (rc != 0) {
+    build_route_clear(&r);
+    return rc;
+  }
+  cfg->routes = nv;
+  cfg->routes[cfg->n_routes++] = r;
+  return 0;
+}
