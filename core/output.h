@@ -1,0 +1,55 @@
+/* parley core — outputs. Outputs are built into libparley (ndjson now; the
+ * SQLite store, the HTTP webhook and NATS JetStream join them) and are
+ * described like connectors: a name, a typed option table bound by the
+ * same validator, and callbacks. The router keeps each output's queue and
+ * its durable delivery cursor; the output only writes batches and says when
+ * a batch is done. Internal. */
+#ifndef PARLEY_CORE_OUTPUT_H
+#define PARLEY_CORE_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "parley/connector.h"
+
+typedef struct parley_output parley_output_t;
+
+/* One event in a batch, valid until parley_output_done() is called. */
+typedef struct parley_output_item {
+  int64_t seq;          /* journal sequence number */
+  const char *id;       /* event id: the idempotency key for sinks */
+  const char *json;     /* the event as one line of JSON */
+  size_t len;
+} parley_output_item_t;
+
+typedef struct parley_output_type {
+  const char *name;                 /* the `type:` in the config */
+  const char *description;
+  const parley_option_t *options;   /* bound like connector options */
+  size_t config_size;
+  /* Build the output's state from its bound config (owned by the router,
+   * valid until destroy). No I/O here: --check-config calls it. */
+  int (*create)(parley_output_t *o, const void *config, void **state, parley_error_t *err);
+  /* Open files/connections when the router starts. */
+  int (*open)(void *state, uv_loop_t *loop, parley_error_t *err);
+  /* Deliver items in order; call parley_output_done(o, ...) exactly once,
+   * now or later. On failure the router retries the same batch with backoff. */
+  void (*deliver)(void *state, const parley_output_item_t *items, size_t n);
+  /* Release connections/files; cb(o) when closed (may be synchronous). */
+  void (*close)(void *state, void (*cb)(parley_output_t *o), parley_output_t *o);
+  void (*destroy)(void *state);
+} parley_output_type_t;
+
+/* Built-in types; NULL if unknown. */
+const parley_output_type_t *parley_output_type_find(const char *name);
+/* All built-in types, NULL-terminated (for --list-plugins). */
+extern const parley_output_type_t *const parley_output_types[];
+
+/* Report a batch's outcome: status 0, or PARLEY_E* with a message (copied). */
+void parley_output_done(parley_output_t *o, int status, const char *message);
+const char *parley_output_name(const parley_output_t *o);
+
+extern const parley_output_type_t parley_output_ndjson;
+
+#endif

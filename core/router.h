@@ -1,0 +1,236 @@
+/* parley core — the router's internals, shared by router*.c, host.c,
+ * instance.c and output_queue.c. Internal.
+ *
+ * Path of an event: connector emit() → validate → pending batch →
+ * (end of loop turn) journal commit with the staged checkpoints, dedup by
+ * id → route match → each matching output's queue → output deliver() →
+ * delivery cursor advanced in the journal. Outputs that fall behind read
+ * the backlog back from the journal; when a backlog passes the bound,
+ * sources pause. */
+#ifndef PARLEY_CORE_ROUTER_H
+#define PARLEY_CORE_ROUTER_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "http_client.h"
+#include "http_server.h"
+#include "journal.h"
+#include "loader.h"
+#include "metrics.h"
+#include "output.h"
+#include "parley/parley.h"
+
+#define PARLEY_MAX_OUTPUTS 64
+#define PARLEY_BATCH_MAX 512   /* events per journal transaction */
+#define PARLEY_DELIVER_MAX 256 /* events per output batch */
+
+typedef uint64_t parley_output_mask_t;
+
+/* ---- connector instances (instance.c, host.c) ---- */
+
+struct parley_timer {
+  uv_timer_t handle;
+  parley_instance_t *inst;
+  parley_timer_cb cb;
+  void *data;
+  struct parley_timer *prev, *next;
+};
+
+typedef enum {
+  PARLEY_INST_CREATED = 0,
+  PARLEY_INST_RUNNING,
+  PARLEY_INST_STOPPING,
+  PARLEY_INST_STOPPED,
+} parley_inst_state_t;
+
+struct parley_instance {
+  parley_router_t *r;
+  char *name;
+  char *labels;                    /* instance="name" */
+  parley_plugin_t *plugin;
+  const parley_connector_t *desc;
+  void *config;                    /* bound options */
+  void *state;                     /* the connector's instance */
+  parley_inst_state_t run;
+  int healthy;
+  char *health_reason;
+  char *account;                   /* the brand account of its last event */
+  struct parley_timer *timers;     /* live timers, closed at destroy */
+  uint64_t *c_emitted, *c_invalid, *c_duplicate, *c_accepted;
+};
+
+/* ---- outputs (output_queue.c) ---- */
+
+typedef struct parley_blob {     /* an event shared by the queues that hold it */
+  unsigned refs;
+  int64_t seq;
+  char *id;
+  char *json;
+  size_t len;
+} parley_blob_t;
+
+struct parley_output {
+  parley_router_t *r;
+  unsigned index;                  /* bit in parley_output_mask_t */
+  char *name;
+  char *labels;
+  const parley_output_type_t *type;
+  void *config;
+  void *state;
+  int opened;
+  int64_t cursor;                  /* every matching event <= cursor delivered */
+  int64_t saved_cursor;            /* last cursor written to the journal */
+  int64_t tail;                    /* every event <= tail is queued or skipped */
+  parley_blob_t **ring;            /* queue, capacity r->queue_cap */
+  size_t head, count;
+  size_t inflight;                 /* items handed to deliver() */
+  int in_pump, repump;
+  int failing;
+  unsigned attempts;
+  char *last_error;
+  uv_timer_t retry;
+  int retry_open;
+  uint64_t *c_delivered, *c_failed;
+  double *g_backlog;
+};
+
+/* ---- the pending batch (router_ingest.c) ---- */
+
+typedef struct parley_pending_event {
+  parley_instance_t *inst;
+  parley_event_t *ev;
+  char *json;
+  size_t len;
+} parley_pending_event_t;
+
+typedef struct parley_pending_cp {
+  parley_instance_t *inst;
+  char *key, *value;
+} parley_pending_cp_t;
+
+typedef struct parley_pending_cb {
+  parley_instance_t *inst;
+  parley_commit_cb cb;
+  void *data;
+} parley_pending_cb_t;
+
+typedef enum {
+  PARLEY_ROUTER_NEW = 0,
+  PARLEY_ROUTER_RUNNING,
+  PARLEY_ROUTER_STOPPING,
+  PARLEY_ROUTER_STOPPED,
+} parley_router_state_t;
+
+struct parley_router {
+  uv_loop_t *loop;
+  uv_loop_t own_loop;
+  int owns_loop;
+  parley_config_t *cfg;
+  parley_router_state_t run;
+  parley_metrics_t *metrics;
+  parley_journal_t *journal;
+  parley_httpd_t *httpd;
+  parley_httpc_t *httpc;
+
+  parley_plugin_t **plugins; size_t n_plugins;
+  parley_instance_t **instances; size_t n_instances;
+  parley_output_t **outputs; size_t n_outputs;
+  size_t queue_cap;
+  int default_output;              /* index or -1 */
+
+  parley_pending_event_t *pend; size_t n_pend, cap_pend;
+  parley_pending_cp_t *pcp; size_t n_pcp, cap_pcp;
+  parley_pending_cb_t *pcb; size_t n_pcb, cap_pcb;
+  uv_idle_t commit_idle;
+  int commit_armed;
+  int64_t last_seq;
+  uint64_t commit_failures;        /* webhooks answer 2xx only if none happened since */
+
+  int paused;
+  uint64_t *c_unrouted, *c_rejected, *c_paused;
+
+  parley_event_cb on_event; void *on_event_data;
+
+  /* stopping */
+  parley_stop_cb stop_cb; void *stop_data;
+  uv_timer_t stop_timer;
+  size_t closing;                  /* handles and components still closing */
+};
+
+/* instance.c */
+int parley_instance_create(parley_router_t *r, const parley_conf_instance_t *ci, size_t index,
+                           parley_instance_t **out, parley_error_t *err);
+int parley_instance_start(parley_instance_t *inst, parley_error_t *err);
+void parley_instance_stop(parley_instance_t *inst);
+void parley_instance_destroy(parley_instance_t *inst);
+parley_instance_t *parley_router_find_instance(parley_router_t *r, const char *name);
+int parley_router_load_plugin(parley_router_t *r, const char *name, parley_plugin_t **out,
+                              parley_error_t *err);
+extern const parley_host_t parley_host_table;
+
+/* router_ingest.c */
+int parley_router_emit(parley_instance_t *inst, parley_event_t *ev);
+int parley_router_stage_checkpoint(parley_instance_t *inst, const char *key, const char *value);
+int parley_router_get_checkpoint(parley_instance_t *inst, const char *key, char *buf,
+                                 size_t buflen);
+int parley_router_commit_later(parley_router_t *r, parley_instance_t *inst,
+                               parley_commit_cb cb, void *data);
+/* Commit the pending batch now. Returns the journal's status. */
+int parley_router_commit_now(parley_router_t *r);
+void parley_router_update_pause(parley_router_t *r);
+
+/* route_match.c */
+/* The outputs an event goes to: the union of the outputs of every matching
+ * route, or the default output when none matches (0 when there is none). */
+parley_output_mask_t parley_route_match(const parley_config_t *cfg,
+                                        parley_output_t *const *outputs, size_t n_outputs,
+                                        const parley_event_t *ev);
+int parley_route_matches(const parley_conf_route_t *route, const parley_event_t *ev);
+
+/* output_queue.c */
+int parley_output_create(parley_router_t *r, const parley_conf_instance_t *co, unsigned index,
+                         parley_output_t **out, parley_error_t *err);
+int parley_output_open(parley_output_t *o, parley_error_t *err);
+/* Offer freshly committed events (prev_last: the last seq before them);
+ * those the queue cannot take now are read back from the journal later. */
+void parley_output_offer(parley_output_t *o, parley_blob_t *const *blobs,
+                         const parley_output_mask_t *masks, size_t n, int64_t prev_last);
+void parley_output_pump(parley_output_t *o);
+int64_t parley_output_backlog(const parley_output_t *o);
+int parley_output_drained(const parley_output_t *o);
+void parley_output_close(parley_output_t *o, void (*cb)(parley_output_t *o));
+void parley_output_destroy(parley_output_t *o);
+parley_blob_t *parley_blob_new(int64_t seq, const char *id, const char *json, size_t len);
+void parley_blob_unref(parley_blob_t *b);
+
+/* router_http.c */
+int parley_router_http_start(parley_router_t *r, parley_error_t *err);
+
+/* router_actions.c */
+struct parley_action_req {
+  parley_router_t *r;
+  parley_instance_t *inst;
+  parley_action_t *action;
+  parley_action_cb cb;
+  void *data;
+};
+
+/* host-table entries implemented with their features (router_http.c,
+ * router_actions.c, router.c) */
+const char *parley_webhook_method(const parley_webhook_t *wh);
+const char *parley_webhook_path(const parley_webhook_t *wh);
+const char *parley_webhook_header(const parley_webhook_t *wh, const char *name);
+int parley_webhook_query(const parley_webhook_t *wh, const char *name, char *buf,
+                         size_t buflen);
+const char *parley_webhook_body(const parley_webhook_t *wh, size_t *len);
+const parley_action_t *parley_action_req_action(parley_action_req_t *req);
+void parley_action_req_done(parley_action_req_t *req, const parley_action_result_t *res);
+void parley_router_instance_stopped(parley_instance_t *inst);
+
+
+/* router_status.c */
+json_t *parley_router_status(parley_router_t *r);
+
+#endif

@@ -1,0 +1,228 @@
+/* parley core — the router's HTTP endpoints on the shared server:
+ *   /hooks/<instance>[/...]  platform webhooks → the instance's handler
+ *   /healthz                 liveness
+ *   /metrics                 Prometheus text
+ *   /v1/status               instances, outputs, counters (JSON)
+ *   POST /v1/actions         submit a parley.action.v1, answered with its result
+ * A webhook's 2xx is sent only once its events are in the journal. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "router.h"
+#include "util.h"
+
+#define RETRY_AFTER "Retry-After: 5"
+
+struct parley_webhook {
+  parley_httpd_req_t *req;
+  const char *subpath;
+};
+
+const char *parley_webhook_method(const parley_webhook_t *wh) {
+  return parley_httpd_req_method(wh->req);
+}
+const char *parley_webhook_path(const parley_webhook_t *wh) { return wh->subpath; }
+const char *parley_webhook_header(const parley_webhook_t *wh, const char *name) {
+  return parley_httpd_req_header(wh->req, name);
+}
+int parley_webhook_query(const parley_webhook_t *wh, const char *name, char *buf,
+                         size_t buflen) {
+  return parley_httpd_req_query_param(wh->req, name, buf, buflen);
+}
+const char *parley_webhook_body(const parley_webhook_t *wh, size_t *len) {
+  return parley_httpd_req_body(wh->req, len);
+}
+
+static void respond_text(parley_httpd_req_t *req, int status, const char *text,
+                         const char *const *headers) {
+  parley_httpd_respond(req, status, "text/plain; charset=utf-8", text, strlen(text), headers);
+}
+
+static void respond_json(parley_httpd_req_t *req, int status, json_t *j) {
+  char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  if (s)
+    parley_httpd_respond(req, status, "application/json", s, strlen(s), NULL);
+  else
+    respond_text(req, 500, "out of memory\n", NULL);
+  free(s);
+  json_decref(j);
+}
+
+static void unavailable(parley_httpd_req_t *req, const char *why) {
+  static const char *const h[] = {RETRY_AFTER, NULL};
+  respond_text(req, 503, why, h);
+}
+
+/* A webhook answer held back until its events are committed. */
+typedef struct held_reply {
+  parley_httpd_req_t *req;
+  int status;
+  char *content_type;
+  char *body;
+  size_t len;
+  uint64_t failures_before;
+} held_reply_t;
+
+static void held_committed(parley_instance_t *inst, int status, void *data) {
+  held_reply_t *h = data;
+  if (status == 0 && inst->r->commit_failures == h->failures_before)
+    parley_httpd_respond(h->req, h->status, h->content_type, h->body, h->len, NULL);
+  else
+    unavailable(h->req, "events could not be stored; retry later\n");
+  free(h->content_type);
+  free(h->body);
+  free(h);
+}
+
+static int hold(parley_instance_t *inst, parley_httpd_req_t *req,
+                const parley_webhook_reply_t *rep, uint64_t failures_before) {
+  held_reply_t *h = calloc(1, sizeof *h);
+  if (!h)
+    return PARLEY_ENOMEM;
+  h->req = req;
+  h->status = rep->status;
+  h->content_type = parley_strdup(rep->content_type ? rep->content_type : "text/plain");
+  h->len = rep->body ? rep->body_len : 0;
+  h->body = malloc(h->len + 1);
+  h->failures_before = failures_before;
+  if (!h->content_type || !h->body) {
+    free(h->content_type);
+    free(h->body);
+    free(h);
+    return PARLEY_ENOMEM;
+  }
+  if (h->len)
+    memcpy(h->body, rep->body, h->len);
+  return parley_router_commit_later(inst->r, inst, held_committed, h);
+}
+
+static parley_instance_t *hook_target(parley_router_t *r, parley_httpd_req_t *req,
+                                      const char **subpath) {
+  const char *name = parley_httpd_req_path(req) + strlen("/hooks/");
+  const char *slash = strchr(name, '/');
+  size_t n = slash ? (size_t)(slash - name) : strlen(name);
+  *subpath = slash ? slash : "";
+  for (size_t i = 0; i < r->n_instances; i++)
+    if (strlen(r->instances[i]->name) == n && strncmp(r->instances[i]->name, name, n) == 0)
+      return r->instances[i];
+  return NULL;
+}
+
+static void on_hook(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  const char *subpath;
+  parley_instance_t *inst = hook_target(r, req, &subpath);
+  if (!inst || !inst->desc->webhook) {
+    respond_text(req, 404, "no webhook here\n", NULL);
+    return;
+  }
+  parley_metrics_add(r->metrics, "parley_webhook_requests_total", inst->labels, 1);
+  if (inst->run != PARLEY_INST_RUNNING || r->run != PARLEY_ROUTER_RUNNING ||
+      (r->paused && strcmp(parley_httpd_req_method(req), "POST") == 0)) {
+    parley_metrics_add(r->metrics, "parley_webhook_refused_total", inst->labels, 1);
+    unavailable(req, "busy; retry later\n");
+    return;
+  }
+  struct parley_webhook wh = {req, subpath};
+  parley_webhook_reply_t rep = {0};
+  uint64_t emitted_before = *inst->c_emitted, failures_before = r->commit_failures;
+  inst->desc->webhook(inst->state, &wh, &rep);
+  if (rep.status < 100 || rep.status > 599)
+    rep = (parley_webhook_reply_t){.status = 500, .body = "connector gave no answer\n"};
+  if (rep.status / 100 == 2 && *inst->c_emitted != emitted_before) {
+    if (hold(inst, req, &rep, failures_before) != 0)
+      unavailable(req, "out of memory\n");
+    return;
+  }
+  parley_httpd_respond(req, rep.status, rep.content_type ? rep.content_type : "text/plain",
+                       rep.body ? rep.body : "", rep.body ? rep.body_len : 0, NULL);
+}
+
+static int authorized(parley_router_t *r, parley_httpd_req_t *req) {
+  if (!r->cfg->admin_token || !*r->cfg->admin_token)
+    return 1;
+  const char *h = parley_httpd_req_header(req, "authorization");
+  return h && strncmp(h, "Bearer ", 7) == 0 && parley_util_secret_eq(h + 7, r->cfg->admin_token);
+}
+
+static void on_healthz(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  int ok = r->run == PARLEY_ROUTER_RUNNING;
+  respond_json(req, ok ? 200 : 503, json_pack("{s:s}", "status", ok ? "ok" : "stopping"));
+}
+
+static void on_metrics(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (!authorized(r, req)) {
+    respond_text(req, 401, "admin token required\n", NULL);
+    return;
+  }
+  char *text = parley_metrics_text(r->metrics);
+  parley_httpd_respond(req, 200, "text/plain; version=0.0.4", text ? text : "",
+                       text ? strlen(text) : 0, NULL);
+  free(text);
+}
+
+static void on_status(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (!authorized(r, req))
+    respond_text(req, 401, "admin token required\n", NULL);
+  else
+    respond_json(req, 200, parley_router_status(r));
+}
+
+static void action_answered(parley_router_t *r, const char *key,
+                            const parley_action_result_t *res, void *data) {
+  (void)r;
+  char *json = NULL;
+  size_t len = 0;
+  int status = res->status == 0 ? 200 : res->status == PARLEY_EDUP ? 409 : 502;
+  if (parley_action_result_to_json(key, res, &json, &len) == 0)
+    parley_httpd_respond(data, status, "application/json", json, len, NULL);
+  else
+    respond_text(data, 500, "out of memory\n", NULL);
+  free(json);
+}
+
+static void on_actions(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (!authorized(r, req)) {
+    respond_text(req, 401, "admin token required\n", NULL);
+    return;
+  }
+  if (strcmp(parley_httpd_req_method(req), "POST") != 0) {
+    respond_text(req, 405, "POST a parley.action.v1 document\n", NULL);
+    return;
+  }
+  size_t len;
+  const char *body = parley_httpd_req_body(req, &len);
+  parley_action_t *a = NULL;
+  parley_error_t err = {0};
+  int rc = parley_action_from_json(body, len, &a, &err);
+  if (rc == 0)
+    rc = parley_router_submit_action(r, a, action_answered, req, &err);
+  parley_action_free(a);
+  if (rc) {
+    respond_json(req, rc == PARLEY_ENOENT ? 404 : rc == PARLEY_ESTATE ? 503 : 400,
+                 json_pack("{s:s,s:s}", "error", parley_err_name(rc), "message", err.message));
+  }
+}
+
+int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
+  if (!r->cfg->listen || !*r->cfg->listen)
+    return 0;
+  parley_httpd_options_t o = {r->cfg->listen, r->cfg->max_body ? r->cfg->max_body : 1 << 20,
+                              r->cfg->max_connections ? r->cfg->max_connections : 1024};
+  int rc = parley_httpd_new(&r->httpd, r->loop, &o, err);
+  if (rc)
+    return rc;
+  parley_httpd_route(r->httpd, "/hooks/", on_hook, r);
+  parley_httpd_route(r->httpd, "/healthz", on_healthz, r);
+  parley_httpd_route(r->httpd, "/metrics", on_metrics, r);
+  parley_httpd_route(r->httpd, "/v1/status", on_status, r);
+  parley_httpd_route(r->httpd, "/v1/actions", on_actions, r);
+  parley_log(PARLEY_LOG_INFO, "http", "listening on %s (port %d)", r->cfg->listen,
+             parley_httpd_port(r->httpd));
+  return 0;
+}
