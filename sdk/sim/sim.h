@@ -163,9 +163,8 @@ struct parley_sim {
   int running;        /* 1 once the scenario is loaded and the server listens */
   uint64_t start_ms;  /* wall clock at start */
   uint64_t rng;       /* xorshift state, see parley_sim_random */
-  uv_timer_t gen_timer;
   uint64_t gen_count;
-  void *pending;      /* framework-internal: held requests (faults) */
+  void *internal;     /* framework-internal state (timers, held requests) */
 };
 
 /* Set up sim from config with the given platforms (pointers to the
@@ -182,6 +181,19 @@ int parley_sim_port(parley_sim_t *sim);
  * every handle is closed (then call parley_sim_free). */
 void parley_sim_stop(parley_sim_t *sim, void (*cb)(void *data), void *data);
 void parley_sim_free(parley_sim_t *sim);
+
+/* Timers owned by the framework, so that platforms hold no uv handles.
+ * start returns NULL when out of memory; the timer fires after timeout_ms,
+ * then every repeat_ms if repeat_ms > 0. stop stops and frees it, also
+ * from inside its own callback; a one-shot timer stays allocated until
+ * stopped. Timers still running when the simulator stops are closed by the
+ * framework: do not stop them from a platform's free(). */
+typedef struct parley_sim_timer parley_sim_timer_t;
+typedef void (*parley_sim_timer_cb)(parley_sim_t *sim, parley_sim_timer_t *t, void *data);
+parley_sim_timer_t *parley_sim_timer_start(parley_sim_t *sim, uint64_t timeout_ms,
+                                           uint64_t repeat_ms, parley_sim_timer_cb cb,
+                                           void *data);
+void parley_sim_timer_stop(parley_sim_timer_t *t);
 
 /* Module state per platform (NULL until set). */
 void *parley_sim_state(parley_sim_t *sim, const char *platform);

@@ -1,0 +1,232 @@
+/* parley-sim — the store: items and users of every platform as JSON
+ * objects, ids per platform, queries newest first. Linear scans: the
+ * simulator holds thousands of items, not millions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sim_internal.h"
+
+#define PARLEY_SIM_DEFAULT_ID_BASE 1000000u
+
+typedef struct parley_sim_idgen {
+  char platform[32];
+  uint64_t base;
+  uint64_t seq;
+} parley_sim_idgen_t;
+
+struct parley_sim_store {
+  json_t *items;      /* array, insertion order */
+  json_t *item_index; /* "platform:id" -> item */
+  json_t *users;      /* array */
+  json_t *user_index; /* "platform:id" -> user */
+  parley_sim_idgen_t ids[PARLEY_SIM_MAX_PLATFORMS];
+  size_t nids;
+};
+
+int parley_sim_store_new(parley_sim_store_t **out) {
+  parley_sim_store_t *s = calloc(1, sizeof *s);
+  if (!s) return PARLEY_ENOMEM;
+  s->items = json_array();
+  s->item_index = json_object();
+  s->users = json_array();
+  s->user_index = json_object();
+  if (!s->items || !s->item_index || !s->users || !s->user_index) {
+    parley_sim_store_free(s);
+    return PARLEY_ENOMEM;
+  }
+  *out = s;
+  return 0;
+}
+
+void parley_sim_store_free(parley_sim_store_t *s) {
+  if (!s) return;
+  json_decref(s->items);
+  json_decref(s->item_index);
+  json_decref(s->users);
+  json_decref(s->user_index);
+  free(s);
+}
+
+static parley_sim_idgen_t *parley_sim_idgen(parley_sim_store_t *s, const char *platform) {
+  for (size_t i = 0; i < s->nids; i++)
+    if (!strcmp(s->ids[i].platform, platform)) return &s->ids[i];
+  if (s->nids == PARLEY_SIM_MAX_PLATFORMS) return NULL;
+  parley_sim_idgen_t *g = &s->ids[s->nids++];
+  snprintf(g->platform, sizeof g->platform, "%s", platform);
+  g->base = PARLEY_SIM_DEFAULT_ID_BASE;
+  return g;
+}
+
+void parley_sim_id_base(parley_sim_t *sim, const char *platform, uint64_t base) {
+  parley_sim_idgen_t *g = parley_sim_idgen(sim->store, platform);
+  if (g) g->base = base;
+}
+
+const char *parley_sim_next_id(parley_sim_t *sim, const char *platform, char *buf, size_t len) {
+  parley_sim_idgen_t *g = parley_sim_idgen(sim->store, platform);
+  uint64_t v = g ? g->base + ++g->seq : parley_sim_random(sim) >> 8;
+  snprintf(buf, len, "%llu", (unsigned long long)v);
+  return buf;
+}
+
+int parley_sim_id_cmp(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  /* Leading zeros do not occur in platform ids; length decides first. */
+  if (la != lb) return la < lb ? -1 : 1;
+  return strcmp(a, b);
+}
+
+static void parley_sim_key(char *buf, size_t len, const char *platform, const char *id) {
+  snprintf(buf, len, "%s:%s", platform, id);
+}
+
+json_t *parley_sim_item_find(parley_sim_t *sim, const char *platform, const char *id) {
+  char key[256];
+  if (!platform || !id) return NULL;
+  parley_sim_key(key, sizeof key, platform, id);
+  return json_object_get(sim->store->item_index, key);
+}
+
+static const char *parley_sim_str(json_t *o, const char *k) {
+  return json_string_value(json_object_get(o, k));
+}
+
+/* Fill the keys every item has; see sim.h for the rules. */
+static void parley_sim_item_defaults(parley_sim_t *sim, json_t *item, const char *platform) {
+  char id[32];
+  if (!json_is_string(json_object_get(item, "id")))
+    json_object_set_new(item, "id", json_string(parley_sim_next_id(sim, platform, id, sizeof id)));
+  if (!json_is_integer(json_object_get(item, "created_ms")))
+    json_object_set_new(item, "created_ms", json_integer((json_int_t)parley_sim_now_ms()));
+  if (!json_is_string(json_object_get(item, "conversation_id"))) {
+    const char *parent = parley_sim_str(item, "parent_id");
+    json_t *p = parley_sim_item_find(sim, platform, parent);
+    const char *conv = p ? parley_sim_str(p, "conversation_id") : NULL;
+    if (!conv) conv = parent ? parent : parley_sim_str(item, "id");
+    json_object_set_new(item, "conversation_id", json_string(conv));
+  }
+  json_t *acct = parley_sim_account(sim, platform);
+  if (!json_is_string(json_object_get(item, "account_id")) && parley_sim_str(acct, "id"))
+    json_object_set_new(item, "account_id", json_string(parley_sim_str(acct, "id")));
+  if (!json_is_boolean(json_object_get(item, "hidden")))
+    json_object_set_new(item, "hidden", json_false());
+  if (!json_is_boolean(json_object_get(item, "from_brand"))) {
+    const char *author = parley_sim_str(item, "author_id");
+    const char *brand = parley_sim_str(acct, "id");
+    json_object_set_new(item, "from_brand",
+                        json_boolean(author && brand && !strcmp(author, brand)));
+  }
+}
+
+json_t *parley_sim_item_add(parley_sim_t *sim, json_t *item, parley_error_t *err) {
+  char key[256];
+  if (!json_is_object(item)) {
+    json_decref(item);
+    parley_error_set(err, PARLEY_EINVAL, "item: must be a JSON object");
+    return NULL;
+  }
+  const char *platform = parley_sim_str(item, "platform");
+  const parley_sim_platform_t *p = parley_sim_platform(sim, platform);
+  if (!p) {
+    parley_error_set(err, PARLEY_EINVAL, "item: platform '%s' is not served by this simulator",
+                     platform ? platform : "(missing)");
+    json_decref(item);
+    return NULL;
+  }
+  parley_sim_item_defaults(sim, item, platform);
+  parley_sim_key(key, sizeof key, platform, parley_sim_str(item, "id"));
+  if (json_object_get(sim->store->item_index, key)) {
+    parley_error_set(err, PARLEY_EDUP, "item: %s id '%s' exists already", platform,
+                     parley_sim_str(item, "id"));
+    json_decref(item);
+    return NULL;
+  }
+  json_array_append_new(sim->store->items, item);
+  json_object_set(sim->store->item_index, key, item);
+  if (sim->running && p->on_item) p->on_item(sim, item);
+  return item;
+}
+
+static int parley_sim_eq(json_t *item, const char *k, const char *want) {
+  if (!want) return 1;
+  const char *v = parley_sim_str(item, k);
+  return v && !strcmp(v, want);
+}
+
+static int parley_sim_filter_match(json_t *item, const parley_sim_filter_t *f) {
+  const char *id = parley_sim_str(item, "id");
+  if (!parley_sim_eq(item, "platform", f->platform) || !parley_sim_eq(item, "type", f->type) ||
+      !parley_sim_eq(item, "account_id", f->account_id) ||
+      !parley_sim_eq(item, "author_id", f->author_id) ||
+      !parley_sim_eq(item, "conversation_id", f->conversation_id) ||
+      !parley_sim_eq(item, "parent_id", f->parent_id))
+    return 0;
+  if (!f->include_hidden && json_is_true(json_object_get(item, "hidden"))) return 0;
+  if (!f->include_deleted && json_is_true(json_object_get(item, "deleted"))) return 0;
+  if (f->newer_than && parley_sim_id_cmp(id, f->newer_than) <= 0) return 0;
+  if (f->older_than && parley_sim_id_cmp(id, f->older_than) >= 0) return 0;
+  return f->match ? f->match(item, f->match_data) : 1;
+}
+
+static int parley_sim_newest_first(const void *a, const void *b) {
+  json_t *ia = *(json_t *const *)a, *ib = *(json_t *const *)b;
+  int c = strcmp(parley_sim_str(ia, "platform"), parley_sim_str(ib, "platform"));
+  if (c) return c;
+  return -parley_sim_id_cmp(parley_sim_str(ia, "id"), parley_sim_str(ib, "id"));
+}
+
+json_t *parley_sim_items(parley_sim_t *sim, const parley_sim_filter_t *f) {
+  size_t n = json_array_size(sim->store->items), k = 0, i;
+  json_t **v = malloc((n ? n : 1) * sizeof *v);
+  json_t *out = json_array();
+  json_t *item;
+  if (!v || !out) {
+    free(v);
+    json_decref(out);
+    return NULL;
+  }
+  json_array_foreach(sim->store->items, i, item) if (parley_sim_filter_match(item, f)) v[k++] = item;
+  qsort(v, k, sizeof *v, parley_sim_newest_first);
+  for (i = 0; i < k; i++) json_array_append(out, v[i]);
+  free(v);
+  return out;
+}
+
+int parley_sim_user_add(parley_sim_t *sim, json_t *user, parley_error_t *err) {
+  char key[256];
+  const char *platform = parley_sim_str(user, "platform"), *id = parley_sim_str(user, "id");
+  if (!json_is_object(user) || !platform || !id) {
+    json_decref(user);
+    return parley_error_set(err, PARLEY_EINVAL, "user: needs string members platform and id");
+  }
+  parley_sim_key(key, sizeof key, platform, id);
+  if (json_object_get(sim->store->user_index, key)) {
+    json_decref(user);
+    return parley_error_set(err, PARLEY_EDUP, "user: %s id '%s' exists already", platform, id);
+  }
+  json_array_append_new(sim->store->users, user);
+  json_object_set(sim->store->user_index, key, user);
+  return 0;
+}
+
+json_t *parley_sim_user_find(parley_sim_t *sim, const char *platform, const char *id) {
+  char key[256];
+  if (!platform || !id) return NULL;
+  parley_sim_key(key, sizeof key, platform, id);
+  return json_object_get(sim->store->user_index, key);
+}
+
+json_t *parley_sim_user_by_handle(parley_sim_t *sim, const char *platform, const char *handle) {
+  size_t i;
+  json_t *u;
+  if (!handle) return NULL;
+  if (handle[0] == '@') handle++;
+  json_array_foreach(sim->store->users, i, u) {
+    const char *h = parley_sim_str(u, "handle");
+    if (parley_sim_eq(u, "platform", platform) && h && !strcasecmp(h[0] == '@' ? h + 1 : h, handle))
+      return u;
+  }
+  return NULL;
+}
