@@ -491,6 +491,42 @@ static void reopen_keeps_schema_and_data(void **state) {
   assert_int_equal(count_events(f->j), 1);
 }
 
+static void journal_file_is_readable_by_its_owner_only(void **state) {
+  fixture_t *f = *state;
+  struct stat sb;
+  assert_int_equal(stat(f->path, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0600);
+}
+
+static void open_of_an_empty_file_creates_the_journal_in_it(void **state) {
+  fixture_t *f = *state;
+  parley_journal_t *j = NULL;
+  parley_error_t err = {0};
+  parley_journal_entry_t e = entry("first", "{}");
+  char path[256];
+  FILE *fp;
+
+  snprintf(path, sizeof path, "%s/empty.db", f->dir);
+  fp = fopen(path, "w");
+  assert_non_null(fp);
+  fclose(fp);
+  assert_int_equal(parley_journal_open(&j, path, &err), 0);
+  assert_int_equal(parley_journal_commit(j, &e, 1, NULL, 0, &err), 0);
+  assert_int_equal(e.seq, 1);
+  parley_journal_close(j);
+}
+
+static void calls_with_a_null_journal_are_einval(void **state) {
+  parley_journal_entry_t e = entry("x", "{}");
+  parley_error_t err = {0};
+  int64_t seq;
+  (void)state;
+  assert_int_equal(parley_journal_commit(NULL, &e, 1, NULL, 0, &err), PARLEY_EINVAL);
+  assert_int_equal(parley_journal_cursor_get(NULL, "o", &seq), PARLEY_EINVAL);
+  assert_int_equal(parley_journal_open(NULL, "/tmp/x.db", &err), PARLEY_EINVAL);
+  parley_journal_close(NULL);
+}
+
 /* A location where creating a file fails with a permission error. As root a
  * chmod'ed directory does not stop us, so try sysfs; skip if neither does. */
 static int read_only_location(const char *dir, char *path, size_t len) {
@@ -690,6 +726,9 @@ int main(void) {
       T(open_of_another_sqlite_database_is_refused),
       T(reopen_keeps_schema_and_data),
       T(open_in_a_read_only_location_is_eperm),
+      T(journal_file_is_readable_by_its_owner_only),
+      T(open_of_an_empty_file_creates_the_journal_in_it),
+      T(calls_with_a_null_journal_are_einval),
       T(kill_9_during_commits_loses_no_batch_and_separates_no_checkpoint),
 #undef T
   };
