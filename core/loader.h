@@ -43,6 +43,8 @@ void parley_plugin_scan(const char *const *dirs, size_t ndirs, parley_plugin_sca
  * options with type, default and description. */
 /* Print an option table, one option a line. */
 void parley_plugin_print_options(const parley_option_t *opts, FILE *out);
+/* Print bound option values (secrets as "***"), one a line. */
+void parley_options_print_values(const parley_option_t *opts, const void *bound, FILE *out);
 void parley_plugin_describe(const parley_connector_t *d, const char *path, FILE *out);
 
 #endif

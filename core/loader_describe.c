@@ -41,3 +41,31 @@ void parley_plugin_describe(const parley_connector_t *d, const char *path, FILE 
   fprintf(out, "  options\n");
   parley_plugin_print_options(d->options, out);
 }
+
+/* Print bound option values; secrets as "***". */
+void parley_options_print_values(const parley_option_t *opts, const void *bound, FILE *out) {
+  const char *base = bound;
+  for (const parley_option_t *o = opts; o && o->name && bound; o++) {
+    const void *p = base + o->offset;
+    fprintf(out, "    %s = ", o->name);
+    switch (o->type) {
+    case PARLEY_OPT_SECRET: fprintf(out, "%s\n", *(const char *const *)p ? "***" : "(unset)"); break;
+    case PARLEY_OPT_STRING: {
+      const char *s = *(const char *const *)p;
+      fprintf(out, "%s\n", s ? s : "(unset)");
+      break;
+    }
+    case PARLEY_OPT_INT: fprintf(out, "%lld\n", (long long)*(const int64_t *)p); break;
+    case PARLEY_OPT_DURATION: fprintf(out, "%lldms\n", (long long)*(const int64_t *)p); break;
+    case PARLEY_OPT_BOOL: fprintf(out, "%s\n", *(const int *)p ? "true" : "false"); break;
+    case PARLEY_OPT_LIST: {
+      const parley_strlist_t *l = p;
+      fprintf(out, "[");
+      for (size_t i = 0; i < l->count; i++)
+        fprintf(out, "%s%s", i ? ", " : "", l->items[i]);
+      fprintf(out, "]\n");
+      break;
+    }
+    }
+  }
+}
