@@ -186,17 +186,19 @@ static int parley_journal_open_error(sqlite3 *db, const char *path, int rc,
   int sys = db ? sqlite3_system_errno(db) : 0;
   const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   char dir[PARLEY_ERROR_MAX];
+  struct stat sb;
 
   switch (rc & 0xff) {
   case SQLITE_CANTOPEN:
   case SQLITE_IOERR:
   case SQLITE_READONLY:
-    if (sys == ENOENT) {
-      parley_journal_dirname(path, dir, sizeof dir);
+    /* SQLite's errno can be of a fallback attempt: trust ENOENT only for a
+     * directory that is really missing. */
+    parley_journal_dirname(path, dir, sizeof dir);
+    if (sys == ENOENT && stat(dir, &sb) != 0)
       return parley_error_set(err, PARLEY_ENOENT,
                               "%s: cannot create the journal: directory %s does not exist",
                               path, dir);
-    }
     if (sys == EACCES || sys == EPERM || sys == EROFS || (rc & 0xff) == SQLITE_READONLY)
       return parley_error_set(err, PARLEY_EPERM,
                               "%s: cannot open the journal for writing: %s", path,
