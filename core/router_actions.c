@@ -37,14 +37,27 @@ static void finish(parley_router_t *r, const char *key, const parley_action_resu
     cb(r, key, res, data);
 }
 
-/* A key seen before: answer with the stored result (or "pending"). */
+/* The status a stored parley.action_result.v1 document records. */
+static int stored_status(json_t *j) {
+  const char *status = json_string_value(json_object_get(j, "status"));
+  const char *name = json_string_value(json_object_get(j, "error"));
+  if (status && strcmp(status, "done") == 0)
+    return 0;
+  for (int code = -1; name && code >= -64; code--)
+    if (strcmp(parley_err_name(code), name) == 0)
+      return code;
+  return PARLEY_EPLATFORM;
+}
+
+/* A key seen before: answer with the stored result, the same answer the
+ * first submission got (or "in progress" while it is still running). */
 static void replay(parley_router_t *r, const char *key, char *stored, parley_action_cb cb,
                    void *data) {
   json_t *j = stored ? json_loads(stored, 0, NULL) : NULL;
   parley_action_result_t res = {.status = PARLEY_EDUP,
                                 .message = "action with this idempotency key already performed"};
   if (j) {
-    res.status = (int)json_integer_value(json_object_get(j, "status_code"));
+    res.status = stored_status(j);
     res.platform_id = json_string_value(json_object_get(j, "platform_id"));
     res.http_status = (int)json_integer_value(json_object_get(j, "http_status"));
     res.error_code = json_string_value(json_object_get(j, "error_code"));

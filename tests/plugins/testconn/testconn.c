@@ -31,7 +31,7 @@ typedef struct testconn {
 static const parley_option_t options[] = {
     {"platform", PARLEY_OPT_STRING, 0, "test", offsetof(testconn_config_t, platform),
      "platform name used in event ids"},
-    {"account", PARLEY_OPT_STRING, 0, "acme", offsetof(testconn_config_t, account),
+    {"account", PARLEY_OPT_STRING, PARLEY_OPT_REQUIRED, NULL, offsetof(testconn_config_t, account),
      "brand account that receives the events"},
     {"count", PARLEY_OPT_INT, 0, "0", offsetof(testconn_config_t, count),
      "number of events to emit in all (0: only webhook events)"},

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install what building and testing parley needs, from Debian's packages.
+# Run as root (or with sudo available). Safe to run again.
+set -euo pipefail
+PKGS=(build-essential cmake pkg-config clang git ca-certificates
+      libuv1-dev libcurl4-openssl-dev libjansson-dev libh2o-dev libyaml-dev
+      libsqlite3-dev sqlite3 libssl-dev libnats-dev nats-server libcmocka-dev zlib1g
+      python3 python3-pytest python3-jsonschema valgrind libclang-rt-14-dev)
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

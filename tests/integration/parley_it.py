@@ -1,0 +1,119 @@
+"""Helpers for parley's integration tests: run the real parleyd on loopback
+with a generated config, talk HTTP to it, read what the outputs wrote."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+PARLEYD = os.environ.get("PARLEYD", "parleyd")
+PLUGIN_DIR = os.environ.get("PARLEY_PLUGIN_DIR", "")
+TEST_PLUGIN_DIR = os.environ.get("PARLEY_TEST_PLUGIN_DIR", "")
+SOURCE_DIR = os.environ.get("PARLEY_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+SCHEMA = os.path.join(SOURCE_DIR, "docs", "event.schema.json")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(pred, timeout=30.0, step=0.05, what="condition"):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = pred()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def http(method, url, body=None, headers=None, timeout=10):
+    """Returns (status, headers, body bytes); never raises on HTTP errors."""
+    data = body.encode() if isinstance(body, str) else body
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def read_ndjson(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    return [json.loads(l) for l in lines if l.strip()]
+
+
+def validate_events(events):
+    import jsonschema
+    with open(SCHEMA) as f:
+        schema = json.load(f)
+    validator = jsonschema.Draft202012Validator(schema)
+    for ev in events:
+        errors = list(validator.iter_errors(ev))
+        assert not errors, f"{ev.get('id')}: {errors[0].message}"
+
+
+class Parleyd:
+    """A parleyd process with its own temp dir, config and journal."""
+
+    def __init__(self, config_text, tmpdir=None, name="parley.yaml", env=None):
+        self.dir = tmpdir or tempfile.mkdtemp(prefix="parley-it-")
+        self.config = os.path.join(self.dir, name)
+        with open(self.config, "w") as f:
+            f.write(config_text)
+        self.env = dict(os.environ, **(env or {}))
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "parleyd.log")
+
+    def start(self, wait_http=None):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([PARLEYD, "--config", self.config], stdout=self.log,
+                                     stderr=subprocess.STDOUT, env=self.env)
+        if wait_http:
+            wait_until(lambda: self._healthy(wait_http) or self._died(), 30, what="parleyd /healthz")
+            assert self.proc.poll() is None, "parleyd exited:\n" + self.logs()
+        return self
+
+    def _died(self):
+        return self.proc.poll() is not None
+
+    def _healthy(self, base):
+        try:
+            return http("GET", base + "/healthz", timeout=1)[0] == 200
+        except OSError:
+            return False
+
+    def logs(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("parleyd did not stop in time:\n" + self.logs())
+        if hasattr(self, "log"):
+            self.log.close()
+        return self.proc.returncode
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+
+def run_parleyd(*args, timeout=30):
+    return subprocess.run([PARLEYD, *args], capture_output=True, text=True, timeout=timeout)
