@@ -273,6 +273,8 @@ static int parley_ev_decode_strings(parley_ev_dec_t *d, json_t *o, const char *p
   for (size_t i = 0; i < n; i++) {
     const char *s;
     int rc = parley_ev_get_str(d, o, path, fields[i].key, fields[i].required, &s);
+    if (rc == 0 && fields[i].required && *s == '\0')
+      rc = parley_error_set(d->err, PARLEY_EINVAL, "%s.%s: must not be empty", path, fields[i].key);
     if (rc == 0 && s != NULL && (rc = fields[i].set(d->ev, s)) != 0)
       rc = parley_ev_set_failed(d, rc, path, fields[i].key);
     if (rc != 0)
@@ -390,13 +392,14 @@ static int parley_ev_decode_media_item(parley_ev_dec_t *d, json_t *m, size_t i) 
   int rc = parley_ev_get_str(d, m, path, "type", 1, &type);
   if (rc == 0)
     rc = parley_ev_get_str(d, m, path, "url", 1, &url);
+  if (rc == 0 && *url == '\0')
+    rc = parley_error_set(d->err, PARLEY_EINVAL, "%s.url: must not be empty", path);
   if (rc != 0)
     return rc;
   rc = parley_event_add_media(d->ev, type, url);
   if (rc == PARLEY_EINVAL)
     return parley_error_set(d->err, rc,
-                            "%s: type \"%.40s\" is not one of image, video, gif, audio, file, "
-                            "or url is empty",
+                            "%s.type: \"%.40s\" is not one of image, video, gif, audio, file",
                             path, type);
   return rc ? parley_ev_set_failed(d, rc, path, "type") : 0;
 }

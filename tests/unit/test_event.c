@@ -678,7 +678,8 @@ static void from_json_rejects_an_unknown_media_type(void **state) {
       MIN_HEAD "," MIN_TIMES ",\"media\":[{\"type\":\"image\",\"url\":\"https://a\"},"
                "{\"type\":\"sticker\",\"url\":\"https://b\"}]}",
       PARLEY_EINVAL, &err);
-  assert_non_null(strstr(msg, "event.media[1]: type \"sticker\" is not one of image"));
+  assert_string_equal(msg,
+                      "event.media[1].type: \"sticker\" is not one of image, video, gif, audio, file");
 }
 
 static void from_json_rejects_a_media_item_without_url(void **state) {
@@ -686,6 +687,23 @@ static void from_json_rejects_a_media_item_without_url(void **state) {
   const char *msg =
       decode_error(MIN_HEAD "," MIN_TIMES ",\"media\":[{\"type\":\"image\"}]}", PARLEY_EINVAL, &err);
   assert_string_equal(msg, "event.media[0].url: missing required field");
+}
+
+static void from_json_rejects_a_media_item_with_an_empty_url(void **state) {
+  parley_error_t err;
+  const char *msg = decode_error(MIN_HEAD "," MIN_TIMES ",\"media\":[{\"type\":\"gif\",\"url\":\"\"}]}",
+                                 PARLEY_EINVAL, &err);
+  assert_string_equal(msg, "event.media[0].url: must not be empty");
+}
+
+static void from_json_rejects_an_empty_required_string(void **state) {
+  parley_error_t err;
+  const char *msg = decode_error(
+      "{\"schema\":\"parley.event.v1\",\"id\":\"twitter:1\",\"platform\":\"twitter\","
+      "\"connector\":\"\",\"account\":\"acme\",\"kind\":\"mention\",\"visibility\":\"public\","
+      MIN_TIMES "}",
+      PARLEY_EINVAL, &err);
+  assert_string_equal(msg, "event.connector: must not be empty");
 }
 
 static void from_json_rejects_media_that_is_not_an_array(void **state) {
@@ -848,6 +866,8 @@ int main(void) {
       cmocka_unit_test(from_json_rejects_a_numeric_time),
       cmocka_unit_test(from_json_rejects_an_unknown_media_type),
       cmocka_unit_test(from_json_rejects_a_media_item_without_url),
+      cmocka_unit_test(from_json_rejects_a_media_item_with_an_empty_url),
+      cmocka_unit_test(from_json_rejects_an_empty_required_string),
       cmocka_unit_test(from_json_rejects_media_that_is_not_an_array),
       cmocka_unit_test(from_json_rejects_a_priority_out_of_range),
       cmocka_unit_test(from_json_rejects_a_sentiment_out_of_range),
