@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,8 @@ struct parley_httpd_req {
   int gone;          /* client went away or server closed */
   int busy;          /* h2o is writing `inflight` */
   int final_pending; /* finish once `inflight` is written */
+  int chunked;       /* we frame chunks (HTTP/1.1) */
+  char chunk_hdr[24];
   char *inflight;
   char *queue;
   size_t queue_len, queue_cap;
@@ -97,6 +100,7 @@ struct parley_httpd {
   int port;
   int state;
   int listener_open;
+  int finishing; /* all connections gone, h2o being disposed */
   int self_free; /* parley_httpd_new() failed late: free s after closing */
   size_t max_connections;
   size_t nconns;
@@ -365,30 +369,46 @@ static void parley_httpd_answer(parley_httpd_req_t *st, int status, const char *
 /* Streaming                                                           */
 /* ------------------------------------------------------------------ */
 
-static void parley_httpd_stream_flush(parley_httpd_req_t *st) {
-  h2o_iovec_t buf;
+/* We frame chunks ourselves (h2o's chunked filter holds back the head until
+ * the first non-empty write, and a stream must show its head at once). */
+static size_t parley_httpd_frame(parley_httpd_req_t *st, char *hdr, size_t len) {
+  return st->chunked && len ? (size_t)sprintf(hdr, "%zx\r\n", len) : 0;
+}
 
-  if (st->busy || !st->link || st->queue_len == 0)
+static void parley_httpd_stream_flush(parley_httpd_req_t *st) {
+  h2o_iovec_t bufs[3];
+  size_t n = 0, len = st->queue_len;
+
+  if (st->busy || !st->link || len == 0)
     return;
   st->inflight = st->queue;
-  buf = h2o_iovec_init(st->inflight, st->queue_len);
   st->queue = NULL;
   st->queue_len = st->queue_cap = 0;
+  bufs[n++] = h2o_iovec_init(st->chunk_hdr, parley_httpd_frame(st, st->chunk_hdr, len));
+  bufs[n++] = h2o_iovec_init(st->inflight, len);
+  if (st->chunked)
+    bufs[n++] = h2o_iovec_init(H2O_STRLIT("\r\n"));
   st->busy = 1;
-  h2o_send(st->link->req, &buf, 1, H2O_SEND_STATE_IN_PROGRESS);
+  h2o_send(st->link->req, bufs, n, H2O_SEND_STATE_IN_PROGRESS);
 }
 
 /* Sends what is queued as the last piece; st is detached (and released if
  * the handler already ended it). */
 static void parley_httpd_stream_finish(parley_httpd_req_t *st) {
   h2o_req_t *req = st->link->req;
-  h2o_iovec_t buf = h2o_iovec_init(NULL, 0);
-  size_t n = 0;
+  char *out = h2o_mem_alloc_pool(&req->pool, st->queue_len + 32);
+  size_t n = parley_httpd_frame(st, out, st->queue_len);
 
-  if (st->queue_len) {
-    buf = h2o_strdup(&req->pool, st->queue, st->queue_len);
-    n = 1;
+  if (st->queue_len)
+    memcpy(out + n, st->queue, st->queue_len);
+  n += st->queue_len;
+  if (st->chunked) {
+    if (st->queue_len)
+      out[n++] = '\r', out[n++] = '\n';
+    memcpy(out + n, "0\r\n\r\n", 5);
+    n += 5;
   }
+  h2o_iovec_t buf = h2o_iovec_init(out, n);
   free(st->queue);
   st->queue = NULL;
   st->queue_len = st->queue_cap = 0;
@@ -396,7 +416,7 @@ static void parley_httpd_stream_finish(parley_httpd_req_t *st) {
   parley_httpd_req_detach(st);
   if (st->user_done)
     parley_httpd_req_release(st);
-  h2o_send(req, &buf, n, H2O_SEND_STATE_FINAL);
+  h2o_send(req, &buf, n ? 1 : 0, H2O_SEND_STATE_FINAL);
 }
 
 static void parley_httpd_on_proceed(h2o_generator_t *gen, h2o_req_t *req) {
@@ -431,6 +451,11 @@ void parley_httpd_stream_start(parley_httpd_req_t *r, int status, const char *co
     return; /* client already gone: writes report PARLEY_ECANCELED */
   req = r->link->req;
   parley_httpd_set_head(req, status, content_type, headers);
+  if (req->version >= 0x101) { /* HTTP/1.0 gets raw bytes and a close instead */
+    r->chunked = 1;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_TRANSFER_ENCODING, NULL,
+                   H2O_STRLIT("chunked"));
+  }
   r->link->gen.proceed = parley_httpd_on_proceed;
   r->link->gen.stop = parley_httpd_on_stop;
   h2o_start_response(req, &r->link->gen);
@@ -622,6 +647,19 @@ static void parley_httpd_shutdown_conns(parley_httpd_t *s, int how) {
 /* Life cycle                                                          */
 /* ------------------------------------------------------------------ */
 
+/* libuv writes with write(2): a client that hung up would kill the whole
+ * process with SIGPIPE. Ignore it unless the program installed a handler. */
+static void parley_httpd_ignore_sigpipe(void) {
+  struct sigaction sa;
+
+  if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGPIPE, &sa, NULL);
+  }
+}
+
 int parley_httpd_new(parley_httpd_t **out, uv_loop_t *loop, const parley_httpd_options_t *o,
                      parley_error_t *err) {
   parley_httpd_t *s;
@@ -635,6 +673,7 @@ int parley_httpd_new(parley_httpd_t **out, uv_loop_t *loop, const parley_httpd_o
   *out = NULL;
   if ((rc = parley_httpd_bind(o->listen, &fd, &port, err)) != 0)
     return rc;
+  parley_httpd_ignore_sigpipe();
   if (!(s = calloc(1, sizeof *s))) {
     close(fd);
     return parley_error_set(err, PARLEY_ENOMEM, "http server: out of memory");
@@ -718,9 +757,6 @@ int parley_httpd_unroute(parley_httpd_t *s, const char *prefix) {
   return PARLEY_ENOENT;
 }
 
-/* Second stage: h2o's own timers were closed in the same loop turn as our
- * grace timer and libuv finishes closing handles in reverse order, so the
- * user callback (which may free s) waits for one more turn. */
 static void parley_httpd_on_last_closed(uv_handle_t *h) {
   parley_httpd_t *s = h->data;
 
@@ -736,12 +772,24 @@ static void parley_httpd_on_grace_closed(uv_handle_t *h) {
   uv_close((uv_handle_t *)&s->last, parley_httpd_on_last_closed);
 }
 
-static void parley_httpd_maybe_finish(parley_httpd_t *s) {
-  if (s->state != PARLEY_HTTPD_CLOSING || s->listener_open || s->nconns > 0 ||
-      uv_is_closing((uv_handle_t *)&s->grace))
-    return;
+/* h2o_context_dispose() (libuv build) runs uv_run(NOWAIT) itself to finish
+ * closing its timers, so it is called from an idle callback, where a nested
+ * loop turn is harmless, rather than from deep inside a close callback. */
+static void parley_httpd_on_finish_idle(uv_idle_t *idle) {
+  parley_httpd_t *s = idle->data;
+
+  uv_idle_stop(idle);
   h2o_context_dispose(&s->ctx);
   uv_close((uv_handle_t *)&s->grace, parley_httpd_on_grace_closed);
+}
+
+static void parley_httpd_maybe_finish(parley_httpd_t *s) {
+  if (s->state != PARLEY_HTTPD_CLOSING || s->listener_open || s->nconns > 0 ||
+      s->finishing)
+    return;
+  s->finishing = 1;
+  uv_timer_stop(&s->grace);
+  uv_idle_start(&s->last, parley_httpd_on_finish_idle);
 }
 
 static void parley_httpd_on_listener_closed(uv_handle_t *h) {
@@ -786,7 +834,8 @@ void parley_httpd_close(parley_httpd_t *s, void (*cb)(void *data), void *data) {
   s->close_data = data;
   uv_close((uv_handle_t *)&s->listener, parley_httpd_on_listener_closed);
   parley_httpd_abort_requests(s);
-  h2o_context_request_shutdown(&s->ctx);
+  /* No h2o_context_request_shutdown(): it only matters to HTTP/2 (off
+   * here) and leaves a timer entry that h2o_context_dispose asserts on. */
   /* Idle keep-alive connections see EOF at once; busy ones after their
    * answer is written. */
   parley_httpd_shutdown_conns(s, SHUT_RD);
