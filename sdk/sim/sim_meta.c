@@ -1,0 +1,760 @@
+/* parley-sim — the Meta Graph API mechanics that Facebook and Instagram
+ * share (see sim_meta.h for the list and facebook.md for the facts). */
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim_meta.h"
+
+#define PARLEY_SIM_META_DEFAULT_VERSION "v19.0"
+#define PARLEY_SIM_META_MAX_LIMIT 100
+#define PARLEY_SIM_META_DEFAULT_LIMIT 25
+
+static const char *parley_sim_meta_str(json_t *o, const char *k) {
+  return json_string_value(json_object_get(o, k));
+}
+
+static char *parley_sim_meta_dup(const char *s, const char *dflt) {
+  return strdup(s ? s : dflt);
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+int parley_sim_meta_init(parley_sim_t *sim, parley_sim_meta_t *m, json_t *part,
+                         int default_throttle_code, parley_error_t *err) {
+  json_t *rl = json_object_get(part, "rate_limit");
+  json_t *win = json_object_get(part, "messaging_window_s");
+  /* Fixed defaults keep the simulator usable without a scenario; they are
+   * test values, never real credentials. */
+  m->app_secret = parley_sim_meta_dup(parley_sim_meta_str(part, "app_secret"), "sim-app-secret");
+  m->verify_token =
+      parley_sim_meta_dup(parley_sim_meta_str(part, "verify_token"), "sim-verify-token");
+  m->require_proof = json_is_true(json_object_get(part, "require_appsecret_proof"));
+  m->duplicates = json_is_true(json_object_get(part, "webhook_duplicates"));
+  m->rate_calls = json_is_integer(json_object_get(rl, "calls"))
+                      ? (long)json_integer_value(json_object_get(rl, "calls"))
+                      : 200;
+  m->rate_window_s = json_is_integer(json_object_get(rl, "window_s"))
+                         ? (long)json_integer_value(json_object_get(rl, "window_s"))
+                         : 3600;
+  m->throttle_code = json_is_integer(json_object_get(rl, "code"))
+                         ? (int)json_integer_value(json_object_get(rl, "code"))
+                         : default_throttle_code;
+  m->window_ms = json_is_integer(win) ? (uint64_t)json_integer_value(win) * 1000u
+                                      : 24u * 3600u * 1000u;
+  m->waiting = json_array();
+  if (!m->app_secret || !m->verify_token || !m->waiting)
+    return parley_error_set(err, PARLEY_ENOMEM, "%s: out of memory", m->platform);
+  if (m->rate_calls < 1 || m->rate_window_s < 1)
+    return parley_error_set(err, PARLEY_ECONFIG,
+                            "scenario: platforms.%s.rate_limit: calls and window_s must be >= 1",
+                            m->platform);
+  /* Without tokens in the scenario, one well-known token keeps a demo
+   * working; a scenario that lists tokens gets exactly those. */
+  if (!json_array_size(json_object_get(part, "tokens")))
+    parley_sim_token_add(sim, m->platform, "sim-token", "page", NULL, NULL, 0);
+  return 0;
+}
+
+void parley_sim_meta_free(parley_sim_meta_t *m) {
+  free(m->app_secret);
+  free(m->verify_token);
+  json_decref(m->waiting);
+  m->app_secret = m->verify_token = NULL;
+  m->waiting = NULL;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+const char *parley_sim_meta_strip_version(const char *subpath, char *version, size_t len) {
+  const char *p = subpath;
+  snprintf(version, len, "%s", PARLEY_SIM_META_DEFAULT_VERSION);
+  if (p[0] == '/' && p[1] == 'v' && isdigit((unsigned char)p[2])) {
+    const char *q = p + 2;
+    while (isdigit((unsigned char)*q)) q++;
+    if (*q == '.') {
+      q++;
+      while (isdigit((unsigned char)*q)) q++;
+      if (*q == '/' || *q == '\0') {
+        snprintf(version, len, "%.*s", (int)(q - p - 1), p + 1);
+        return q;
+      }
+    }
+  }
+  return p;
+}
+
+static int parley_sim_meta_body_is_json(parley_httpd_req_t *req) {
+  size_t n = 0;
+  const char *b = parley_httpd_req_body(req, &n);
+  while (n && isspace((unsigned char)*b)) b++, n--;
+  return n && *b == '{';
+}
+
+int parley_sim_meta_param(parley_httpd_req_t *req, const char *name, char *buf, size_t len) {
+  size_t n = 0;
+  int rc = parley_httpd_req_query_param(req, name, buf, len);
+  if (rc != PARLEY_ENOENT) return rc;
+  const char *body = parley_httpd_req_body(req, &n);
+  if (!body || !n) return PARLEY_ENOENT;
+  if (!parley_sim_meta_body_is_json(req)) return parley_sim_form_param(body, n, name, buf, len);
+  json_t *j = json_loadb(body, n, 0, NULL), *v = json_object_get(j, name);
+  rc = PARLEY_ENOENT;
+  if (json_is_string(v)) {
+    rc = snprintf(buf, len, "%s", json_string_value(v));
+  } else if (json_is_integer(v)) {
+    rc = snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+  } else if (json_is_boolean(v)) {
+    rc = snprintf(buf, len, "%s", json_is_true(v) ? "true" : "false");
+  }
+  if (rc >= 0 && (size_t)rc >= len) rc = PARLEY_ENOBUFS;
+  json_decref(j);
+  return rc;
+}
+
+json_t *parley_sim_meta_param_json(parley_httpd_req_t *req, const char *name) {
+  char buf[4096];
+  size_t n = 0;
+  const char *body = parley_httpd_req_body(req, &n);
+  if (body && n && parley_sim_meta_body_is_json(req)) {
+    json_t *j = json_loadb(body, n, 0, NULL);
+    json_t *v = json_incref(json_object_get(j, name));
+    json_decref(j);
+    if (v && !json_is_string(v)) return v;
+    json_decref(v);
+  }
+  if (parley_sim_meta_param(req, name, buf, sizeof buf) < 0) return NULL;
+  return json_loads(buf, 0, NULL);
+}
+
+/* ---- errors ---------------------------------------------------------------- */
+
+/* fbtrace_id: 11 characters of the base64 alphabet, as Meta's look. */
+static void parley_sim_meta_trace(parley_sim_t *sim, char *buf, size_t len) {
+  static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  size_t n = len - 1 < 11 ? len - 1 : 11;
+  for (size_t i = 0; i < n; i++) buf[i] = abc[parley_sim_random(sim) % 64];
+  buf[n] = '\0';
+}
+
+static json_t *parley_sim_meta_error_json(parley_sim_t *sim, int code, int subcode,
+                                          const char *type, const char *message,
+                                          int transient, parley_sim_headers_t *h) {
+  char trace[16];
+  parley_sim_meta_trace(sim, trace, sizeof trace);
+  json_t *e = json_pack("{s:s,s:s,s:i}", "message", message, "type",
+                        type ? type : "OAuthException", "code", code);
+  if (subcode) json_object_set_new(e, "error_subcode", json_integer(subcode));
+  if (transient) json_object_set_new(e, "is_transient", json_true());
+  json_object_set_new(e, "fbtrace_id", json_string(trace));
+  parley_sim_headers_add(h, "x-fb-trace-id: %s", trace);
+  if (code == 190)
+    parley_sim_headers_add(h, "WWW-Authenticate: OAuth \"Facebook Platform\" \"invalid_token\" "
+                              "\"%s\"", message);
+  return json_pack("{s:o}", "error", e);
+}
+
+void parley_sim_meta_error(parley_sim_t *sim, parley_httpd_req_t *req, int status, int code,
+                           int subcode, const char *type, const char *message) {
+  parley_sim_headers_t h = {0};
+  json_t *body = parley_sim_meta_error_json(sim, code, subcode, type, message, 0, &h);
+  parley_sim_respond_json(sim, req, status, body, NULL, &h);
+  parley_sim_headers_free(&h);
+}
+
+static json_t *parley_sim_meta_usage(long pct) {
+  return json_pack("{s:I,s:I,s:I}", "call_count", (json_int_t)pct, "total_cputime",
+                   (json_int_t)(pct / 2), "total_time", (json_int_t)(pct / 2));
+}
+
+/* X-App-Usage and X-Business-Use-Case-Usage for the object at pct percent. */
+static void parley_sim_meta_usage_headers(parley_sim_meta_t *m, const char *obj_id, long pct,
+                                          long regain_min, parley_sim_headers_t *h) {
+  json_t *app = parley_sim_meta_usage(pct);
+  json_t *entry = parley_sim_meta_usage(pct);
+  json_object_set_new(entry, "type", json_string(m->buc_type));
+  json_object_set_new(entry, "estimated_time_to_regain_access", json_integer(regain_min));
+  json_t *buc = json_object();
+  json_object_set_new(buc, obj_id ? obj_id : "0", json_pack("[o]", entry));
+  char *a = json_dumps(app, JSON_COMPACT), *b = json_dumps(buc, JSON_COMPACT);
+  if (a) parley_sim_headers_add(h, "X-App-Usage: %s", a);
+  if (b) parley_sim_headers_add(h, "X-Business-Use-Case-Usage: %s", b);
+  free(a);
+  free(b);
+  json_decref(app);
+  json_decref(buc);
+}
+
+static const char *parley_sim_meta_throttle_message(int code) {
+  switch (code) {
+  case 4: return "(#4) Application request limit reached";
+  case 17: return "(#17) User request limit reached";
+  case 32: return "(#32) Page request limit reached";
+  case 613: return "(#613) Calls to this api have exceeded the rate limit.";
+  case 80002:
+    return "(#80002) There have been too many calls to this Instagram account. Wait a bit and "
+           "try again.";
+  case 80006:
+    return "(#80006) There have been too many messenger api calls to this Page account. Wait a "
+           "bit and try again.";
+  default:
+    return "(#80001) There have been too many calls to this Page account. Wait a bit and try "
+           "again.";
+  }
+}
+
+json_t *parley_sim_meta_error_body(parley_sim_meta_t *m, int status, parley_sim_headers_t *h) {
+  /* error_body has no sim argument for ids; a fixed trace is fine here. */
+  json_t *e;
+  if (status == 429) {
+    parley_sim_meta_usage_headers(m, NULL, 100, 1, h);
+    e = json_pack("{s:s,s:s,s:i,s:b}", "message", parley_sim_meta_throttle_message(m->throttle_code),
+                  "type", "OAuthException", "code", m->throttle_code, "is_transient", 1);
+  } else if (status == 504 || status == 503) {
+    e = json_pack("{s:s,s:s,s:i,s:b}", "message",
+                  "(#2) Service temporarily unavailable", "type", "OAuthException", "code", 2,
+                  "is_transient", 1);
+  } else {
+    e = json_pack("{s:s,s:s,s:i,s:b}", "message",
+                  "An unknown error occurred", "type", "OAuthException", "code", 1,
+                  "is_transient", 1);
+  }
+  json_object_set_new(e, "fbtrace_id", json_string("SimFault000"));
+  parley_sim_headers_add(h, "x-fb-trace-id: SimFault000");
+  return json_pack("{s:o}", "error", e);
+}
+
+/* ---- auth ---------------------------------------------------------------- */
+
+static const char *parley_sim_meta_credentials(parley_httpd_req_t *req, char *buf,
+                                               size_t len) {
+  if (parley_sim_meta_param(req, "access_token", buf, len) >= 0) return buf;
+  return parley_httpd_req_header(req, "Authorization");
+}
+
+/* The token as written after an optional "Bearer ". */
+static const char *parley_sim_meta_bare(const char *cred) {
+  while (*cred == ' ') cred++;
+  if (!strncmp(cred, "Bearer ", 7) || !strncmp(cred, "bearer ", 7)) cred += 7;
+  while (*cred == ' ') cred++;
+  return cred;
+}
+
+static void parley_sim_meta_expired(parley_sim_t *sim, parley_httpd_req_t *req,
+                                    const parley_sim_token_t *tok) {
+  char msg[256], when[64], now[64];
+  time_t exp = (time_t)((tok && tok->expires_ms ? tok->expires_ms : parley_sim_now_ms()) / 1000u);
+  time_t t = (time_t)(parley_sim_now_ms() / 1000u);
+  struct tm a, b;
+  gmtime_r(&exp, &a);
+  gmtime_r(&t, &b);
+  strftime(when, sizeof when, "%A, %d-%b-%y %H:%M:%S UTC", &a);
+  strftime(now, sizeof now, "%A, %d-%b-%y %H:%M:%S UTC", &b);
+  snprintf(msg, sizeof msg,
+           "Error validating access token: Session has expired on %s. The current time is %s.",
+           when, now);
+  parley_sim_meta_error(sim, req, 400, 190, 463, "OAuthException", msg);
+}
+
+static int parley_sim_meta_check_proof(parley_sim_t *sim, parley_sim_meta_t *m,
+                                       parley_httpd_req_t *req, const char *token) {
+  char proof[160], want[80];
+  int have = parley_sim_meta_param(req, "appsecret_proof", proof, sizeof proof) >= 0;
+  if (!have && !m->require_proof) return 0;
+  if (!have) {
+    parley_sim_meta_error(sim, req, 400, 100, 0, "GraphMethodException",
+                          "API calls from the server require an appsecret_proof argument");
+    return PARLEY_EAUTH;
+  }
+  parley_sim_hmac_sha256_hex(m->app_secret, token, strlen(token), want, sizeof want);
+  if (strcmp(proof, want) != 0) {
+    parley_sim_meta_error(sim, req, 400, 100, 0, "GraphMethodException",
+                          "Invalid appsecret_proof provided in the API argument");
+    return PARLEY_EAUTH;
+  }
+  return 0;
+}
+
+int parley_sim_meta_auth(parley_sim_t *sim, parley_sim_meta_t *m, parley_httpd_req_t *req,
+                         const parley_sim_token_t **tok) {
+  char buf[1024];
+  const parley_sim_token_t *rec = NULL;
+  const char *cred = parley_sim_meta_credentials(req, buf, sizeof buf);
+  switch (parley_sim_auth(sim, m->platform, cred, &rec)) {
+  case PARLEY_SIM_AUTH_OK:
+    break;
+  case PARLEY_SIM_AUTH_MISSING:
+    parley_sim_meta_error(sim, req, 400, 104, 0, "OAuthException",
+                          "An access token is required to request this resource.");
+    return PARLEY_EAUTH;
+  case PARLEY_SIM_AUTH_EXPIRED:
+    parley_sim_meta_expired(sim, req, rec);
+    return PARLEY_EAUTH;
+  default:
+    parley_sim_meta_error(sim, req, 400, 190, 0, "OAuthException",
+                          "Invalid OAuth access token - Cannot parse access token");
+    return PARLEY_EAUTH;
+  }
+  if (parley_sim_meta_check_proof(sim, m, req, parley_sim_meta_bare(cred)) != 0)
+    return PARLEY_EAUTH;
+  if (tok) *tok = rec;
+  return 0;
+}
+
+int parley_sim_meta_throttle(parley_sim_t *sim, parley_sim_meta_t *m, parley_httpd_req_t *req,
+                             const char *obj_id, parley_sim_headers_t *h) {
+  parley_sim_rate_t r;
+  int refused = parley_sim_ratelimit_take(sim, m->platform, "graph", obj_id, m->rate_calls,
+                                          m->rate_window_s, &r);
+  long used = r.limit - r.remaining;
+  long pct = r.limit > 0 ? used * 100 / r.limit : 100;
+  int64_t wait = r.reset - (int64_t)(parley_sim_now_ms() / 1000u);
+  long regain = refused ? (long)((wait + 59) / 60) : 0;
+  parley_sim_meta_usage_headers(m, obj_id, refused ? 100 : pct, regain, h);
+  if (!refused) return 0;
+  json_t *body = parley_sim_meta_error_json(sim, m->throttle_code, 0, "OAuthException",
+                                            parley_sim_meta_throttle_message(m->throttle_code),
+                                            1, h);
+  parley_sim_respond_json(sim, req, 400, body, NULL, h);
+  return PARLEY_ERATELIMIT;
+}
+
+/* ---- fields= --------------------------------------------------------------- */
+
+typedef struct parley_sim_meta_lex {
+  const char *s;
+  size_t pos;
+  parley_error_t *err;
+} parley_sim_meta_lex_t;
+
+static int parley_sim_meta_is_name(int c) {
+  return isalnum(c) || c == '_' || c == '$';
+}
+
+static char *parley_sim_meta_take(parley_sim_meta_lex_t *lx, int (*ok)(int)) {
+  size_t start = lx->pos;
+  while (lx->s[lx->pos] && ok((unsigned char)lx->s[lx->pos])) lx->pos++;
+  if (lx->pos == start) return NULL;
+  return strndup(lx->s + start, lx->pos - start);
+}
+
+static int parley_sim_meta_is_arg(int c) { return c && c != ')'; }
+
+static int parley_sim_meta_syntax(parley_sim_meta_lex_t *lx, const char *what) {
+  return parley_error_set(lx->err, PARLEY_EPARSE,
+                          "(#100) Syntax error \"Expected %s.\" at character %zu: %s", what,
+                          lx->pos, lx->s);
+}
+
+static int parley_sim_meta_parse_list(parley_sim_meta_lex_t *lx, parley_sim_meta_field_t **out);
+
+/* .name(arg) modifiers after a field name. */
+static int parley_sim_meta_parse_mods(parley_sim_meta_lex_t *lx, parley_sim_meta_field_t *f) {
+  while (lx->s[lx->pos] == '.') {
+    lx->pos++;
+    char *key = parley_sim_meta_take(lx, parley_sim_meta_is_name);
+    if (!key || lx->s[lx->pos] != '(') {
+      free(key);
+      return parley_sim_meta_syntax(lx, "modifier name(value)");
+    }
+    lx->pos++;
+    char *val = parley_sim_meta_take(lx, parley_sim_meta_is_arg);
+    if (lx->s[lx->pos] != ')' || f->nmods == PARLEY_SIM_META_MAX_MODS) {
+      free(key);
+      free(val);
+      return parley_sim_meta_syntax(lx, "')'");
+    }
+    lx->pos++;
+    f->mods[f->nmods].key = key;
+    f->mods[f->nmods++].value = val ? val : strdup("");
+  }
+  return 0;
+}
+
+static int parley_sim_meta_parse_field(parley_sim_meta_lex_t *lx, parley_sim_meta_field_t **out) {
+  parley_sim_meta_field_t *f = calloc(1, sizeof *f);
+  if (!f) return parley_error_set(lx->err, PARLEY_ENOMEM, "out of memory");
+  *out = f;
+  while (lx->s[lx->pos] == ' ') lx->pos++;
+  f->name = parley_sim_meta_take(lx, parley_sim_meta_is_name);
+  if (!f->name) return parley_sim_meta_syntax(lx, "a field name");
+  int rc = parley_sim_meta_parse_mods(lx, f);
+  if (rc == 0 && lx->s[lx->pos] == '{') {
+    lx->pos++;
+    rc = parley_sim_meta_parse_list(lx, &f->child);
+    if (rc == 0 && lx->s[lx->pos] != '}') rc = parley_sim_meta_syntax(lx, "'}'");
+    if (rc == 0) lx->pos++;
+  }
+  return rc;
+}
+
+static int parley_sim_meta_parse_list(parley_sim_meta_lex_t *lx, parley_sim_meta_field_t **out) {
+  parley_sim_meta_field_t **tail = out;
+  for (;;) {
+    int rc = parley_sim_meta_parse_field(lx, tail);
+    if (rc != 0) return rc;
+    tail = &(*tail)->next;
+    while (lx->s[lx->pos] == ' ') lx->pos++;
+    if (lx->s[lx->pos] != ',') return 0;
+    lx->pos++;
+  }
+}
+
+int parley_sim_meta_fields_parse(const char *s, parley_sim_meta_field_t **out,
+                                 parley_error_t *err) {
+  parley_sim_meta_lex_t lx = {s, 0, err};
+  *out = NULL;
+  if (!s || !*s) return 0;
+  int rc = parley_sim_meta_parse_list(&lx, out);
+  if (rc == 0 && s[lx.pos] != '\0') rc = parley_sim_meta_syntax(&lx, "',' or the end");
+  if (rc != 0) {
+    parley_sim_meta_fields_free(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
+void parley_sim_meta_fields_free(parley_sim_meta_field_t *f) {
+  while (f) {
+    parley_sim_meta_field_t *next = f->next;
+    for (size_t i = 0; i < f->nmods; i++) {
+      free(f->mods[i].key);
+      free(f->mods[i].value);
+    }
+    parley_sim_meta_fields_free(f->child);
+    free(f->name);
+    free(f);
+    f = next;
+  }
+}
+
+const parley_sim_meta_field_t *parley_sim_meta_field_find(const parley_sim_meta_field_t *list,
+                                                          const char *name) {
+  for (; list; list = list->next)
+    if (!strcmp(list->name, name)) return list;
+  return NULL;
+}
+
+const char *parley_sim_meta_field_mod(const parley_sim_meta_field_t *f, const char *key) {
+  for (size_t i = 0; f && i < f->nmods; i++)
+    if (!strcmp(f->mods[i].key, key)) return f->mods[i].value;
+  return NULL;
+}
+
+static json_t *parley_sim_meta_select_value(json_t *v, const parley_sim_meta_field_t *child) {
+  json_t *data = json_object_get(v, "data");
+  if (!child || !json_is_object(v)) return json_incref(v);
+  if (!json_is_array(data)) return parley_sim_meta_select(json_incref(v), child, NULL);
+  /* An edge: the selection applies to every node of the page. */
+  json_t *out = json_deep_copy(v), *arr = json_array(), *e;
+  size_t i;
+  json_array_foreach(data, i, e) {
+    json_array_append_new(arr, json_is_object(e) ? parley_sim_meta_select(json_incref(e), child, NULL)
+                                                 : json_incref(e));
+  }
+  json_object_set_new(out, "data", arr);
+  return out;
+}
+
+json_t *parley_sim_meta_select(json_t *full, const parley_sim_meta_field_t *sel,
+                               const char *defaults) {
+  parley_sim_meta_field_t *parsed = NULL;
+  if (!sel && defaults) {
+    parley_sim_meta_fields_parse(defaults, &parsed, NULL);
+    sel = parsed;
+  }
+  json_t *out = json_object();
+  for (const parley_sim_meta_field_t *f = sel; f; f = f->next) {
+    json_t *v = json_object_get(full, f->name);
+    if (v) json_object_set_new(out, f->name, parley_sim_meta_select_value(v, f->child));
+  }
+  parley_sim_meta_fields_free(parsed);
+  json_decref(full);
+  return out;
+}
+
+/* ---- paging --------------------------------------------------------------- */
+
+/* Cursors are base64url of the item id: opaque to clients as Meta's are,
+ * and stable when newer items arrive in front. */
+static void parley_sim_meta_cursor(const char *id, char *buf, size_t len) {
+  unsigned char tmp[256];
+  size_t n = strlen(id);
+  if (n > 180 || len < 4 * ((n + 2) / 3) + 1) {
+    buf[0] = '\0';
+    return;
+  }
+  int k = EVP_EncodeBlock(tmp, (const unsigned char *)id, (int)n);
+  size_t o = 0;
+  for (int i = 0; i < k && tmp[i] != '='; i++)
+    buf[o++] = tmp[i] == '+' ? '-' : tmp[i] == '/' ? '_' : (char)tmp[i];
+  buf[o] = '\0';
+}
+
+static int parley_sim_meta_uncursor(const char *c, char *id, size_t len) {
+  char tmp[256];
+  unsigned char out[256];
+  size_t n = strlen(c);
+  if (n == 0 || n + 3 >= sizeof tmp) return PARLEY_EINVAL;
+  for (size_t i = 0; i < n; i++) tmp[i] = c[i] == '-' ? '+' : c[i] == '_' ? '/' : c[i];
+  while (n % 4) tmp[n++] = '=';
+  tmp[n] = '\0';
+  int k = EVP_DecodeBlock(out, (unsigned char *)tmp, (int)n);
+  if (k < 0) return PARLEY_EINVAL;
+  while (k > 0 && out[k - 1] == '\0') k--; /* DecodeBlock counts the padding */
+  if ((size_t)k >= len) return PARLEY_EINVAL;
+  memcpy(id, out, (size_t)k);
+  id[k] = '\0';
+  return 0;
+}
+
+static long parley_sim_meta_index_of(json_t *items, const char *cursor) {
+  char id[256];
+  size_t i;
+  json_t *it;
+  if (parley_sim_meta_uncursor(cursor, id, sizeof id) != 0) return -1;
+  json_array_foreach(items, i, it) {
+    if (!strcmp(parley_sim_meta_str(it, "id"), id)) return (long)i;
+  }
+  return -1;
+}
+
+/* The request's URL with after/before replaced by name=cursor. */
+static json_t *parley_sim_meta_link(parley_httpd_req_t *req, const char *name,
+                                    const char *cursor) {
+  const char *host = parley_httpd_req_header(req, "Host");
+  const char *q = parley_httpd_req_query(req);
+  size_t cap = strlen(q) + strlen(parley_httpd_req_path(req)) + strlen(cursor) + 160;
+  char *url = malloc(cap);
+  if (!url) return NULL;
+  int n = snprintf(url, cap, "http://%s%s?", host ? host : "127.0.0.1", parley_httpd_req_path(req));
+  while (*q) {
+    const char *amp = strchr(q, '&');
+    size_t seg = amp ? (size_t)(amp - q) : strlen(q);
+    if (strncmp(q, "after=", 6) && strncmp(q, "before=", 7) && seg)
+      n += snprintf(url + n, cap - (size_t)n, "%.*s&", (int)seg, q);
+    q += seg + (amp ? 1 : 0);
+  }
+  snprintf(url + n, cap - (size_t)n, "%s=%s", name, cursor);
+  json_t *j = json_string(url);
+  free(url);
+  return j;
+}
+
+json_t *parley_sim_meta_page(parley_sim_t *sim, json_t *items, const parley_sim_meta_pager_t *p,
+                             parley_error_t *err) {
+  long n = (long)json_array_size(items), start = 0, end;
+  long limit = p->limit > 0 ? p->limit : PARLEY_SIM_META_DEFAULT_LIMIT;
+  if (p->after && *p->after) {
+    long i = parley_sim_meta_index_of(items, p->after);
+    if (i < 0) goto bad_cursor;
+    start = i + 1;
+  }
+  end = start + limit < n ? start + limit : n;
+  if (p->before && *p->before) {
+    long i = parley_sim_meta_index_of(items, p->before);
+    if (i < 0) goto bad_cursor;
+    end = i;
+    start = end - limit > 0 ? end - limit : 0;
+  }
+  json_t *data = json_array();
+  for (long i = start; i < end; i++)
+    json_array_append_new(data, p->render(sim, json_array_get(items, (size_t)i), p->sel, p->data));
+  json_t *paging = json_object();
+  if (end > start) {
+    char before[360], after[360];
+    parley_sim_meta_cursor(parley_sim_meta_str(json_array_get(items, (size_t)start), "id"),
+                           before, sizeof before);
+    parley_sim_meta_cursor(parley_sim_meta_str(json_array_get(items, (size_t)end - 1), "id"),
+                           after, sizeof after);
+    json_object_set_new(paging, "cursors", json_pack("{s:s,s:s}", "before", before, "after", after));
+    /* next is left out on the last page: that is how clients stop. */
+    if (p->req && end < n) json_object_set_new(paging, "next", parley_sim_meta_link(p->req, "after", after));
+    if (p->req && start > 0)
+      json_object_set_new(paging, "previous", parley_sim_meta_link(p->req, "before", before));
+  }
+  return json_pack("{s:o,s:o}", "data", data, "paging", paging);
+bad_cursor:
+  parley_error_set(err, PARLEY_EINVAL, "(#100) The parameter cursor is not valid");
+  return NULL;
+}
+
+int parley_sim_meta_pager_from_req(parley_sim_meta_pager_t *p, parley_httpd_req_t *req,
+                                   char *after, char *before, size_t len) {
+  char buf[32];
+  p->req = req;
+  p->after = parley_httpd_req_query_param(req, "after", after, len) >= 0 ? after : NULL;
+  p->before = parley_httpd_req_query_param(req, "before", before, len) >= 0 ? before : NULL;
+  p->limit = PARLEY_SIM_META_DEFAULT_LIMIT;
+  if (parley_httpd_req_query_param(req, "limit", buf, sizeof buf) >= 0) {
+    char *end = NULL;
+    long v = strtol(buf, &end, 10);
+    if (!*buf || *end || v < 0) return PARLEY_EINVAL;
+    p->limit = v == 0 ? PARLEY_SIM_META_DEFAULT_LIMIT
+                      : v > PARLEY_SIM_META_MAX_LIMIT ? PARLEY_SIM_META_MAX_LIMIT : v;
+  }
+  return 0;
+}
+
+void parley_sim_meta_respond_page(parley_sim_t *sim, parley_httpd_req_t *req, json_t *items,
+                                  const parley_sim_meta_field_t *sel,
+                                  parley_sim_meta_render_fn render, void *data,
+                                  const parley_sim_headers_t *h) {
+  char after[256], before[256];
+  parley_error_t err = {0};
+  parley_sim_meta_pager_t p = {.sel = sel, .render = render, .data = data};
+  json_t *page = NULL;
+  if (parley_sim_meta_pager_from_req(&p, req, after, before, sizeof after) != 0)
+    parley_error_set(&err, PARLEY_EINVAL, "(#100) The parameter limit must be a positive integer");
+  else
+    page = parley_sim_meta_page(sim, items, &p, &err);
+  json_decref(items);
+  if (page) {
+    parley_sim_respond_json(sim, req, 200, page, NULL, h);
+    return;
+  }
+  parley_sim_meta_error(sim, req, 400, 100, 0, "OAuthException", err.message);
+}
+
+static int parley_sim_meta_chrono(const void *a, const void *b) {
+  json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+  json_int_t tx = json_integer_value(json_object_get(x, "created_ms"));
+  json_int_t ty = json_integer_value(json_object_get(y, "created_ms"));
+  if (tx != ty) return tx < ty ? -1 : 1;
+  return parley_sim_id_cmp(parley_sim_meta_str(x, "id"), parley_sim_meta_str(y, "id"));
+}
+
+json_t *parley_sim_meta_sort(json_t *items, int oldest_first) {
+  size_t n = json_array_size(items), i;
+  json_t **v = malloc((n ? n : 1) * sizeof *v);
+  if (!v) return items;
+  for (i = 0; i < n; i++) v[i] = json_incref(json_array_get(items, i));
+  qsort(v, n, sizeof *v, parley_sim_meta_chrono);
+  json_array_clear(items);
+  for (i = 0; i < n; i++) json_array_append_new(items, v[oldest_first ? i : n - 1 - i]);
+  free(v);
+  return items;
+}
+
+/* ---- formats ---------------------------------------------------------------- */
+
+const char *parley_sim_meta_time(uint64_t ms, char *buf, size_t len) {
+  time_t t = (time_t)(ms / 1000u);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, len, "%Y-%m-%dT%H:%M:%S+0000", &tm);
+  return buf;
+}
+
+json_t *parley_sim_meta_user(parley_sim_t *sim, const char *platform, const char *user_id,
+                             int instagram) {
+  json_t *u = parley_sim_user_find(sim, platform, user_id);
+  const char *handle = parley_sim_meta_str(u, "handle");
+  const char *name = parley_sim_meta_str(u, "name");
+  if (!user_id) return NULL;
+  if (instagram) return json_pack("{s:s,s:s}", "id", user_id, "username", handle ? handle : user_id);
+  return json_pack("{s:s,s:s}", "id", user_id, "name", name ? name : handle ? handle : user_id);
+}
+
+/* ---- webhooks ---------------------------------------------------------------- */
+
+static void parley_sim_meta_post(parley_sim_t *sim, parley_sim_meta_t *m, const char *body) {
+  char sig256[80], sig1[48];
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned mdlen = 0;
+  size_t len = strlen(body);
+  parley_sim_hmac_sha256_hex(m->app_secret, body, len, sig256, sizeof sig256);
+  /* The legacy SHA-1 header Meta still sends next to the SHA-256 one. */
+  HMAC(EVP_sha1(), m->app_secret, (int)strlen(m->app_secret), (const unsigned char *)body, len,
+       md, &mdlen);
+  for (unsigned i = 0; i < mdlen && i < 20; i++) snprintf(sig1 + 2 * i, 3, "%02x", md[i]);
+  char h256[128], h1[96];
+  snprintf(h256, sizeof h256, "X-Hub-Signature-256: sha256=%s", sig256);
+  snprintf(h1, sizeof h1, "X-Hub-Signature: sha1=%s", sig1);
+  const char *headers[] = {"Content-Type: application/json", h256, h1, NULL};
+  int times = m->duplicates ? 2 : 1;
+  for (int i = 0; i < times; i++) parley_sim_webhook_post(sim, m->platform, body, len, headers);
+}
+
+static void parley_sim_meta_flush(parley_sim_t *sim, parley_sim_meta_t *m) {
+  size_t i;
+  json_t *b;
+  json_array_foreach(m->waiting, i, b) parley_sim_meta_post(sim, m, json_string_value(b));
+  json_array_clear(m->waiting);
+}
+
+typedef struct parley_sim_meta_verify_ctx {
+  parley_sim_meta_t *m;
+  char challenge[24];
+} parley_sim_meta_verify_ctx_t;
+
+static void parley_sim_meta_verified(parley_sim_t *sim, long status, const char *body,
+                                     size_t len, void *data) {
+  parley_sim_meta_verify_ctx_t *ctx = data;
+  parley_sim_meta_t *m = ctx->m;
+  size_t clen = strlen(ctx->challenge);
+  /* An answer to an older verification (the target changed meanwhile). */
+  int current = !strcmp(ctx->challenge, m->challenge);
+  int ok = status == 200 && len == clen && !memcmp(body, ctx->challenge, clen);
+  free(ctx);
+  if (!current) return;
+  m->verify = ok ? PARLEY_SIM_META_VERIFIED : PARLEY_SIM_META_REFUSED;
+  parley_sim_webhook_log(sim, m->platform,
+                         json_pack("{s:s,s:b,s:s}", "kind", "verify_result", "ok", ok, "reason",
+                                   ok ? "challenge echoed"
+                                      : "the target did not answer 200 with hub.challenge"));
+  if (ok) {
+    parley_sim_meta_flush(sim, m);
+  } else {
+    parley_sim_log(sim, "%s: webhook target failed the hub.challenge verification; %zu "
+                        "waiting deliveries dropped", m->platform, json_array_size(m->waiting));
+    json_array_clear(m->waiting);
+  }
+}
+
+void parley_sim_meta_verify_target(parley_sim_t *sim, parley_sim_meta_t *m, const char *url) {
+  char full[2048];
+  parley_sim_meta_verify_ctx_t *ctx = calloc(1, sizeof *ctx);
+  if (!ctx) return;
+  ctx->m = m;
+  snprintf(ctx->challenge, sizeof ctx->challenge, "%llu",
+           (unsigned long long)(parley_sim_random(sim) % 9000000000ULL + 1000000000ULL));
+  snprintf(m->challenge, sizeof m->challenge, "%s", ctx->challenge);
+  m->verify = PARLEY_SIM_META_VERIFYING;
+  /* verify_token is a test value of the scenario; it goes in the URL as
+   * Meta sends it, and the URL is logged by the framework like Meta's. */
+  snprintf(full, sizeof full, "%s%shub.mode=subscribe&hub.challenge=%s&hub.verify_token=%s", url,
+           strchr(url, '?') ? "&" : "?", ctx->challenge, m->verify_token);
+  if (parley_sim_webhook_get(sim, m->platform, full, parley_sim_meta_verified, ctx) != 0) {
+    m->verify = PARLEY_SIM_META_REFUSED;
+    free(ctx);
+  }
+}
+
+void parley_sim_meta_webhook(parley_sim_t *sim, parley_sim_meta_t *m, const char *entry_id,
+                             const char *list_key, json_t *event) {
+  uint64_t now = parley_sim_now_ms();
+  int messaging = !strcmp(list_key, "messaging");
+  json_t *entry = json_pack("{s:s,s:I}", "id", entry_id ? entry_id : "0", "time",
+                            (json_int_t)(messaging ? now : now / 1000u));
+  json_object_set_new(entry, list_key, json_pack("[o]", event));
+  json_t *env = json_pack("{s:s,s:[o]}", "object", m->object, "entry", entry);
+  if (!parley_sim_webhook_target(sim, m->platform) || !env) {
+    json_decref(env);
+    return;
+  }
+  /* Meta escapes "/" and non-ASCII: receivers must hash the raw bytes. */
+  char *body = json_dumps(env, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ESCAPE_SLASH);
+  json_decref(env);
+  if (!body) return;
+  if (m->verify == PARLEY_SIM_META_VERIFIED) parley_sim_meta_post(sim, m, body);
+  else if (m->verify != PARLEY_SIM_META_REFUSED) json_array_append_new(m->waiting, json_string(body));
+  else parley_sim_webhook_log(sim, m->platform,
+                              json_pack("{s:s,s:b,s:s}", "kind", "delivery", "ok", 0, "skipped",
+                                        "target failed the hub.challenge verification"));
+  free(body);
+}
