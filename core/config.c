@@ -142,22 +142,22 @@ static int cfg_strlist(parley_cfgctx_t *c, const parley_node_t *n, const char *p
   return 0;
 }
 
-/* A non-negative integer no larger than max. */
-static int cfg_uint(parley_cfgctx_t *c, const parley_node_t *n, const char *path, int64_t max,
-                    int64_t *out) {
+/* A whole number in [min, max]. */
+static int cfg_uint(parley_cfgctx_t *c, const parley_node_t *n, const char *path, int64_t min,
+                    int64_t max, int64_t *out) {
   int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a number");
   if (rc != 0)
     return rc;
   char *end, shown[96];
   errno = 0;
   long long v = strtoll(n->value, &end, 10);
-  if (n->value[0] >= '0' && n->value[0] <= '9' && !*end && errno == 0 && v <= max) {
+  if (n->value[0] >= '0' && n->value[0] <= '9' && !*end && errno == 0 && v >= min && v <= max) {
     *out = (int64_t)v;
     return 0;
   }
   cfg_show(n, 0, shown, sizeof shown);
-  return cfg_fail(c, n->line, path, "%s is not a whole number between 0 and %" PRId64, shown,
-                  max);
+  return cfg_fail(c, n->line, path, "%s is not a whole number from %" PRId64 " to %" PRId64,
+                  shown, min, max);
 }
 
 /* "1048576", "512KiB", "1MiB", "1GiB" (also "B"). */
@@ -280,9 +280,7 @@ static int cfg_r_max_body(parley_cfgctx_t *c, const parley_node_t *n, const char
 
 static int cfg_r_max_connections(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
   int64_t v;
-  int rc = cfg_uint(c, n, path, 1000000, &v);
-  if (rc == 0 && v == 0)
-    return cfg_fail(c, n->line, path, "must be at least 1");
+  int rc = cfg_uint(c, n, path, 1, 1000000, &v);
   if (rc == 0)
     c->cfg->max_connections = (size_t)v;
   return rc;
@@ -290,9 +288,7 @@ static int cfg_r_max_connections(parley_cfgctx_t *c, const parley_node_t *n, con
 
 static int cfg_r_queue_size(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
   int64_t v;
-  int rc = cfg_uint(c, n, path, INT32_MAX, &v);
-  if (rc == 0 && v == 0)
-    return cfg_fail(c, n->line, path, "must be at least 1");
+  int rc = cfg_uint(c, n, path, 1, INT32_MAX, &v);
   if (rc == 0)
     c->cfg->queue_size = (size_t)v;
   return rc;
@@ -415,6 +411,8 @@ static int cfg_instances(parley_cfgctx_t *c, const parley_node_t *n, const char 
 /* routes:                                                             */
 /* ------------------------------------------------------------------ */
 
+/* kinds[i] came from item i of n (n a list) or from n itself; n is NULL
+ * for a config built in code. */
 static int cfg_kinds_ok(parley_cfgctx_t *c, const parley_node_t *n, const char *path,
                         char **kinds, size_t count) {
   for (size_t i = 0; i < count; i++) {
@@ -422,11 +420,12 @@ static int cfg_kinds_ok(parley_cfgctx_t *c, const parley_node_t *n, const char *
     char shown[96];
     if (parley_kind_parse(kinds[i], &k) == 0)
       continue;
-    if (n && n->substituted)
+    const parley_node_t *it = n && n->type == PARLEY_NODE_SEQ && i < n->count ? n->items[i] : n;
+    if (it && it->substituted)
       snprintf(shown, sizeof shown, "the value from ${...} substitution");
     else
       snprintf(shown, sizeof shown, "'%.60s'", kinds[i]);
-    return cfg_fail(c, n ? n->line : 0, path,
+    return cfg_fail(c, it ? it->line : 0, path,
                     "%s is not an event kind (use mention, comment, reply, direct_message, "
                     "keyword_match, postback, reaction, edited, deleted, outbound, system or "
                     "unknown)",
@@ -468,7 +467,7 @@ static int cfg_match_key(parley_cfgctx_t *c, parley_conf_route_t *r, const char 
   if (strcmp(k, "keywords") == 0)
     return cfg_strlist(c, v, path, &r->keywords, &r->n_keywords);
   if (strcmp(k, "min_followers") == 0) {
-    if ((rc = cfg_uint(c, v, path, INT64_MAX, &mf)) == 0)
+    if ((rc = cfg_uint(c, v, path, 0, INT64_MAX, &mf)) == 0)
       r->min_followers = mf;
     return rc;
   }

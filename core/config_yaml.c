@@ -20,8 +20,9 @@
 #define PARLEY_YAML_MAX_DEPTH 64
 
 typedef struct {
-  parley_node_t *node; /* SEQ or MAP being filled */
-  char *key;           /* MAP: key read, value not yet */
+  parley_node_t *node;  /* SEQ or MAP being filled */
+  char *key;            /* MAP: key read, value not yet */
+  yaml_mark_t key_mark; /* where that key starts */
 } parley_yframe_t;
 
 typedef struct {
@@ -99,6 +100,7 @@ static int yb_key(parley_ybuild_t *b, const yaml_event_t *ev) {
   }
   if (!(f->key = strdup(k)))
     return PARLEY_ENOMEM;
+  f->key_mark = ev->start_mark;
   return 0;
 }
 
@@ -140,8 +142,13 @@ static int yb_open(parley_ybuild_t *b, const yaml_event_t *ev, parley_node_type_
   parley_node_t *n = type == PARLEY_NODE_MAP ? parley_node_new_map() : parley_node_new_seq();
   if (!n)
     return PARLEY_ENOMEM;
-  n->line = (int)ev->start_mark.line + 1;
-  n->column = (int)ev->start_mark.column + 1;
+  /* A block map or list under a key starts on the line after it; the key's
+   * line is the one an operator looks for ("options:", "routes:"). */
+  const yaml_mark_t *m = &ev->start_mark;
+  if (b->depth > 0 && b->stack[b->depth - 1].key)
+    m = &b->stack[b->depth - 1].key_mark;
+  n->line = (int)m->line + 1;
+  n->column = (int)m->column + 1;
   b->stack[b->depth].node = n;
   b->stack[b->depth].key = NULL;
   b->depth++;

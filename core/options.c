@@ -89,7 +89,9 @@ static int opt_bool(const char *s, int *out) {
   return PARLEY_EINVAL;
 }
 
-static int opt_list(const parley_node_t *n, parley_strlist_t *out, char *what, size_t wsize) {
+/* *line is set to the offending item's line on error. */
+static int opt_list(const parley_node_t *n, parley_strlist_t *out, int *line, char *what,
+                    size_t wsize) {
   size_t count = n->type == PARLEY_NODE_SEQ ? n->count : 1;
   char **items = calloc(count ? count : 1, sizeof *items);
   if (!items)
@@ -99,6 +101,7 @@ static int opt_list(const parley_node_t *n, parley_strlist_t *out, char *what, s
     int rc = 0;
     if (it->type != PARLEY_NODE_SCALAR) {
       snprintf(what, wsize, "item %zu is %s, expected a string", i, opt_node_kind(it));
+      *line = it->line;
       rc = PARLEY_ECONFIG;
     } else if (!(items[i] = strdup(it->value))) {
       rc = PARLEY_ENOMEM;
@@ -151,11 +154,13 @@ static int opt_scalar(const parley_option_t *o, const parley_node_t *n, void *ds
   }
 }
 
-static int opt_convert(const parley_option_t *o, const parley_node_t *n, void *dst, char *what,
-                       size_t wsize) {
+/* Convert n into dst; on error describe it in what and set *line. */
+static int opt_convert(const parley_option_t *o, const parley_node_t *n, void *dst, int *line,
+                       char *what, size_t wsize) {
+  *line = n->line;
   if (o->type == PARLEY_OPT_LIST) {
     parley_strlist_t l;
-    int rc = opt_list(n, &l, what, wsize);
+    int rc = opt_list(n, &l, line, what, wsize);
     if (rc == 0)
       memcpy(dst, &l, sizeof l);
     return rc;
@@ -253,16 +258,16 @@ static int opt_bind_one(const parley_option_t *o, const parley_node_t *options, 
   char what[300] = "";
   void *dst = (char *)bound + o->offset;
   const parley_node_t *n = parley_node_get(options, o->name);
-  int rc;
+  int rc, line;
   if (n && n->type != PARLEY_NODE_NULL) {
-    rc = opt_convert(o, n, dst, what, sizeof what);
+    rc = opt_convert(o, n, dst, &line, what, sizeof what);
     if (rc == PARLEY_ENOMEM)
       return parley_error_set(err, rc, "%s: out of memory", source);
-    return rc ? opt_fail(err, rc, source, n->line, where, o->name, "%s", what) : 0;
+    return rc ? opt_fail(err, rc, source, line, where, o->name, "%s", what) : 0;
   }
   if (o->default_value) {
     parley_node_t def = {.type = PARLEY_NODE_SCALAR, .value = (char *)o->default_value};
-    rc = opt_convert(o, &def, dst, what, sizeof what);
+    rc = opt_convert(o, &def, dst, &line, what, sizeof what);
     if (rc == PARLEY_ENOMEM)
       return parley_error_set(err, rc, "%s: out of memory", source);
     return rc ? opt_fail(err, PARLEY_EINVAL, source, 0, where, o->name,

@@ -207,7 +207,7 @@ static void clone_is_deep_and_equal(void **state) {
 static void typo_at_top_level_names_file_line_and_key(void **state) {
   (void)state;
   assert_yaml_fails("router:\n  listen: ''\nrouters:\n  x: 1\n", PARLEY_ECONFIG,
-                    "parley.yaml:4: routers: unknown top-level key", NULL);
+                    "parley.yaml:3: routers: unknown top-level key", NULL);
 }
 
 static void typo_inside_router_names_file_line_and_key(void **state) {
@@ -268,7 +268,7 @@ static void plugin_dir_takes_a_single_string(void **state) {
 static void map_where_a_string_is_expected_is_an_error(void **state) {
   (void)state;
   assert_yaml_fails("router:\n  journal:\n    path: x\n", PARLEY_ECONFIG,
-                    "parley.yaml:3: router.journal: expected a string, got a map", NULL);
+                    "parley.yaml:2: router.journal: expected a string, got a map", NULL);
 }
 
 /* ---- substitution ---- */
@@ -436,6 +436,13 @@ static void unknown_kind_in_a_route_is_named(void **state) {
                     NULL);
 }
 
+static void unknown_kind_in_a_block_list_names_the_item_line(void **state) {
+  (void)state;
+  assert_yaml_fails("outputs:\n  - {name: o, type: ndjson}\nroutes:\n"
+                    "  - match:\n      kind:\n        - mention\n        - replies\n    outputs: o\n",
+                    PARLEY_ECONFIG, "parley.yaml:7: routes[0].match.kind: 'replies'", NULL);
+}
+
 static void route_to_a_missing_output_is_an_error(void **state) {
   (void)state;
   assert_yaml_fails("outputs:\n  - {name: o, type: ndjson}\nroutes:\n"
@@ -589,6 +596,7 @@ int main(void) {
       cmocka_unit_test(unknown_file_extension_is_refused),
       cmocka_unit_test(missing_file_is_not_found),
       cmocka_unit_test(unknown_kind_in_a_route_is_named),
+      cmocka_unit_test(unknown_kind_in_a_block_list_names_the_item_line),
       cmocka_unit_test(route_to_a_missing_output_is_an_error),
       cmocka_unit_test(route_without_outputs_is_an_error),
       cmocka_unit_test(unknown_match_field_is_an_error),

@@ -35,7 +35,8 @@ static const parley_option_t test_table[] = {
     {NULL, 0, 0, NULL, 0, NULL},
 };
 
-/* The options map of a one-connector YAML document (options on line 4). */
+/* The options map of a one-connector YAML document: "options:" is line 4,
+ * the first option line 5. */
 static parley_node_t *options_of(const char *yaml_options) {
   char text[1024];
   parley_node_t *root = NULL;
@@ -142,7 +143,7 @@ static void no_options_map_binds_defaults_when_nothing_is_required(void **state)
 static void missing_required_option_names_file_line_and_key(void **state) {
   (void)state;
   assert_bind_fails("      token: abc\n", PARLEY_ECONFIG,
-                    "parley.yaml:5: connectors[0].options.url: missing required option");
+                    "parley.yaml:4: connectors[0].options.url: missing required option");
 }
 
 static void unknown_option_is_an_error_listing_the_known_ones(void **state) {
@@ -172,13 +173,13 @@ static void bad_integer_and_boolean_are_named(void **state) {
 static void map_where_a_scalar_is_expected_is_an_error(void **state) {
   (void)state;
   assert_bind_fails("      url:\n        host: x\n", PARLEY_ECONFIG,
-                    "parley.yaml:6: connectors[0].options.url: expected a string, got a map");
+                    "parley.yaml:5: connectors[0].options.url: expected a string, got a map");
 }
 
 static void list_item_that_is_a_map_is_an_error(void **state) {
   (void)state;
   assert_bind_fails("      url: u\n      keywords:\n        - a\n        - {b: c}\n", PARLEY_ECONFIG,
-                    "parley.yaml:7: connectors[0].options.keywords: item 1 is a map");
+                    "parley.yaml:8: connectors[0].options.keywords: item 1 is a map");
 }
 
 static void options_that_are_not_a_map_are_an_error(void **state) {
