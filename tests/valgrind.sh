@@ -25,11 +25,6 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
   echo "connectors:"
   echo "  - {name: a, plugin: testconn, options: {account: acme, count: 300, interval: 1ms}}"
   echo "  - {name: b, plugin: testconn, options: {account: other, count: 300, interval: 1ms, stop_delay: 50ms}}"
-  for so in "$BUILD"/plugins/*.so; do
-    [ -e "$so" ] || continue
-    name=$(basename "$so" .so)
-    echo "  # first-party plugin $name is loaded by --list-plugins above"
-  done
   echo "outputs: [{name: out, type: ndjson, options: {path: $WORK/out.ndjson}}]"
   echo "routes: [{outputs: out}]"
 } > "$WORK/parley.yaml"
