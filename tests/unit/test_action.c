@@ -359,6 +359,16 @@ static void from_json_rejects_oversized_input(void **state) {
   free(big);
 }
 
+static void from_json_fails_cleanly_on_every_truncation(void **state) {
+  for (size_t len = 0; len < sizeof REPLY_JSON - 1; len++) {
+    parley_action_t *a = NULL;
+    parley_error_t err = {0};
+    assert_int_not_equal(parley_action_from_json(REPLY_JSON, len, &a, &err), 0);
+    assert_null(a);
+    assert_true(err.message[0] != '\0');
+  }
+}
+
 /* ------------------------------------------------------------------ */
 /* Results                                                             */
 /* ------------------------------------------------------------------ */
@@ -440,6 +450,7 @@ int main(void) {
       cmocka_unit_test(from_json_applies_the_per_type_rules),
       cmocka_unit_test(from_json_ignores_unknown_keys),
       cmocka_unit_test(from_json_rejects_oversized_input),
+      cmocka_unit_test(from_json_fails_cleanly_on_every_truncation),
       cmocka_unit_test(result_to_json_encodes_success),
       cmocka_unit_test(result_to_json_encodes_failure_with_the_error_name),
       cmocka_unit_test(result_to_json_keeps_a_message_with_invalid_utf8),

@@ -770,6 +770,42 @@ static void from_json_reports_errors_without_an_error_struct(void **state) {
   assert_null(ev);
 }
 
+static void from_json_fails_cleanly_on_every_truncation(void **state) {
+  /* Every proper prefix of a valid event is refused with a message, never a
+   * crash or a leak (the sanitizer build checks the latter). */
+  for (size_t len = 0; len < sizeof FULL_JSON - 1; len++) {
+    parley_event_t *ev = NULL;
+    parley_error_t err = {0};
+    assert_int_not_equal(parley_event_from_json(FULL_JSON, len, &ev, &err), 0);
+    assert_null(ev);
+    assert_true(err.message[0] != '\0');
+  }
+}
+
+static void from_json_never_crashes_on_corrupted_bytes(void **state) {
+  /* Each byte replaced in turn by characters that break JSON structure or
+   * UTF-8; whatever the outcome, a success yields an event that encodes. */
+  static const char subst[] = {'"', '\\', '{', ']', ',', ':', '\x80', '\xff', '0', ' '};
+  char buf[sizeof FULL_JSON];
+  for (size_t i = 0; i < sizeof FULL_JSON - 1; i++) {
+    for (size_t k = 0; k < sizeof subst; k++) {
+      parley_event_t *ev = NULL;
+      parley_error_t err = {0};
+      memcpy(buf, FULL_JSON, sizeof FULL_JSON);
+      buf[i] = subst[k];
+      if (parley_event_from_json(buf, sizeof FULL_JSON - 1, &ev, &err) == 0) {
+        char *json = NULL;
+        assert_int_equal(parley_event_to_json(ev, &json, NULL), 0);
+        free(json);
+        parley_event_free(ev);
+      } else {
+        assert_null(ev);
+        assert_true(err.message[0] != '\0');
+      }
+    }
+  }
+}
+
 /* ------------------------------------------------------------------ */
 /* Decoding good input                                                 */
 /* ------------------------------------------------------------------ */
@@ -876,6 +912,8 @@ int main(void) {
       cmocka_unit_test(from_json_rejects_duplicate_keys),
       cmocka_unit_test(from_json_rejects_oversized_input_before_parsing),
       cmocka_unit_test(from_json_reports_errors_without_an_error_struct),
+      cmocka_unit_test(from_json_fails_cleanly_on_every_truncation),
+      cmocka_unit_test(from_json_never_crashes_on_corrupted_bytes),
       cmocka_unit_test(from_json_ignores_unknown_keys),
       cmocka_unit_test(from_json_normalises_times_to_utc_milliseconds),
       cmocka_unit_test(from_json_accepts_an_integer_sentiment),
