@@ -179,10 +179,22 @@ int parley_config_parse_json(const char *text, size_t len, const char *name,
   parley_jconv_t c = {.name = name ? name : "<string>", .err = err};
   if (!text || !out)
     return parley_error_set(err, PARLEY_EINVAL, "%s: no text to parse", c.name);
+  /* Editors on Windows like to start files with a UTF-8 byte order mark;
+   * jansson refuses it, libyaml skips it. */
+  if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+    text += 3;
+    len -= 3;
+  }
   json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-  if (!j)
+  if (!j) {
+    /* jansson quotes the text "near" the error, which may be a token:
+     * keep only its description of the problem. */
+    char *near = strstr(jerr.text, " near '");
+    if (near)
+      *near = '\0';
     return parley_error_set(err, PARLEY_EPARSE, "%s:%d:%d: JSON syntax error: %s", c.name,
                             jerr.line, jerr.column, jerr.text);
+  }
   int have_doc = jc_load_positions(text, len, &doc);
   if (have_doc)
     c.doc = &doc;

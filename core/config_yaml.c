@@ -66,7 +66,7 @@ static int yb_fail(parley_ybuild_t *b, const yaml_mark_t *m, const char *what) {
 }
 
 /* Attach a finished node to the open collection (or make it the root). */
-static int yb_attach(parley_ybuild_t *b, parley_node_t *n, const yaml_mark_t *m) {
+static int yb_attach(parley_ybuild_t *b, parley_node_t *n) {
   if (b->depth == 0) {
     b->root = n;
     return 0;
@@ -131,7 +131,7 @@ static int yb_scalar(parley_ybuild_t *b, const yaml_event_t *ev) {
       return yb_fail_code(b, serr.code, &ev->start_mark, serr.message);
     }
   }
-  return yb_attach(b, n, &ev->start_mark);
+  return yb_attach(b, n);
 }
 
 static int yb_open(parley_ybuild_t *b, const yaml_event_t *ev, parley_node_type_t type) {
@@ -159,7 +159,7 @@ static int yb_close(parley_ybuild_t *b, const yaml_event_t *ev) {
   parley_node_t *n = b->stack[--b->depth].node;
   free(b->stack[b->depth].key); /* NULL: libyaml pairs every key with a value */
   b->stack[b->depth].key = NULL;
-  return yb_attach(b, n, &ev->start_mark);
+  return yb_attach(b, n);
 }
 
 static int yb_event(parley_ybuild_t *b, const yaml_event_t *ev) {

@@ -275,7 +275,8 @@ static int opt_bind_one(const parley_option_t *o, const parley_node_t *options, 
               : 0;
   }
   if (o->flags & PARLEY_OPT_REQUIRED)
-    return opt_fail(err, PARLEY_ECONFIG, source, options ? options->line : 0, where, o->name,
+    return opt_fail(err, PARLEY_ECONFIG, source, n ? n->line : options ? options->line : 0,
+                    where, o->name,
                     "missing required option (a %s)", parley_opt_type_name(o->type));
   return 0;
 }

@@ -188,6 +188,16 @@ static void json_errors_name_the_line(void **state) {
   assert_message_has(&err, "typo.json:4: router.lisen: unknown key");
 }
 
+static void json_with_a_byte_order_mark_loads(void **state) {
+  parley_config_t *cfg = NULL;
+  parley_error_t err = {0};
+  const char *text = "\xEF\xBB\xBF{\"router\": {\"log_level\": \"warn\"}}";
+  (void)state;
+  assert_int_equal(parley_config_load_string(&cfg, text, strlen(text), "json", "p.json", &err), 0);
+  assert_int_equal(cfg->log_level, PARLEY_LOG_WARN);
+  parley_config_free(cfg);
+}
+
 static void clone_is_deep_and_equal(void **state) {
   parley_config_t *cfg = NULL;
   parley_error_t err = {0};
@@ -570,6 +580,7 @@ int main(void) {
       cmocka_unit_test(empty_config_has_the_documented_defaults),
       cmocka_unit_test(yaml_and_json_give_the_same_model),
       cmocka_unit_test(json_errors_name_the_line),
+      cmocka_unit_test(json_with_a_byte_order_mark_loads),
       cmocka_unit_test(clone_is_deep_and_equal),
       cmocka_unit_test(typo_at_top_level_names_file_line_and_key),
       cmocka_unit_test(typo_inside_router_names_file_line_and_key),

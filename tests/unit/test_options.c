@@ -146,6 +146,12 @@ static void missing_required_option_names_file_line_and_key(void **state) {
                     "parley.yaml:4: connectors[0].options.url: missing required option");
 }
 
+static void required_option_left_empty_names_its_own_line(void **state) {
+  (void)state;
+  assert_bind_fails("      token: abc\n      url:\n", PARLEY_ECONFIG,
+                    "parley.yaml:6: connectors[0].options.url: missing required option");
+}
+
 static void unknown_option_is_an_error_listing_the_known_ones(void **state) {
   (void)state;
   assert_bind_fails("      url: u\n      pol: 5m\n", PARLEY_ECONFIG,
@@ -368,6 +374,7 @@ int main(void) {
       cmocka_unit_test(a_single_value_for_a_list_is_a_one_item_list),
       cmocka_unit_test(no_options_map_binds_defaults_when_nothing_is_required),
       cmocka_unit_test(missing_required_option_names_file_line_and_key),
+      cmocka_unit_test(required_option_left_empty_names_its_own_line),
       cmocka_unit_test(unknown_option_is_an_error_listing_the_known_ones),
       cmocka_unit_test(bad_duration_is_named_with_an_example),
       cmocka_unit_test(bad_integer_and_boolean_are_named),
