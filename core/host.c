@@ -56,7 +56,7 @@ static void host_set_health(parley_instance_t *inst, int healthy, const char *re
     return;
   int64_t now = parley_time_now();
   char id[256];
-  snprintf(id, sizeof id, "parley:system:%s:%lld", inst->name, (long long)now);
+  snprintf(id, sizeof id, "%s:system-%s-%lld", inst->desc->platform, inst->name, (long long)now);
   parley_event_set_id(ev, id);
   parley_event_set_platform(ev, inst->desc->platform);
   parley_event_set_account(ev, inst->name);
