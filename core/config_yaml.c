@@ -43,8 +43,10 @@ static void yb_path(const parley_ybuild_t *b, char *buf, size_t size) {
     int w;
     if (f->node->type == PARLEY_NODE_SEQ)
       w = snprintf(buf + n, size - n, "[%zu]", f->node->count);
+    else if (f->key)
+      w = snprintf(buf + n, size - n, "%s%s", n ? "." : "", f->key);
     else
-      w = snprintf(buf + n, size - n, "%s%s", n ? "." : "", f->key ? f->key : "");
+      break; /* a map still reading its key: the path ends at the map */
     if (w < 0)
       return;
     n += (size_t)w;
@@ -155,7 +157,7 @@ static int yb_open(parley_ybuild_t *b, const yaml_event_t *ev, parley_node_type_
   return 0;
 }
 
-static int yb_close(parley_ybuild_t *b, const yaml_event_t *ev) {
+static int yb_close(parley_ybuild_t *b) {
   parley_node_t *n = b->stack[--b->depth].node;
   free(b->stack[b->depth].key); /* NULL: libyaml pairs every key with a value */
   b->stack[b->depth].key = NULL;
@@ -179,7 +181,7 @@ static int yb_event(parley_ybuild_t *b, const yaml_event_t *ev) {
     return yb_open(b, ev, PARLEY_NODE_MAP);
   case YAML_SEQUENCE_END_EVENT:
   case YAML_MAPPING_END_EVENT:
-    return yb_close(b, ev);
+    return yb_close(b);
   default:
     return 0;
   }

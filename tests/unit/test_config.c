@@ -406,7 +406,7 @@ static void json_syntax_error_names_line_and_column(void **state) {
 static void duplicate_yaml_key_is_an_error(void **state) {
   (void)state;
   assert_yaml_fails("router:\n  listen: ''\n  listen: ':1'\n", PARLEY_EPARSE,
-                    "parley.yaml:3:", "duplicate key 'listen'");
+                    "parley.yaml:3:3: router: duplicate key 'listen'", NULL);
 }
 
 static void yaml_aliases_are_refused(void **state) {
