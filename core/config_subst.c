@@ -121,6 +121,10 @@ static int subst_ref(const char **s, parley_sbuf_t *b, parley_error_t *err) {
 int parley_config_substitute(const char *s, char **out, int *substituted,
                              parley_error_t *err) {
   parley_sbuf_t b = {0};
+  if (!s || !out)
+    return parley_error_set(err, PARLEY_EINVAL, "nothing to substitute");
+  /* One pass over the text as written: a value that itself contains
+   * "${...}" is kept as it is, so the environment cannot inject references. */
   int any = 0, rc = sbuf_add(&b, "", 0);
   while (rc == 0 && *s) {
     if (s[0] == '$' && s[1] == '$' && s[2] == '{') {

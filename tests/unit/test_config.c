@@ -340,12 +340,45 @@ static void substitute_marks_what_it_replaced(void **state) {
   assert_string_equal(out, "a-" TOKEN "-b");
   assert_int_equal(subst, 1);
   free(out);
-  assert_int_equal(parley_config_substitute("cost: $5", &out, &subst, &err), 0);
-  assert_string_equal(out, "cost: $5");
+}
+
+static void dollar_without_brace_is_kept(void **state) {
+  char *out = NULL;
+  int subst = -1;
+  parley_error_t err = {0};
+  (void)state;
+  assert_int_equal(parley_config_substitute("cost: $5 or $", &out, &subst, &err), 0);
+  assert_string_equal(out, "cost: $5 or $");
   assert_int_equal(subst, 0);
   free(out);
-  assert_int_equal(parley_config_substitute("${NOT CLOSED", &out, &subst, &err), PARLEY_ECONFIG);
-  assert_message_has(&err, "unterminated");
+}
+
+static void unterminated_reference_is_an_error(void **state) {
+  char *out = NULL;
+  parley_error_t err = {0};
+  (void)state;
+  assert_int_equal(parley_config_substitute("${NOT_CLOSED", &out, NULL, &err), PARLEY_ECONFIG);
+  assert_null(out);
+  assert_message_has(&err, "unterminated '${'");
+}
+
+static void invalid_variable_name_is_an_error(void **state) {
+  char *out = NULL;
+  parley_error_t err = {0};
+  (void)state;
+  assert_int_equal(parley_config_substitute("${MY VAR}", &out, NULL, &err), PARLEY_ECONFIG);
+  assert_message_has(&err, "'${MY VAR}' is not a valid variable reference");
+}
+
+static void substituted_text_is_not_substituted_again(void **state) {
+  char *out = NULL;
+  int subst = 0;
+  parley_error_t err = {0};
+  (void)state;
+  setenv("PARLEY_TEST_INDIRECT", "${PARLEY_TEST_ADMIN_TOKEN}", 1);
+  assert_int_equal(parley_config_substitute("${PARLEY_TEST_INDIRECT}", &out, &subst, &err), 0);
+  assert_string_equal(out, "${PARLEY_TEST_ADMIN_TOKEN}");
+  free(out);
 }
 
 /* ---- secrets never appear in messages ---- */
@@ -596,6 +629,10 @@ int main(void) {
       cmocka_unit_test(unreadable_file_reference_names_the_path),
       cmocka_unit_test(double_dollar_escapes_a_reference),
       cmocka_unit_test(substitute_marks_what_it_replaced),
+      cmocka_unit_test(dollar_without_brace_is_kept),
+      cmocka_unit_test(unterminated_reference_is_an_error),
+      cmocka_unit_test(invalid_variable_name_is_an_error),
+      cmocka_unit_test(substituted_text_is_not_substituted_again),
       cmocka_unit_test(substituted_value_is_not_quoted_in_errors),
       cmocka_unit_test(malformed_json_error_does_not_quote_the_text),
       cmocka_unit_test(secret_is_not_quoted_in_any_router_error),
