@@ -111,7 +111,8 @@ typedef struct parley_sim_platform {
    * NULL. url is valid during the call. */
   void (*on_webhook_target)(parley_sim_t *sim, const char *url);
 
-  /* Release module state. May be NULL. */
+  /* Release module state. May be NULL. Also called when init never ran or
+   * failed (state NULL then). */
   void (*free)(parley_sim_t *sim);
 } parley_sim_platform_t;
 
@@ -270,6 +271,8 @@ int parley_sim_id_cmp(const char *a, const char *b);
 int parley_sim_user_add(parley_sim_t *sim, json_t *user, parley_error_t *err);
 json_t *parley_sim_user_find(parley_sim_t *sim, const char *platform, const char *id);
 json_t *parley_sim_user_by_handle(parley_sim_t *sim, const char *platform, const char *handle);
+/* New array of the platform's users (references), brand accounts left out. */
+json_t *parley_sim_users(parley_sim_t *sim, const char *platform);
 /* The brand account of the platform: scenario platforms.<p>.account
  * (borrowed: id, handle, name, ...) or NULL. */
 json_t *parley_sim_account(parley_sim_t *sim, const char *platform);
@@ -409,7 +412,9 @@ const char *parley_sim_token_issue(parley_sim_t *sim, const char *platform, cons
 void parley_sim_token_revoke(parley_sim_t *sim, const char *platform, const char *token);
 /* Every token of platform issued until now counts as expired. */
 void parley_sim_tokens_expire(parley_sim_t *sim, const char *platform);
-/* Check credentials: "Bearer xyz", "bearer xyz", "OAuth ..." is not a
+/* (The token record *tok points into a table that grows: it is valid until
+ * the next token is added.)
+ * Check credentials: "Bearer xyz", "bearer xyz", "OAuth ..." is not a
  * token (INVALID), or a bare "xyz" (TikTok Access-Token, Meta
  * access_token=). NULL or "" -> MISSING. *tok (may be NULL) receives the
  * token record (borrowed) when found. */

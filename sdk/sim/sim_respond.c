@@ -83,26 +83,61 @@ static char *parley_sim_break_utf8(const char *s, size_t *len) {
   return out;
 }
 
-static void parley_sim_respond_oversized(parley_httpd_req_t *req, int status, const char *ctype,
-                                         const parley_sim_headers_t *headers) {
+/* An oversized body is written a chunk per loop turn: the server queues at
+ * most a few MiB per stream, and a real slow client would see it so too. */
+typedef struct parley_sim_oversized {
+  parley_httpd_req_t *req;
+  parley_sim_timer_t *timer;
+  size_t written;
+  char *chunk;
+} parley_sim_oversized_t;
+
+static void parley_sim_oversized_done(parley_sim_oversized_t *o) {
+  parley_sim_timer_stop(o->timer);
+  parley_httpd_stream_end(o->req);
+  free(o->chunk);
+  free(o);
+}
+
+static void parley_sim_oversized_closed(parley_httpd_req_t *r, void *data) {
+  parley_sim_oversized_done(data);
+}
+
+static void parley_sim_oversized_tick(parley_sim_t *sim, parley_sim_timer_t *t, void *data) {
+  parley_sim_oversized_t *o = data;
+  while (o->written < PARLEY_SIM_OVERSIZED_BYTES) {
+    int rc = parley_httpd_stream_write(o->req, o->chunk, PARLEY_SIM_OVERSIZED_CHUNK);
+    if (rc == PARLEY_EBUSY) return; /* the client reads slower: next tick */
+    if (rc != 0) break;
+    o->written += PARLEY_SIM_OVERSIZED_CHUNK;
+  }
+  parley_httpd_stream_write(o->req, "\"end\"]}", 7);
+  parley_sim_oversized_done(o);
+}
+
+static void parley_sim_respond_oversized(parley_sim_t *sim, parley_httpd_req_t *req, int status,
+                                         const char *ctype, const parley_sim_headers_t *headers) {
+  parley_sim_oversized_t *o = calloc(1, sizeof *o);
   char *chunk = malloc(PARLEY_SIM_OVERSIZED_CHUNK);
-  parley_httpd_stream_start(req, status, ctype ? ctype : "application/json",
-                            headers ? parley_sim_headers_list(headers) : NULL, NULL, NULL);
-  if (!chunk) {
-    parley_httpd_stream_end(req);
+  if (!o || !chunk) {
+    free(o);
+    free(chunk);
+    parley_httpd_respond(req, 503, "text/plain", "out of memory", 13, NULL);
     return;
   }
-  /* {"data":["xxxx...","xxxx...", ... ]}: valid JSON, just too big. */
-  parley_httpd_stream_write(req, "{\"data\":[", 9);
+  o->req = req;
+  o->chunk = chunk;
+  /* {"data":["xxxx...","xxxx...", ... ,"end"]}: valid JSON, just too big. */
   memset(chunk, 'x', PARLEY_SIM_OVERSIZED_CHUNK);
   chunk[0] = '"';
   chunk[PARLEY_SIM_OVERSIZED_CHUNK - 2] = '"';
   chunk[PARLEY_SIM_OVERSIZED_CHUNK - 1] = ',';
-  size_t n = PARLEY_SIM_OVERSIZED_BYTES / PARLEY_SIM_OVERSIZED_CHUNK;
-  for (size_t i = 0; i < n; i++) parley_httpd_stream_write(req, chunk, PARLEY_SIM_OVERSIZED_CHUNK);
-  parley_httpd_stream_write(req, "\"end\"]}", 7);
-  parley_httpd_stream_end(req);
-  free(chunk);
+  parley_httpd_stream_start(req, status, ctype ? ctype : "application/json",
+                            headers ? parley_sim_headers_list(headers) : NULL,
+                            parley_sim_oversized_closed, o);
+  parley_httpd_stream_write(req, "{\"data\":[", 9);
+  o->timer = parley_sim_timer_start(sim, 1, 1, parley_sim_oversized_tick, o);
+  if (!o->timer) parley_sim_oversized_done(o);
 }
 
 void parley_sim_respond_json(parley_sim_t *sim, parley_httpd_req_t *req, int status,
@@ -113,7 +148,7 @@ void parley_sim_respond_json(parley_sim_t *sim, parley_httpd_req_t *req, int sta
   const char *const *hl = headers ? parley_sim_headers_list(headers) : NULL;
   if (f.kind == PARLEY_SIM_FAULT_OVERSIZED) {
     json_decref(body);
-    parley_sim_respond_oversized(req, status, ct, headers);
+    parley_sim_respond_oversized(sim, req, status, ct, headers);
     return;
   }
   if (!body) {
@@ -147,7 +182,7 @@ void parley_sim_respond(parley_sim_t *sim, parley_httpd_req_t *req, int status,
                         const parley_sim_headers_t *headers) {
   parley_sim_fault_t f = parley_sim_take_ctx(req);
   if (f.kind == PARLEY_SIM_FAULT_OVERSIZED) {
-    parley_sim_respond_oversized(req, status, ctype, headers);
+    parley_sim_respond_oversized(sim, req, status, ctype, headers);
     return;
   }
   parley_httpd_respond(req, status, ctype ? ctype : "text/plain", body ? body : "", len,

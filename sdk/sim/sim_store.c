@@ -230,3 +230,13 @@ json_t *parley_sim_user_by_handle(parley_sim_t *sim, const char *platform, const
   }
   return NULL;
 }
+
+json_t *parley_sim_users(parley_sim_t *sim, const char *platform) {
+  json_t *out = json_array(), *u;
+  size_t i;
+  json_array_foreach(sim->store->users, i, u) {
+    if (parley_sim_eq(u, "platform", platform) && !json_is_true(json_object_get(u, "brand")))
+      json_array_append(out, u);
+  }
+  return out;
+}
