@@ -92,8 +92,6 @@ static void parley_sim_fb_user_into(parley_sim_t *sim, json_t *obj, const char *
 static json_t *parley_sim_fb_render_comment(parley_sim_t *sim, json_t *item,
                                             const parley_sim_meta_field_t *sel, void *data);
 
-static int parley_sim_fb_comment_older(const void *a, const void *b);
-
 /* Comments of a post or comment. stream: every comment of the post,
  * flattened. Oldest first (chronological) unless reverse. */
 static json_t *parley_sim_fb_comments_of(parley_sim_t *sim, json_t *node, int stream,
@@ -105,11 +103,8 @@ static json_t *parley_sim_fb_comments_of(parley_sim_t *sim, json_t *node, int st
   size_t i;
   json_array_foreach(all, i, it) if (parley_sim_fb_is_comment(it)) json_array_append(out, it);
   json_decref(all);
-  (void)parley_sim_fb_comment_older;
   return parley_sim_meta_sort(out, !reverse);
 }
-
-static int parley_sim_fb_comment_older(const void *a, const void *b) { return a < b ? -1 : a > b; }
 
 /* A nested edge inside fields=: comments.limit(n).summary(true){...}. */
 static json_t *parley_sim_fb_edge(parley_sim_t *sim, json_t *items,
@@ -117,9 +112,9 @@ static json_t *parley_sim_fb_edge(parley_sim_t *sim, json_t *items,
                                   parley_sim_meta_render_fn render) {
   const char *lim = parley_sim_meta_field_mod(f, "limit");
   parley_sim_meta_pager_t p = {.limit = lim ? atol(lim) : 25, .sel = f->child, .render = render};
-  json_t *page;
-  if (lim && atol(lim) == 0) p.limit = 1, page = json_pack("{s:[],s:{}}", "data", "paging");
-  else page = parley_sim_meta_page(sim, items, &p, NULL);
+  /* .limit(0) asks for the summary alone. */
+  json_t *page = lim && atol(lim) == 0 ? json_pack("{s:[],s:{}}", "data", "paging")
+                                       : parley_sim_meta_page(sim, items, &p, NULL);
   const char *sum = parley_sim_meta_field_mod(f, "summary");
   if (page && sum && !strcmp(sum, "true"))
     json_object_set_new(page, "summary",
