@@ -1,0 +1,143 @@
+/* libparley-sdk safe JSON access: the specification. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "parley/sdk/json.h"
+
+static const char doc_text[] =
+    "{\"data\":[{\"id\":\"1790000000000000042\",\"author_id\":\"99887766\","
+    "\"public_metrics\":{\"like_count\":1}},{\"id\":\"1790000000000000041\"}],"
+    "\"meta\":{\"result_count\":2,\"next_token\":\"7140dib\"},"
+    "\"v1\":{\"id\":1790000000000000042,\"id_str\":\"1790000000000000042\"},"
+    "\"flags\":{\"t\":true,\"f\":false,\"one\":1,\"s\":\"true\",\"x\":\"maybe\"},"
+    "\"nums\":{\"real\":12.0,\"frac\":1.5,\"huge_real\":1e300,\"neg\":\"-42\","
+    "\"over\":\"9223372036854775808\",\"max\":\"9223372036854775807\",\"junk\":\"12a\"},"
+    "\"content\":\"{\\\"comment_id\\\":\\\"7109065174526479622\\\"}\","
+    "\"null\":null}";
+
+static json_t *doc;
+
+static int setup(void **state) {
+  (void)state;
+  doc = json_loads(doc_text, 0, NULL);
+  return doc ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  json_decref(doc);
+  return 0;
+}
+
+static void dotted_paths_reach_object_keys_and_array_items(void **state) {
+  (void)state;
+  assert_string_equal(parley_sdk_json_str(doc, "data.0.id", NULL), "1790000000000000042");
+  assert_string_equal(parley_sdk_json_str(doc, "data.1.id", NULL), "1790000000000000041");
+  assert_int_equal(parley_sdk_json_int(doc, "data.0.public_metrics.like_count", -1), 1);
+  assert_ptr_equal(parley_sdk_json_get(doc, ""), doc);
+}
+
+static void missing_or_mistyped_steps_give_the_default(void **state) {
+  (void)state;
+  assert_string_equal(parley_sdk_json_str(doc, "data.2.id", "none"), "none");
+  assert_string_equal(parley_sdk_json_str(doc, "data.x.id", "none"), "none");
+  assert_string_equal(parley_sdk_json_str(doc, "meta.result_count", "none"), "none");
+  assert_string_equal(parley_sdk_json_str(doc, "meta.next_token.deeper", "none"), "none");
+  assert_string_equal(parley_sdk_json_str(doc, "data..id", "none"), "none");
+  assert_string_equal(parley_sdk_json_str(doc, "data.00.id", "none"), "none");
+  assert_string_equal(parley_sdk_json_str(doc, "null", "none"), "none");
+  assert_string_equal(parley_sdk_json_str(NULL, "a", "none"), "none");
+  assert_int_equal(parley_sdk_json_int(doc, "meta.next_token", -7), -7);
+}
+
+static void int64_reads_numeric_strings_exactly(void **state) {
+  (void)state;
+  assert_int_equal(parley_sdk_json_int(doc, "data.0.id", -1), 1790000000000000042LL);
+  assert_int_equal(parley_sdk_json_int(doc, "v1.id", -1), 1790000000000000042LL);
+  assert_int_equal(parley_sdk_json_int(doc, "nums.neg", 0), -42);
+  assert_int_equal(parley_sdk_json_int(doc, "nums.max", 0), INT64_MAX);
+}
+
+static void int64_refuses_overflow_fractions_and_junk(void **state) {
+  (void)state;
+  assert_int_equal(parley_sdk_json_int(doc, "nums.over", -1), -1);
+  assert_int_equal(parley_sdk_json_int(doc, "nums.frac", -1), -1);
+  assert_int_equal(parley_sdk_json_int(doc, "nums.huge_real", -1), -1);
+  assert_int_equal(parley_sdk_json_int(doc, "nums.junk", -1), -1);
+  assert_int_equal(parley_sdk_json_int(doc, "nums.real", -1), 12);
+}
+
+static void bool_accepts_booleans_integers_and_their_strings(void **state) {
+  (void)state;
+  assert_int_equal(parley_sdk_json_bool(doc, "flags.t", 0), 1);
+  assert_int_equal(parley_sdk_json_bool(doc, "flags.f", 1), 0);
+  assert_int_equal(parley_sdk_json_bool(doc, "flags.one", 0), 1);
+  assert_int_equal(parley_sdk_json_bool(doc, "flags.s", 0), 1);
+  assert_int_equal(parley_sdk_json_bool(doc, "flags.x", -1), -1);
+  assert_int_equal(parley_sdk_json_bool(doc, "flags.missing", -1), -1);
+}
+
+static void id_reads_strings_and_integers_as_text(void **state) {
+  (void)state;
+  char buf[32];
+  assert_int_equal(parley_sdk_json_id(doc, "v1.id", buf, sizeof buf), 19);
+  assert_string_equal(buf, "1790000000000000042");
+  assert_int_equal(parley_sdk_json_id(doc, "v1.id_str", buf, sizeof buf), 19);
+  assert_int_equal(parley_sdk_json_id(doc, "flags.t", buf, sizeof buf), PARLEY_ENOENT);
+  assert_int_equal(parley_sdk_json_id(doc, "v1.id", buf, 10), PARLEY_ENOBUFS);
+}
+
+static void array_returns_items_and_count(void **state) {
+  (void)state;
+  size_t n = 99;
+  json_t *a = parley_sdk_json_array(doc, "data", &n);
+  assert_non_null(a);
+  assert_int_equal(n, 2);
+  assert_null(parley_sdk_json_array(doc, "meta", &n));
+  assert_int_equal(n, 0);
+  assert_null(parley_sdk_json_array(doc, "absent", &n));
+}
+
+static void parse_reports_line_and_column_of_malformed_json(void **state) {
+  (void)state;
+  parley_error_t err = {0};
+  assert_null(parley_sdk_json_parse("{\"a\":\n  [1,2", 12, "response of GET /x", &err));
+  assert_int_equal(err.code, PARLEY_EPARSE);
+  assert_non_null(strstr(err.message, "response of GET /x: line 2"));
+  assert_null(parley_sdk_json_parse("", 0, "body", &err));
+  assert_null(parley_sdk_json_parse("{\"id\":123456789012345678901234}", 31, "body", &err));
+  json_t *ok = parley_sdk_json_parse("[1]", 3, "body", &err);
+  assert_non_null(ok);
+  json_decref(ok);
+}
+
+static void embedded_json_strings_are_parsed(void **state) {
+  (void)state;
+  json_t *content = parley_sdk_json_embedded(doc, "content", NULL);
+  assert_non_null(content);
+  assert_string_equal(parley_sdk_json_str(content, "comment_id", ""), "7109065174526479622");
+  json_decref(content);
+  parley_error_t err = {0};
+  assert_null(parley_sdk_json_embedded(doc, "meta.next_token", &err));
+  assert_int_equal(err.code, PARLEY_EPARSE);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(dotted_paths_reach_object_keys_and_array_items),
+      cmocka_unit_test(missing_or_mistyped_steps_give_the_default),
+      cmocka_unit_test(int64_reads_numeric_strings_exactly),
+      cmocka_unit_test(int64_refuses_overflow_fractions_and_junk),
+      cmocka_unit_test(bool_accepts_booleans_integers_and_their_strings),
+      cmocka_unit_test(id_reads_strings_and_integers_as_text),
+      cmocka_unit_test(array_returns_items_and_count),
+      cmocka_unit_test(parse_reports_line_and_column_of_malformed_json),
+      cmocka_unit_test(embedded_json_strings_are_parsed),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
