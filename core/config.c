@@ -80,6 +80,12 @@ static const char *cfg_kind(const parley_node_t *n) {
   }
 }
 
+/* "<path>.<key>" into buf, cut short if it must be (it is only shown). */
+static void cfg_subpath(char *buf, size_t size, const char *path, const char *key) {
+  if (snprintf(buf, size, "%s.%s", path, key) >= (int)size)
+    buf[size - 1] = '\0';
+}
+
 /* ------------------------------------------------------------------ */
 /* Typed readers for one node                                          */
 /* ------------------------------------------------------------------ */
@@ -279,7 +285,7 @@ static int cfg_r_max_body(parley_cfgctx_t *c, const parley_node_t *n, const char
 }
 
 static int cfg_r_max_connections(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
-  int64_t v;
+  int64_t v = 0;
   int rc = cfg_uint(c, n, path, 1, 1000000, &v);
   if (rc == 0)
     c->cfg->max_connections = (size_t)v;
@@ -287,7 +293,7 @@ static int cfg_r_max_connections(parley_cfgctx_t *c, const parley_node_t *n, con
 }
 
 static int cfg_r_queue_size(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
-  int64_t v;
+  int64_t v = 0;
   int rc = cfg_uint(c, n, path, 1, INT32_MAX, &v);
   if (rc == 0)
     c->cfg->queue_size = (size_t)v;
@@ -319,7 +325,7 @@ static const struct {
 
 static int cfg_router_key(parley_cfgctx_t *c, const char *key, const parley_node_t *n) {
   char path[160];
-  snprintf(path, sizeof path, "router.%s", key);
+  cfg_subpath(path, sizeof path, "router", key);
   for (size_t i = 0; i < PARLEY_N_ROUTER_KEYS; i++) {
     if (strcmp(key, parley_router_keys[i].key) == 0)
       return n->type == PARLEY_NODE_NULL ? 0 /* keep the default */
@@ -371,7 +377,7 @@ static int cfg_instance(parley_cfgctx_t *c, const parley_node_t *n, const char *
   for (size_t i = 0; rc == 0 && i < n->count; i++) {
     const char *k = n->keys[i];
     const parley_node_t *v = n->items[i];
-    snprintf(sub, sizeof sub, "%s.%s", path, k);
+    cfg_subpath(sub, sizeof sub, path, k);
     if (strcmp(k, "name") == 0)
       rc = cfg_string(c, v, sub, &in->name);
     else if (strcmp(k, plugin_key) == 0)
@@ -451,7 +457,7 @@ static int cfg_visibility(parley_cfgctx_t *c, const parley_node_t *n, const char
 
 static int cfg_match_key(parley_cfgctx_t *c, parley_conf_route_t *r, const char *k,
                          const parley_node_t *v, const char *path) {
-  int64_t mf;
+  int64_t mf = 0;
   int rc;
   if (strcmp(k, "platform") == 0)
     return cfg_strlist(c, v, path, &r->platforms, &r->n_platforms);
@@ -485,7 +491,7 @@ static int cfg_match(parley_cfgctx_t *c, parley_conf_route_t *r, const parley_no
     return 0; /* no criteria: everything matches */
   int rc = cfg_expect(c, n, PARLEY_NODE_MAP, path, "a map of match fields");
   for (size_t i = 0; rc == 0 && i < n->count; i++) {
-    snprintf(sub, sizeof sub, "%s.%s", path, n->keys[i]);
+    cfg_subpath(sub, sizeof sub, path, n->keys[i]);
     if (n->items[i]->type != PARLEY_NODE_NULL)
       rc = cfg_match_key(c, r, n->keys[i], n->items[i], sub);
   }
@@ -516,7 +522,7 @@ static int cfg_route(parley_cfgctx_t *c, const parley_node_t *n, size_t index,
   r->line = n->line;
   int rc = cfg_expect(c, n, PARLEY_NODE_MAP, path, "a map with match and outputs");
   for (size_t i = 0; rc == 0 && i < n->count; i++) {
-    snprintf(sub, sizeof sub, "%s.%s", path, n->keys[i]);
+    cfg_subpath(sub, sizeof sub, path, n->keys[i]);
     rc = cfg_route_key(c, r, n->keys[i], n->items[i], sub);
   }
   if (rc == 0 && r->n_outputs == 0)
@@ -950,8 +956,8 @@ static int cfg_read_file(const char *path, char **text, size_t *len, parley_erro
 }
 
 int parley_config_load_file(parley_config_t **out, const char *path, parley_error_t *err) {
-  char *text;
-  size_t len;
+  char *text = NULL;
+  size_t len = 0;
   if (!out || !path)
     return parley_error_set(err, PARLEY_EINVAL, "no config file given");
   const char *format = cfg_format_of(path);
