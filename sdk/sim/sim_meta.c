@@ -523,15 +523,28 @@ static long parley_sim_meta_index_of(json_t *items, const char *cursor) {
   return -1;
 }
 
-/* The request's URL with after/before replaced by name=cursor. */
-static json_t *parley_sim_meta_link(parley_httpd_req_t *req, const char *name,
-                                    const char *cursor) {
+/* "host:port" the simulator is reached at (h2o keeps Host out of the
+ * header list, so it is rebuilt from the listen address). */
+static void parley_sim_meta_authority(parley_sim_t *sim, parley_httpd_req_t *req, char *buf,
+                                      size_t len) {
   const char *host = parley_httpd_req_header(req, "Host");
+  const char *listen = sim->config.listen ? sim->config.listen : "127.0.0.1:0";
+  const char *colon = strrchr(listen, ':');
+  if (host) snprintf(buf, len, "%s", host);
+  else snprintf(buf, len, "%.*s:%d", colon ? (int)(colon - listen) : 9, colon ? listen : "127.0.0.1",
+                parley_sim_port(sim));
+}
+
+/* The request's URL with after/before replaced by name=cursor. */
+static json_t *parley_sim_meta_link(parley_sim_t *sim, parley_httpd_req_t *req,
+                                    const char *name, const char *cursor) {
+  char host[300];
   const char *q = parley_httpd_req_query(req);
-  size_t cap = strlen(q) + strlen(parley_httpd_req_path(req)) + strlen(cursor) + 160;
+  size_t cap = strlen(q) + strlen(parley_httpd_req_path(req)) + strlen(cursor) + 400;
   char *url = malloc(cap);
   if (!url) return NULL;
-  int n = snprintf(url, cap, "http://%s%s?", host ? host : "127.0.0.1", parley_httpd_req_path(req));
+  parley_sim_meta_authority(sim, req, host, sizeof host);
+  int n = snprintf(url, cap, "http://%s%s?", host, parley_httpd_req_path(req));
   while (*q) {
     const char *amp = strchr(q, '&');
     size_t seg = amp ? (size_t)(amp - q) : strlen(q);
@@ -573,9 +586,9 @@ json_t *parley_sim_meta_page(parley_sim_t *sim, json_t *items, const parley_sim_
                            after, sizeof after);
     json_object_set_new(paging, "cursors", json_pack("{s:s,s:s}", "before", before, "after", after));
     /* next is left out on the last page: that is how clients stop. */
-    if (p->req && end < n) json_object_set_new(paging, "next", parley_sim_meta_link(p->req, "after", after));
+    if (p->req && end < n) json_object_set_new(paging, "next", parley_sim_meta_link(sim, p->req, "after", after));
     if (p->req && start > 0)
-      json_object_set_new(paging, "previous", parley_sim_meta_link(p->req, "before", before));
+      json_object_set_new(paging, "previous", parley_sim_meta_link(sim, p->req, "before", before));
   }
   return json_pack("{s:o,s:o}", "data", data, "paging", paging);
 bad_cursor:
