@@ -37,30 +37,60 @@ static int check_file(const char *path, parley_error_t *err) {
 
 #if UINTPTR_MAX > 0xffffffffu
 typedef Elf64_Ehdr elf_header_t;
+typedef Elf64_Phdr elf_phdr_t;
 #define PARLEY_ELFCLASS ELFCLASS64
 #else
 typedef Elf32_Ehdr elf_header_t;
+typedef Elf32_Phdr elf_phdr_t;
 #define PARLEY_ELFCLASS ELFCLASS32
 #endif
 
-/* A parley plugin is an ELF shared object of our own class. */
+/* Every part the dynamic loader maps must lie inside the file: mapping a
+ * truncated object "succeeds" and then faults (SIGBUS) on first access. */
+static int check_extents(FILE *f, const elf_header_t *h, long size, const char *path,
+                         parley_error_t *err) {
+  unsigned long long ph_end = (unsigned long long)h->e_phoff +
+                              (unsigned long long)h->e_phnum * h->e_phentsize;
+  unsigned long long sh_end = (unsigned long long)h->e_shoff +
+                              (unsigned long long)h->e_shnum * h->e_shentsize;
+  if (h->e_phentsize != sizeof(elf_phdr_t) || ph_end > (unsigned long long)size ||
+      sh_end > (unsigned long long)size)
+    return parley_error_set(err, PARLEY_ENOTPLUGIN,
+                            "%s: truncated or corrupt ELF file (headers beyond its %ld bytes)",
+                            path, size);
+  for (unsigned i = 0; i < h->e_phnum; i++) {
+    elf_phdr_t ph;
+    if (fseek(f, (long)(h->e_phoff + (unsigned long long)i * sizeof ph), SEEK_SET) != 0 ||
+        fread(&ph, sizeof ph, 1, f) != 1)
+      return parley_error_set(err, PARLEY_ENOTPLUGIN, "%s: unreadable program header", path);
+    if (ph.p_type == PT_LOAD &&
+        (unsigned long long)ph.p_offset + ph.p_filesz > (unsigned long long)size)
+      return parley_error_set(err, PARLEY_ENOTPLUGIN,
+                              "%s: truncated ELF file (a segment ends past its %ld bytes)", path,
+                              size);
+  }
+  return 0;
+}
+
+/* A parley plugin is a complete ELF shared object of our own class. */
 static int check_elf(const char *path, parley_error_t *err) {
   elf_header_t h;
   FILE *f = fopen(path, "rb");
   if (!f)
     return parley_error_set(err, PARLEY_EIO, "%s: %s", path, strerror(errno));
   size_t n = fread(&h, 1, sizeof h, f);
-  fclose(f);
+  int rc = 0;
   if (n < EI_NIDENT || memcmp(h.e_ident, ELFMAG, SELFMAG) != 0)
-    return parley_error_set(err, PARLEY_ENOTPLUGIN, "%s: not an ELF shared object", path);
-  if (n < sizeof h)
-    return parley_error_set(err, PARLEY_ENOTPLUGIN, "%s: truncated ELF file (%zu bytes)",
-                            path, n);
-  if (h.e_ident[EI_CLASS] != PARLEY_ELFCLASS ||
-      h.e_type != ET_DYN)
-    return parley_error_set(err, PARLEY_ENOTPLUGIN,
-                            "%s: not a shared object for this machine", path);
-  return 0;
+    rc = parley_error_set(err, PARLEY_ENOTPLUGIN, "%s: not an ELF shared object", path);
+  else if (n < sizeof h)
+    rc = parley_error_set(err, PARLEY_ENOTPLUGIN, "%s: truncated ELF file (%zu bytes)", path, n);
+  else if (h.e_ident[EI_CLASS] != PARLEY_ELFCLASS || h.e_type != ET_DYN)
+    rc = parley_error_set(err, PARLEY_ENOTPLUGIN, "%s: not a shared object for this machine",
+                          path);
+  if (rc == 0 && fseek(f, 0, SEEK_END) == 0)
+    rc = check_extents(f, &h, ftell(f), path, err);
+  fclose(f);
+  return rc;
 }
 
 static int check_options(const parley_connector_t *d, const char *file,

@@ -149,8 +149,12 @@ static void print_route(const parley_conf_route_t *rt, size_t i) {
       {"keywords", rt->keywords, rt->n_keywords}};
   int any = 0;
   for (size_t l = 0; l < sizeof lists / sizeof *lists; l++)
-    for (size_t k = 0; k < lists[l].n; k++, any = 1)
-      printf("%s%s=%s", k ? "|" : " ", k ? "" : lists[l].k, lists[l].v[k]);
+    for (size_t k = 0; k < lists[l].n; k++, any = 1) {
+      if (k)
+        printf("|%s", lists[l].v[k]);
+      else
+        printf(" %s=%s", lists[l].k, lists[l].v[k]);
+    }
   if (rt->min_followers >= 0)
     printf(" min_followers=%lld", (long long)rt->min_followers), any = 1;
   if (rt->visibility >= 0)

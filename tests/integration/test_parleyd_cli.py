@@ -103,7 +103,9 @@ def test_check_config_prints_what_would_run_without_secrets(tmp_path, plugdir, m
     ("noentry", "not a parley plugin"),
     ("nosuch", "plugin 'nosuch' not found"),
 ])
-def test_check_config_refuses_bad_plugins_naming_the_file(tmp_path, plugdir, plugin, message):
+def test_check_config_refuses_bad_plugins_naming_the_file(tmp_path, plugdir, plugin, message,
+                                                           monkeypatch):
+    monkeypatch.setenv("TC_TOKEN", "x")
     shutil.copy(os.path.join(TEST_PLUGIN_DIR, "badabi.so"), plugdir / "badabi.so")
     shutil.copy(os.path.join(TEST_PLUGIN_DIR, "noentry.so"), plugdir / "noentry.so")
     body = OK.replace("plugin: testconn", f"plugin: {plugin}")
@@ -113,10 +115,10 @@ def test_check_config_refuses_bad_plugins_naming_the_file(tmp_path, plugdir, plu
 
 
 @pytest.mark.parametrize("edit, expect", [
-    (("    options:\n", "    opitons:\n"), ["parley.yaml:", "opitons"]),
-    (("      interval: 5s", "      interval: 5 minutes"), ["parley.yaml:9:", "interval", "not a duration"]),
-    (("      interval: 5s", "      intervall: 5s"), ["parley.yaml:9:", "intervall"]),
-    (("${TC_TOKEN}", "${TC_MISSING}"), ["parley.yaml:8:", "TC_MISSING"]),
+    (("    options:\n", "    opitons:\n"), ["parley.yaml:8:", "connectors[0].opitons"]),
+    (("      interval: 5s", "      interval: 5 minutes"), ["parley.yaml:11:", "connectors[0].options.interval", "not a duration"]),
+    (("      interval: 5s", "      intervall: 5s"), ["parley.yaml:11:", "connectors[0].options.intervall", "unknown option"]),
+    (("${TC_TOKEN}", "${TC_MISSING}"), ["parley.yaml:10:", "connectors[0].options.token", "TC_MISSING"]),
 ])
 def test_config_errors_name_file_line_and_key(tmp_path, plugdir, edit, expect, monkeypatch):
     monkeypatch.setenv("TC_TOKEN", "x")
