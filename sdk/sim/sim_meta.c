@@ -673,6 +673,416 @@ json_t *parley_sim_meta_user(parley_sim_t *sim, const char *platform, const char
   return json_pack("{s:s,s:s}", "id", user_id, "name", name ? name : handle ? handle : user_id);
 }
 
+/* ---- serving ------------------------------------------------------------------ */
+
+void parley_sim_meta_ok(parley_sim_meta_req_t *r, json_t *body) {
+  parley_sim_respond_json(r->sim, r->req, 200, body, NULL, &r->h);
+}
+
+void parley_sim_meta_fail(parley_sim_meta_req_t *r, int code, int subcode, const char *msg) {
+  parley_sim_meta_error(r->sim, r->req, 400, code, subcode, "OAuthException", msg);
+}
+
+void parley_sim_meta_no_node(parley_sim_meta_req_t *r) {
+  char msg[512];
+  snprintf(msg, sizeof msg,
+           "Unsupported %s request. Object with ID '%s' does not exist, cannot be loaded due to "
+           "missing permissions, or does not support this operation.",
+           !strcmp(r->method, "GET") ? "get" : "post", r->node);
+  parley_sim_meta_error(r->sim, r->req, 400, 100, 33, "GraphMethodException", msg);
+}
+
+/* "/123/comments" -> node "123", edge "comments"; "me" -> the token's
+ * account (its user_id, else the scenario account). */
+static int parley_sim_meta_route(parley_sim_meta_req_t *r, const char *path,
+                                 const parley_sim_token_t *tok) {
+  const char *p = path[0] == '/' ? path + 1 : path;
+  const char *slash = strchr(p, '/');
+  size_t n = slash ? (size_t)(slash - p) : strlen(p);
+  if (n == 0 || n >= sizeof r->node || (slash && strchr(slash + 1, '/')) ||
+      (slash && strlen(slash + 1) >= sizeof r->edge))
+    return -1;
+  snprintf(r->node, sizeof r->node, "%.*s", (int)n, p);
+  snprintf(r->edge, sizeof r->edge, "%s", slash ? slash + 1 : "");
+  if (!strcmp(r->node, "me")) {
+    const char *me = tok && tok->user_id ? tok->user_id
+                                         : parley_sim_meta_str(parley_sim_account(r->sim, r->m->platform), "id");
+    snprintf(r->node, sizeof r->node, "%s", me ? me : "0");
+  }
+  return 0;
+}
+
+/* Usage counts against the account that owns the node. */
+static const char *parley_sim_meta_usage_object(parley_sim_meta_req_t *r) {
+  json_t *item = parley_sim_item_find(r->sim, r->m->platform, r->node);
+  const char *acct = parley_sim_meta_str(item, "account_id");
+  return acct ? acct : r->node;
+}
+
+void parley_sim_meta_serve(parley_sim_t *sim, parley_sim_meta_t *m, parley_httpd_req_t *req,
+                           const char *subpath, void (*serve)(parley_sim_meta_req_t *r)) {
+  char version[16], fields[2048];
+  parley_error_t err = {0};
+  const parley_sim_token_t *tok = NULL;
+  parley_sim_meta_req_t r = {.sim = sim, .m = m, .req = req, .method = parley_httpd_req_method(req)};
+  const char *path = parley_sim_meta_strip_version(subpath, version, sizeof version);
+  if (parley_sim_meta_auth(sim, m, req, &tok) != 0) return;
+  if (parley_sim_meta_route(&r, path, tok) != 0) {
+    parley_sim_meta_error(sim, req, 400, 2500, 0, "OAuthException",
+                          "Unknown path components: the simulator serves /{node} and "
+                          "/{node}/{edge}");
+    return;
+  }
+  parley_sim_headers_add(&r.h, "facebook-api-version: %s", version);
+  if (parley_sim_meta_throttle(sim, m, req, parley_sim_meta_usage_object(&r), &r.h) != 0)
+    goto out;
+  if (parley_sim_meta_param(req, "fields", fields, sizeof fields) >= 0 &&
+      parley_sim_meta_fields_parse(fields, &r.fields, &err) != 0) {
+    parley_sim_meta_error(sim, req, 400, 100, 0, "OAuthException", err.message);
+    goto out;
+  }
+  if (!strcmp(r.method, "GET") || !strcmp(r.method, "POST") || !strcmp(r.method, "DELETE"))
+    serve(&r);
+  else
+    parley_sim_meta_error(sim, req, 400, 100, 0, "OAuthException", "(#100) Unsupported method");
+out:
+  parley_sim_meta_fields_free(r.fields);
+  parley_sim_headers_free(&r.h);
+}
+
+/* ---- items ------------------------------------------------------------------- */
+
+int parley_sim_meta_is(json_t *item, const char *type) {
+  const char *t = parley_sim_meta_str(item, "type");
+  return t && !strcmp(t, type);
+}
+
+int parley_sim_meta_is_comment(json_t *item) {
+  return parley_sim_meta_is(item, "comment") || parley_sim_meta_is(item, "reply");
+}
+
+uint64_t parley_sim_meta_ms(json_t *item) {
+  return (uint64_t)json_integer_value(json_object_get(item, "created_ms"));
+}
+
+json_t *parley_sim_meta_find(parley_sim_t *sim, parley_sim_meta_t *m, const char *id) {
+  json_t *item = parley_sim_item_find(sim, m->platform, id);
+  return item && !json_is_true(json_object_get(item, "deleted")) ? item : NULL;
+}
+
+int parley_sim_meta_is_account(parley_sim_t *sim, parley_sim_meta_t *m, const char *id) {
+  json_t *u = parley_sim_user_find(sim, m->platform, id);
+  return u && json_is_true(json_object_get(u, "brand"));
+}
+
+/* ---- messaging -------------------------------------------------------------------- */
+
+#define PARLEY_SIM_META_PRIVATE_REPLY_MS (7u * 24u * 3600u * 1000u)
+#define PARLEY_SIM_META_HUMAN_AGENT_MS (7u * 24u * 3600u * 1000u)
+
+/* The customer of a DM: the side that is not the brand. */
+static const char *parley_sim_meta_customer(json_t *msg) {
+  return json_is_true(json_object_get(msg, "from_brand")) ? parley_sim_meta_str(msg, "recipient_id")
+                                                          : parley_sim_meta_str(msg, "author_id");
+}
+
+static void parley_sim_meta_thread_id(const char *acct, const char *customer, char *buf,
+                                      size_t len) {
+  snprintf(buf, len, "t_%s_%s", acct ? acct : "0", customer ? customer : "0");
+}
+
+/* "t_<account>_<customer>" into its parts. */
+static int parley_sim_meta_parse_thread(const char *id, char *acct, char *customer, size_t len) {
+  const char *us;
+  if (strncmp(id, "t_", 2) || !(us = strchr(id + 2, '_'))) return -1;
+  snprintf(acct, len, "%.*s", (int)(us - id - 2), id + 2);
+  snprintf(customer, len, "%s", us + 1);
+  return *acct && *customer ? 0 : -1;
+}
+
+/* Messages of one thread, newest first. */
+static json_t *parley_sim_meta_thread(parley_sim_t *sim, parley_sim_meta_t *m, const char *acct,
+                                      const char *customer) {
+  parley_sim_filter_t f = {.platform = m->platform, .type = "message", .account_id = acct};
+  json_t *all = parley_sim_items(sim, &f), *out = json_array(), *msg;
+  size_t i;
+  json_array_foreach(all, i, msg) {
+    const char *c = parley_sim_meta_customer(msg);
+    if (c && !strcmp(c, customer)) json_array_append(out, msg);
+  }
+  json_decref(all);
+  return parley_sim_meta_sort(out, 0);
+}
+
+/* A participant: Messenger adds a (fake) email, Instagram has usernames. */
+static json_t *parley_sim_meta_party(parley_sim_t *sim, parley_sim_meta_t *m, const char *id) {
+  json_t *u = parley_sim_meta_user(sim, m->platform, id, m->instagram);
+  char email[160];
+  snprintf(email, sizeof email, "%s@facebook.com", id ? id : "0");
+  if (u && !m->instagram) json_object_set_new(u, "email", json_string(email));
+  return u;
+}
+
+json_t *parley_sim_meta_render_message(parley_sim_t *sim, json_t *item,
+                                       const parley_sim_meta_field_t *sel, void *data) {
+  parley_sim_meta_t *m = data;
+  char t[32];
+  const char *text = parley_sim_meta_str(item, "text");
+  json_t *o = json_pack("{s:s,s:s,s:s}", "id", parley_sim_meta_str(item, "id"), "message",
+                        text ? text : "", "created_time",
+                        parley_sim_meta_time(parley_sim_meta_ms(item), t, sizeof t));
+  json_t *from = parley_sim_meta_party(sim, m, parley_sim_meta_str(item, "author_id"));
+  json_t *to = parley_sim_meta_party(sim, m, parley_sim_meta_str(item, "recipient_id"));
+  if (from) json_object_set_new(o, "from", from);
+  if (to) json_object_set_new(o, "to", json_pack("{s:[o]}", "data", to));
+  return parley_sim_meta_select(o, sel, "id,created_time");
+}
+
+json_t *parley_sim_meta_edge(parley_sim_t *sim, json_t *items, const parley_sim_meta_field_t *f,
+                             parley_sim_meta_render_fn render, void *data) {
+  const char *lim = parley_sim_meta_field_mod(f, "limit");
+  parley_sim_meta_pager_t p = {.limit = lim ? atol(lim) : 25, .sel = f->child, .render = render,
+                               .data = data};
+  /* .limit(0) asks for the summary alone. */
+  json_t *page = lim && atol(lim) == 0 ? json_pack("{s:[],s:{}}", "data", "paging")
+                                       : parley_sim_meta_page(sim, items, &p, NULL);
+  const char *sum = parley_sim_meta_field_mod(f, "summary");
+  if (page && sum && !strcmp(sum, "true"))
+    json_object_set_new(page, "summary",
+                        json_pack("{s:s,s:I,s:b}", "order", "chronological", "total_count",
+                                  (json_int_t)json_array_size(items), "can_comment", 1));
+  json_decref(items);
+  return page;
+}
+
+/* A conversation, rendered from its newest message. */
+static json_t *parley_sim_meta_render_conversation(parley_sim_t *sim, json_t *newest,
+                                                   const parley_sim_meta_field_t *sel,
+                                                   void *data) {
+  parley_sim_meta_t *m = data;
+  char t[32], id[300];
+  const char *acct = parley_sim_meta_str(newest, "account_id");
+  const char *customer = parley_sim_meta_customer(newest);
+  json_t *msgs = parley_sim_meta_thread(sim, m, acct, customer);
+  parley_sim_meta_thread_id(acct, customer, id, sizeof id);
+  json_t *parts = json_array();
+  json_t *pc = parley_sim_meta_party(sim, m, customer), *pa = parley_sim_meta_party(sim, m, acct);
+  if (pc) json_array_append_new(parts, pc);
+  if (pa) json_array_append_new(parts, pa);
+  json_t *o = json_pack("{s:s,s:s,s:{s:o},s:I,s:i}", "id", id, "updated_time",
+                        parley_sim_meta_time(parley_sim_meta_ms(newest), t, sizeof t),
+                        "participants", "data", parts, "message_count",
+                        (json_int_t)json_array_size(msgs), "unread_count", 0);
+  const parley_sim_meta_field_t *f = parley_sim_meta_field_find(sel, "messages");
+  if (f) {
+    json_t *page = parley_sim_meta_edge(sim, json_incref(msgs), f,
+                                        parley_sim_meta_render_message, m);
+    if (page) json_object_set_new(o, "messages", page);
+  }
+  json_decref(msgs);
+  return parley_sim_meta_select(o, sel, "id,updated_time");
+}
+
+void parley_sim_meta_get_conversations(parley_sim_meta_req_t *r, const char *platform_param) {
+  char platform[32], user[128];
+  if (parley_httpd_req_query_param(r->req, "platform", platform, sizeof platform) >= 0 &&
+      strcmp(platform, platform_param)) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "(#100) platform must be '%s' under /%s", platform_param,
+             r->m->platform);
+    parley_sim_meta_fail(r, 100, 0, msg);
+    return;
+  }
+  int one = parley_httpd_req_query_param(r->req, "user_id", user, sizeof user) >= 0;
+  parley_sim_filter_t f = {.platform = r->m->platform, .type = "message", .account_id = r->node};
+  json_t *msgs = parley_sim_meta_sort(parley_sim_items(r->sim, &f), 0);
+  json_t *seen = json_object(), *threads = json_array(), *msg;
+  size_t i;
+  json_array_foreach(msgs, i, msg) {
+    const char *c = parley_sim_meta_customer(msg);
+    if (!c || (one && strcmp(c, user)) || json_object_get(seen, c)) continue;
+    json_object_set_new(seen, c, json_true());
+    json_array_append(threads, msg); /* newest message of each thread */
+  }
+  json_decref(seen);
+  json_decref(msgs);
+  parley_sim_meta_respond_page(r->sim, r->req, threads, r->fields,
+                               parley_sim_meta_render_conversation, r->m, &r->h);
+}
+
+int parley_sim_meta_get_thread(parley_sim_meta_req_t *r) {
+  char acct[128], customer[128];
+  if (parley_sim_meta_parse_thread(r->node, acct, customer, sizeof acct) != 0) return 0;
+  json_t *msgs = parley_sim_meta_thread(r->sim, r->m, acct, customer);
+  if (!strcmp(r->edge, "messages")) {
+    parley_sim_meta_respond_page(r->sim, r->req, msgs, r->fields, parley_sim_meta_render_message,
+                                 r->m, &r->h);
+    return 1;
+  }
+  json_t *newest = json_array_get(msgs, 0);
+  if (!newest || r->edge[0]) parley_sim_meta_no_node(r);
+  else parley_sim_meta_ok(r, parley_sim_meta_render_conversation(r->sim, newest, r->fields, r->m));
+  json_decref(msgs);
+  return 1;
+}
+
+/* The newest inbound message or postback of customer, or NULL. */
+static json_t *parley_sim_meta_last_inbound(parley_sim_t *sim, parley_sim_meta_t *m,
+                                            const char *acct, const char *customer) {
+  parley_sim_filter_t f = {.platform = m->platform, .account_id = acct, .author_id = customer};
+  json_t *all = parley_sim_meta_sort(parley_sim_items(sim, &f), 0), *it, *found = NULL;
+  size_t i;
+  json_array_foreach(all, i, it) {
+    if (parley_sim_meta_is(it, "message") || parley_sim_meta_is(it, "postback")) {
+      found = it;
+      break;
+    }
+  }
+  json_decref(all);
+  return found; /* the store keeps it alive */
+}
+
+/* Within the messaging window? 0, or answers the documented error. */
+static int parley_sim_meta_window(parley_sim_meta_req_t *r, const char *acct,
+                                  const char *customer) {
+  char type[32] = "", tag[64] = "";
+  json_t *last = parley_sim_meta_last_inbound(r->sim, r->m, acct, customer);
+  uint64_t window = r->m->window_ms;
+  parley_sim_meta_param(r->req, "messaging_type", type, sizeof type);
+  parley_sim_meta_param(r->req, "tag", tag, sizeof tag);
+  if (!strcmp(type, "MESSAGE_TAG") && !strcmp(tag, "HUMAN_AGENT"))
+    window = PARLEY_SIM_META_HUMAN_AGENT_MS;
+  if (!last && !parley_sim_user_find(r->sim, r->m->platform, customer)) {
+    parley_sim_meta_fail(r, 100, 2018001, "(#100) No matching user found");
+    return -1;
+  }
+  if (!last || parley_sim_now_ms() - parley_sim_meta_ms(last) > window) {
+    parley_sim_meta_fail(r, 10, r->m->window_subcode,
+                         "(#10) This message is sent outside of allowed window.");
+    return -1;
+  }
+  return 0;
+}
+
+/* Store the brand's message (its webhook echo follows), record it, answer. */
+static void parley_sim_meta_send_store(parley_sim_meta_req_t *r, const char *acct,
+                                       const char *customer, const char *text,
+                                       const char *action, const char *in_reply_to) {
+  char seq[32], mid[48], conv[300];
+  parley_error_t err = {0};
+  snprintf(mid, sizeof mid, "m_%s", parley_sim_next_id(r->sim, r->m->platform, seq, sizeof seq));
+  parley_sim_meta_thread_id(acct, customer, conv, sizeof conv);
+  json_t *item = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "platform", r->m->platform,
+                           "type", "message", "id", mid, "author_id", acct, "recipient_id",
+                           customer, "account_id", acct, "conversation_id", conv, "text", text,
+                           "from_brand", 1);
+  if (!parley_sim_item_add(r->sim, item, &err)) {
+    parley_sim_meta_error(r->sim, r->req, 500, 1, 0, "OAuthException", err.message);
+    return;
+  }
+  json_t *rec = json_pack("{s:s,s:s,s:s,s:s}", "action", action, "recipient_id", customer, "id",
+                          mid, "text", text);
+  if (in_reply_to) json_object_set_new(rec, "in_reply_to", json_string(in_reply_to));
+  parley_sim_record(r->sim, r->m->platform, rec);
+  parley_sim_meta_ok(r, json_pack("{s:s,s:s}", "recipient_id", customer, "message_id", mid));
+}
+
+static void parley_sim_meta_private_reply(parley_sim_meta_req_t *r, const char *acct,
+                                          const char *comment_id, const char *text) {
+  json_t *c = parley_sim_meta_find(r->sim, r->m, comment_id);
+  const char *author = parley_sim_meta_str(c, "author_id");
+  if (!c || !parley_sim_meta_is_comment(c) || !author) {
+    parley_sim_meta_fail(r, 100, 33, "(#100) recipient.comment_id does not name a comment");
+  } else if (json_is_true(json_object_get(c, "from_brand"))) {
+    parley_sim_meta_fail(r, 10, 0, "(#10) Cannot send a private reply to the account's own comment");
+  } else if (json_is_true(json_object_get(c, "meta_private_replied"))) {
+    parley_sim_meta_fail(r, 10900, 0, "Activity already replied to");
+  } else if (parley_sim_now_ms() - parley_sim_meta_ms(c) > PARLEY_SIM_META_PRIVATE_REPLY_MS) {
+    parley_sim_meta_fail(r, 10, r->m->window_subcode,
+                         "(#10) This message is sent outside of allowed window.");
+  } else {
+    json_object_set_new(c, "meta_private_replied", json_true());
+    parley_sim_meta_send_store(r, acct, author, text, "private_reply", comment_id);
+  }
+}
+
+int parley_sim_meta_can_reply_privately(json_t *comment) {
+  return !json_is_true(json_object_get(comment, "from_brand")) &&
+         !json_is_true(json_object_get(comment, "meta_private_replied")) &&
+         parley_sim_now_ms() - parley_sim_meta_ms(comment) <= PARLEY_SIM_META_PRIVATE_REPLY_MS;
+}
+
+void parley_sim_meta_send(parley_sim_meta_req_t *r, const char *acct) {
+  json_t *rcpt = parley_sim_meta_param_json(r->req, "recipient");
+  json_t *msg = parley_sim_meta_param_json(r->req, "message");
+  const char *id = parley_sim_meta_str(rcpt, "id"), *cid = parley_sim_meta_str(rcpt, "comment_id");
+  const char *text = parley_sim_meta_str(msg, "text");
+  char action[32], limit[128];
+  snprintf(limit, sizeof limit,
+           "(#100) Length of param message[text] must be less than or equal to %zu",
+           r->m->text_max);
+  if (!id && !cid) {
+    parley_sim_meta_fail(r, 100, 0, "(#100) param recipient must be non-empty.");
+  } else if (!text && parley_sim_meta_param(r->req, "sender_action", action, sizeof action) > 0) {
+    parley_sim_meta_ok(r, json_pack("{s:s}", "recipient_id", id ? id : cid));
+  } else if (!text || !*text) {
+    parley_sim_meta_fail(r, 100, 0, "(#100) param message[text] must be non-empty.");
+  } else if (strlen(text) > r->m->text_max) {
+    parley_sim_meta_fail(r, 100, 0, limit);
+  } else if (cid) {
+    parley_sim_meta_private_reply(r, acct, cid, text);
+  } else if (parley_sim_meta_window(r, acct, id) == 0) {
+    parley_sim_meta_send_store(r, acct, id, text, "dm", NULL);
+  }
+  json_decref(rcpt);
+  json_decref(msg);
+}
+
+/* Messenger-style events: sender/recipient/timestamp plus one payload. */
+static void parley_sim_meta_messaging(parley_sim_t *sim, parley_sim_meta_t *m, json_t *item,
+                                      const char *key, json_t *payload) {
+  const char *acct = parley_sim_meta_str(item, "account_id");
+  int brand = json_is_true(json_object_get(item, "from_brand"));
+  const char *customer = parley_sim_meta_customer(item);
+  if (!customer) customer = "0";
+  json_t *ev = json_pack("{s:{s:s},s:{s:s},s:I,s:o}", "sender", "id", brand ? acct : customer,
+                         "recipient", "id", brand ? customer : acct, "timestamp",
+                         (json_int_t)parley_sim_meta_ms(item), key, payload);
+  parley_sim_meta_webhook(sim, m, acct, "messaging", ev);
+}
+
+int parley_sim_meta_is_messaging(parley_sim_t *sim, parley_sim_meta_t *m, json_t *item) {
+  if (parley_sim_meta_is(item, "message") || parley_sim_meta_is(item, "postback")) return 1;
+  json_t *target = parley_sim_meta_find(sim, m, parley_sim_meta_str(item, "parent_id"));
+  return parley_sim_meta_is(item, "reaction") && (!target || parley_sim_meta_is(target, "message"));
+}
+
+void parley_sim_meta_on_messaging_item(parley_sim_t *sim, parley_sim_meta_t *m, json_t *item) {
+  const char *text = parley_sim_meta_str(item, "text"), *id = parley_sim_meta_str(item, "id");
+  if (parley_sim_meta_is(item, "message")) {
+    json_t *msg = json_pack("{s:s}", "mid", id);
+    if (text) json_object_set_new(msg, "text", json_string(text));
+    /* The brand's own messages come back as echoes (sent here or in the app). */
+    if (json_is_true(json_object_get(item, "from_brand"))) {
+      json_object_set_new(msg, "is_echo", json_true());
+      json_object_set_new(msg, "app_id", json_integer(1000000001));
+    }
+    parley_sim_meta_messaging(sim, m, item, "message", msg);
+  } else if (parley_sim_meta_is(item, "postback")) {
+    const char *payload = parley_sim_meta_str(item, "payload");
+    parley_sim_meta_messaging(sim, m, item, "postback",
+                              json_pack("{s:s,s:s,s:s}", "mid", id, "title", text ? text : "",
+                                        "payload", payload ? payload : ""));
+  } else {
+    const char *reaction = parley_sim_meta_str(item, "reaction");
+    const char *mid = parley_sim_meta_str(item, "parent_id");
+    parley_sim_meta_messaging(sim, m, item, "reaction",
+                              json_pack("{s:s,s:s,s:s,s:s}", "mid", mid ? mid : "", "action",
+                                        "react", "emoji", "\xe2\x9d\xa4", "reaction",
+                                        reaction ? reaction : "love"));
+  }
+}
+
 /* ---- webhooks ---------------------------------------------------------------- */
 
 static void parley_sim_meta_post(parley_sim_t *sim, parley_sim_meta_t *m, const char *body) {

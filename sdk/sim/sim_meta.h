@@ -32,6 +32,8 @@
 
 /* ---- module state shared by both platforms ----------------------------- */
 
+typedef struct parley_sim_meta_field parley_sim_meta_field_t; /* a fields= node */
+
 typedef enum {
   PARLEY_SIM_META_UNVERIFIED = 0, /* no target, or verification not asked yet */
   PARLEY_SIM_META_VERIFYING,      /* the hub.challenge GET is in flight */
@@ -51,6 +53,9 @@ typedef struct parley_sim_meta {
   long rate_window_s;
   int throttle_code;     /* error.code of the throttling error */
   uint64_t window_ms;    /* standard messaging window (24 h) */
+  int instagram;         /* users as {id,username}; else {id,name,email} */
+  size_t text_max;       /* Send API text limit in bytes */
+  int window_subcode;    /* error_subcode of the outside-window error */
   parley_sim_meta_verify_t verify;
   char challenge[24];    /* the hub.challenge of the current verification */
   json_t *waiting;       /* envelopes (strings) waiting for verification */
@@ -64,6 +69,28 @@ int parley_sim_meta_init(parley_sim_t *sim, parley_sim_meta_t *m, json_t *part,
 void parley_sim_meta_free(parley_sim_meta_t *m);
 
 /* ---- requests ---------------------------------------------------------- */
+
+/* One Graph request being served: /{node} or /{node}/{edge}. */
+typedef struct parley_sim_meta_req {
+  parley_sim_t *sim;
+  parley_sim_meta_t *m;
+  parley_httpd_req_t *req;
+  const char *method;
+  char node[256];  /* "me" already replaced by the token's account */
+  char edge[64];   /* "" for the node itself */
+  parley_sim_meta_field_t *fields; /* fields= (NULL: defaults) */
+  parley_sim_headers_t h;          /* usage headers for the answer */
+} parley_sim_meta_req_t;
+
+/* The common part of every Graph request: version, token, appsecret_proof,
+ * node/edge, usage counting, fields=; then serve(r) answers. Errors on the
+ * way are answered here. */
+void parley_sim_meta_serve(parley_sim_t *sim, parley_sim_meta_t *m, parley_httpd_req_t *req,
+                           const char *subpath, void (*serve)(parley_sim_meta_req_t *r));
+void parley_sim_meta_ok(parley_sim_meta_req_t *r, json_t *body);
+void parley_sim_meta_fail(parley_sim_meta_req_t *r, int code, int subcode, const char *msg);
+/* (#100) subcode 33: the object does not exist or does not support this. */
+void parley_sim_meta_no_node(parley_sim_meta_req_t *r);
 
 /* Split "/v19.0/123/comments" into version ("v19.0", or the default when
  * the path is unversioned) and the node path ("/123/comments"). */
@@ -102,7 +129,7 @@ int parley_sim_meta_throttle(parley_sim_t *sim, parley_sim_meta_t *m, parley_htt
 
 #define PARLEY_SIM_META_MAX_MODS 4
 
-typedef struct parley_sim_meta_field {
+struct parley_sim_meta_field {
   char *name;
   struct {
     char *key, *value;
@@ -110,7 +137,7 @@ typedef struct parley_sim_meta_field {
   size_t nmods;
   struct parley_sim_meta_field *child; /* sub-selection {...}, NULL when none */
   struct parley_sim_meta_field *next;
-} parley_sim_meta_field_t;
+};
 
 /* Parse "id,from{id,name},comments.limit(5){id,message}". Returns 0 and
  * *out (NULL for ""), or PARLEY_EPARSE with the reason in err. */
@@ -169,6 +196,40 @@ const char *parley_sim_meta_time(uint64_t ms, char *buf, size_t len);
 /* The user's {id,name} (Facebook) or {id,username} (Instagram) object. */
 json_t *parley_sim_meta_user(parley_sim_t *sim, const char *platform, const char *user_id,
                              int instagram);
+
+/* ---- messaging (Messenger and Instagram DMs) ------------------------------ */
+/* Store: type "message" items, author_id -> recipient_id, account_id the
+ * Page / IG account; a thread is "t_<account>_<customer>". */
+
+int parley_sim_meta_is(json_t *item, const char *type);
+int parley_sim_meta_is_comment(json_t *item); /* "comment" or "reply" */
+uint64_t parley_sim_meta_ms(json_t *item);
+/* The item unless deleted (borrowed) or NULL. */
+json_t *parley_sim_meta_find(parley_sim_t *sim, parley_sim_meta_t *m, const char *id);
+/* A brand account served here (the scenario account or a pages[] entry). */
+int parley_sim_meta_is_account(parley_sim_t *sim, parley_sim_meta_t *m, const char *id);
+
+/* GET /{account}/conversations (platform=, user_id=) and
+ * GET /{thread}[/messages]; 1 when node was a thread id (answered). */
+void parley_sim_meta_get_conversations(parley_sim_meta_req_t *r, const char *platform_param);
+int parley_sim_meta_get_thread(parley_sim_meta_req_t *r);
+/* POST /{account}/messages: Send API (recipient.id within the window) and
+ * private replies (recipient.comment_id: once, within 7 days). */
+void parley_sim_meta_send(parley_sim_meta_req_t *r, const char *account);
+/* A message node (data: the parley_sim_meta_t). */
+json_t *parley_sim_meta_render_message(parley_sim_t *sim, json_t *item,
+                                       const parley_sim_meta_field_t *sel, void *data);
+/* A nested edge of fields= (.limit(n), .summary(true)): items stolen. */
+json_t *parley_sim_meta_edge(parley_sim_t *sim, json_t *items, const parley_sim_meta_field_t *f,
+                             parley_sim_meta_render_fn render, void *data);
+/* A comment may still get its one private reply (not the brand's, not
+ * answered privately yet, at most 7 days old). */
+int parley_sim_meta_can_reply_privately(json_t *comment);
+/* Webhook for a run-time message / postback / message reaction item. */
+void parley_sim_meta_on_messaging_item(parley_sim_t *sim, parley_sim_meta_t *m, json_t *item);
+/* 1 when the item is a messaging item (message, postback, reaction on a
+ * message). */
+int parley_sim_meta_is_messaging(parley_sim_t *sim, parley_sim_meta_t *m, json_t *item);
 
 /* ---- webhooks ------------------------------------------------------------ */
 
