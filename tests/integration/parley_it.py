@@ -34,14 +34,15 @@ def wait_until(pred, timeout=30.0, step=0.05, what="condition"):
 
 
 def http(method, url, body=None, headers=None, timeout=10):
-    """Returns (status, headers, body bytes); never raises on HTTP errors."""
+    """Returns (status, headers with lower-case names, body bytes); never
+    raises on HTTP errors."""
     data = body.encode() if isinstance(body, str) else body
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, dict(r.headers), r.read()
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
 
 
 def read_ndjson(path):

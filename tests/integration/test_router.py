@@ -197,5 +197,5 @@ def test_a_failing_output_pauses_sources_and_webhooks_get_503(tmp):
     st = status()
     assert st["outputs"][0]["state"] == "failing" and "No space" in st["outputs"][0]["last_error"]
     s, h, _ = http("POST", f"{base}/hooks/tc1", webhook_event(9), {"X-Test-Token": "s3cret-token"})
-    assert s == 503 and h.get("Retry-After") == "5"
+    assert s == 503 and h.get("retry-after") == "5"
     assert d.stop() == 0  # stops within the deadline although the output never recovers
