@@ -51,5 +51,30 @@ void parley_output_done(parley_output_t *o, int status, const char *message);
 const char *parley_output_name(const parley_output_t *o);
 
 extern const parley_output_type_t parley_output_ndjson;
+extern const parley_output_type_t parley_output_sqlite;
+extern const parley_output_type_t parley_output_webhook;
+
+/* The nats output is built when cnats' header is found (Debian's
+ * libnats-dev; CMake links it when pkg-config finds libnats). */
+#if defined(__has_include)
+#if __has_include(<nats/nats.h>)
+#define PARLEY_OUTPUT_HAVE_NATS 1
+extern const parley_output_type_t parley_output_nats;
+#endif
+#endif
+
+/* Webhook signature (output_webhook.c): writes the value of the
+ * Parley-Signature header, "t=<unix seconds>,v1=<64 hex digits>", where the
+ * digits are HMAC-SHA256(secret, "<t>." body). Returns its length, or
+ * PARLEY_ENOBUFS when out is too small (it needs 96 bytes). */
+int parley_output_webhook_sign(const char *secret, int64_t t, const char *body, size_t len,
+                               char *out, size_t outlen);
+
+/* NATS subject of an event (output_nats.c): "<prefix>.<platform>.<kind>".
+ * Returns its length, PARLEY_EINVAL when a part is empty or holds a
+ * character a subject token cannot ('.', '*', '>', white space), or
+ * PARLEY_ENOBUFS when out is too small. */
+int parley_output_nats_subject(const char *prefix, const char *platform, const char *kind,
+                               char *out, size_t outlen);
 
 #endif

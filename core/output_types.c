@@ -5,6 +5,11 @@
 
 const parley_output_type_t *const parley_output_types[] = {
     &parley_output_ndjson,
+    &parley_output_sqlite,
+    &parley_output_webhook,
+#ifdef PARLEY_OUTPUT_HAVE_NATS
+    &parley_output_nats,
+#endif
     NULL,
 };
 
