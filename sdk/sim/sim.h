@@ -410,7 +410,8 @@ const char *parley_sim_token_issue(parley_sim_t *sim, const char *platform, cons
                                    const char *kind, const char *scopes, const char *user_id,
                                    uint64_t expires_in_s, char *buf, size_t len);
 void parley_sim_token_revoke(parley_sim_t *sim, const char *platform, const char *token);
-/* Every token of platform issued until now counts as expired. */
+/* Every access token of platform issued until now counts as expired
+ * (refresh tokens, kind "refresh", are left alone). */
 void parley_sim_tokens_expire(parley_sim_t *sim, const char *platform);
 /* (The token record *tok points into a table that grows: it is valid until
  * the next token is added.)

@@ -135,7 +135,10 @@ parley_sim_auth_t parley_sim_auth(parley_sim_t *sim, const char *platform,
   if (tok) *tok = rec;
   uint64_t now = parley_sim_now_ms();
   uint64_t seq = sim->tokens->seqs[rec - sim->tokens->v];
-  if ((rec->expires_ms && now >= rec->expires_ms) || seq <= parley_sim_expired_upto(sim, platform))
+  /* Expiring a platform's tokens ends access tokens; refresh tokens live
+   * on, so a client can recover as it would on the platform. */
+  int forced = strcmp(rec->kind, "refresh") && seq <= parley_sim_expired_upto(sim, platform);
+  if ((rec->expires_ms && now >= rec->expires_ms) || forced)
     return PARLEY_SIM_AUTH_EXPIRED;
   return PARLEY_SIM_AUTH_OK;
 }

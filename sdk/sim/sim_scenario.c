@@ -64,6 +64,27 @@ int parley_sim_item_resolve(parley_sim_t *sim, json_t *item, parley_error_t *err
     if (!parent)
       return parley_error_set(err, PARLEY_EINVAL, "parent_ref '%s' names no earlier item", pref);
   }
+  /* other "<name>_ref" members (e.g. retweet_of_ref) become "<name>" */
+  const char *key;
+  json_t *val;
+  void *tmp;
+  json_object_foreach_safe(item, tmp, key, val) {
+    size_t kl = strlen(key);
+    char name[64];
+    if (kl < 5 || kl - 4 >= sizeof name || strcmp(key + kl - 4, "_ref") || !strcmp(key, "parent_ref") ||
+        !json_is_string(val))
+      continue;
+    snprintf(name, sizeof name, "%.*s", (int)(kl - 4), key);
+    parley_sim_filter_t f = {.platform = platform, .include_hidden = 1, .include_deleted = 1,
+                             .match = parley_sim_ref_eq, .match_data = (void *)json_string_value(val)};
+    json_t *found = parley_sim_items(sim, &f);
+    json_t *target = json_array_get(found, 0);
+    if (target && !json_object_get(item, name)) json_object_set(item, name, json_object_get(target, "id"));
+    json_decref(found);
+    if (!target)
+      return parley_error_set(err, PARLEY_EINVAL, "%s '%s' names no earlier item", key,
+                              json_string_value(val));
+  }
   json_t *at = json_object_get(item, "at");
   if (json_is_number(at) && !json_object_get(item, "created_ms")) {
     double ms = (double)sim->start_ms + json_number_value(at) * 1000.0;

@@ -317,11 +317,13 @@ static void parley_tw_post(parley_tw_call_t *c) {
   json_t *lang = json_object_get(parley_sim_user_find(c->sim, PARLEY_TW, c->user_id), "lang");
   json_object_set_new(item, "lang", json_string(json_is_string(lang) ? json_string_value(lang) : "en"));
   json_t *stored = parley_sim_item_add(c->sim, item, &err);
-  json_decref(b);
   if (!stored) {
+    json_decref(b);
     parley_tw_problem(c, 503, "Service Unavailable", "about:blank", err.message);
     return;
   }
+  text = parley_tw_str(stored, "text"); /* b's copy goes away below */
+  json_decref(b);
   const char *id = parley_tw_str(stored, "id");
   parley_sim_record(c->sim, PARLEY_TW,
                     json_pack("{s:s,s:s,s:s,s:s?,s:s}", "action", parent ? "reply" : "post", "id", id,

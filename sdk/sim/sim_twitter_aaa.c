@@ -112,7 +112,7 @@ static json_t *parley_tw_v1_users_map(parley_sim_t *sim, const char *a, const ch
 }
 
 static void parley_tw_aaa_send(parley_sim_t *sim, parley_tw_t *tw, json_t *payload) {
-  char sig[64], header[96];
+  char sig[64], header[128];
   char *body = json_dumps(payload, JSON_COMPACT);
   json_decref(payload);
   if (!body) return;
