@@ -318,6 +318,10 @@ int parley_sdk_rl_release(parley_sdk_rl_table_t *t, const char *key,
     return PARLEY_ENOMEM;
   if (w->in_flight)
     w->in_flight--;
+  /* The answered call used one call of the window; when the answer does
+   * not say how many are left, count it ourselves. */
+  if ((info == NULL || info->remaining < 0) && w->remaining > 0)
+    w->remaining--;
   if (info)
     parley_sdk_rl_apply(w, info, now_ms);
   return 0;

@@ -204,6 +204,10 @@ static void requests_in_flight_count_against_the_window(void **state) {
   info = window(15, 1, NOW + 60000);
   parley_sdk_rl_release(&t, "k", &info, NOW + 10);
   assert_int_equal(parley_sdk_rl_next_allowed(&t, "k", NOW + 10), NOW + 60000);
+  /* The second answer carries no headers: its call is deducted anyway. */
+  parley_sdk_rl_release(&t, "k", NULL, NOW + 20);
+  assert_int_equal(parley_sdk_rl_find(&t, "k")->remaining, 0);
+  assert_int_equal(parley_sdk_rl_next_allowed(&t, "k", NOW + 20), NOW + 60000);
   parley_sdk_rl_table_free(&t);
 }
 

@@ -105,7 +105,8 @@ int64_t parley_sdk_rl_next_allowed(const parley_sdk_rl_table_t *t, const char *k
 int parley_sdk_rl_acquire(parley_sdk_rl_table_t *t, const char *key, int64_t now_ms);
 
 /* The answer to an acquired request arrived (info may be NULL: no answer or
- * nothing learned). Applies info to key's window. */
+ * nothing learned). Applies info to key's window; without a reported
+ * remaining count, the call is deducted from the last known one. */
 int parley_sdk_rl_release(parley_sdk_rl_table_t *t, const char *key,
                           const parley_sdk_rl_info_t *info, int64_t now_ms);
 
