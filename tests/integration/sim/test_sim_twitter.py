@@ -51,14 +51,20 @@ class Sim:
         self.base = "http://127.0.0.1:%d" % self.port
 
     def stop(self):
+        """SIGTERM, then insist on a clean exit (sanitizer builds report
+        leaks and errors on stderr and in the exit status)."""
         self.proc.terminate()
         try:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        err = self.proc.stderr.read()
         self.proc.stdout.close()
         self.proc.stderr.close()
+        if self.proc.returncode != 0 or "Sanitizer" in err or "runtime error:" in err:
+            raise AssertionError("parley-sim did not stop cleanly (exit %s):\n%s"
+                                 % (self.proc.returncode, err[-4000:]))
 
     def call(self, method, path, token=None, body=None, params=None, form=None):
         """Returns (status, headers, raw body bytes)."""
