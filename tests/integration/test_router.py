@@ -210,3 +210,37 @@ def test_a_failing_output_pauses_sources_and_webhooks_get_503(tmp):
     s, h, _ = http("POST", f"{base}/hooks/tc1", webhook_event(9), {"X-Test-Token": "s3cret-token"})
     assert s == 503 and h.get("retry-after") == "5"
     assert d.stop() == 0  # stops within the deadline although the output never recovers
+
+
+def test_sighup_reloads_a_valid_config_and_keeps_the_old_one_when_invalid(tmp):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    d = Parleyd(config(tmp, port, count=200000), tmpdir=tmp).start(base)
+    wait_until(lambda: len(read_ndjson(f"{tmp}/all.ndjson")) >= 1000, what="first events")
+    # an invalid config is refused; the running one goes on
+    with open(d.config, "w") as f:
+        f.write(config(tmp, port, count=200000).replace("interval: 1ms", "interval: soon"))
+    d.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "reload refused" in d.logs(), what="reload refused")
+    assert "interval" in d.logs().split("reload refused")[1]
+    n = len(read_ndjson(f"{tmp}/all.ndjson"))
+    wait_until(lambda: len(read_ndjson(f"{tmp}/all.ndjson")) > n, what="events after refusal")
+    # a valid one with a second output takes over, continuing from the checkpoint
+    extra = f"""  - name: second
+    type: ndjson
+    options: {{path: {tmp}/second.ndjson}}
+"""
+    routes = """
+  - outputs: [all, second]
+"""
+    with open(d.config, "w") as f:
+        f.write(config(tmp, port, count=20000, extra_outputs=extra, routes=routes))
+    d.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "configuration reloaded" in d.logs(), what="reload")
+    wait_until(lambda: len({e["id"] for e in read_ndjson(f"{tmp}/all.ndjson")}) >= 20000,
+               timeout=60, what="all 20000 ids")
+    assert d.stop() == 0
+    ids = [e["id"] for e in read_ndjson(f"{tmp}/all.ndjson")]
+    assert set(ids) == {f"test:tc1-{n}" for n in range(20000)} and len(ids) == 20000
+    second = read_ndjson(f"{tmp}/second.ndjson")
+    assert second and len(second) == len({e["id"] for e in second})
