@@ -18,6 +18,9 @@ static const char *parley_tw_str(json_t *o, const char *k) {
   return json_string_value(json_object_get(o, k));
 }
 
+/* Items added through the control API may lack any key: compare safely. */
+static int parley_tw_eq(const char *a, const char *b) { return a && b && !strcmp(a, b); }
+
 const char *parley_tw_param(parley_tw_call_t *c, const char *name, char *buf, size_t len) {
   return parley_httpd_req_query_param(c->req, name, buf, len) >= 0 ? buf : NULL;
 }
@@ -140,7 +143,8 @@ static void parley_tw_users(parley_tw_call_t *c, const char *rest) {
       parley_tw_user_answer(c, parley_sim_user_by_handle(c->sim, PARLEY_TW, rest + 13), rest + 13);
     return;
   }
-  parley_tw_user_answer(c, parley_sim_user_find(c->sim, PARLEY_TW, rest + 1), rest + 1);
+  if (parley_tw_gate(c, PARLEY_TW_AUTH_ANY, "users.read", "users/:id", 300, 900) == 0)
+    parley_tw_user_answer(c, parley_sim_user_find(c->sim, PARLEY_TW, rest + 1), rest + 1);
 }
 
 /* ---- timelines and search (§2, §3) ------------------------------------------------ */
@@ -219,7 +223,8 @@ static void parley_tw_lookup(parley_tw_call_t *c, const char *id) {
     size_t n = strcspn(p, ",");
     snprintf(one, sizeof one, "%.*s", (int)(n < 31 ? n : 31), p);
     json_t *item = parley_sim_item_find(c->sim, PARLEY_TW, one);
-    if (item && !json_is_true(json_object_get(item, "deleted")) && !strcmp(parley_tw_str(item, "type"), "tweet")) {
+    if (item && !json_is_true(json_object_get(item, "deleted")) &&
+        parley_tw_eq(parley_tw_str(item, "type"), "tweet")) {
       json_array_append_new(data, parley_tw_tweet(c->sim, item, &f));
       json_array_append(found, item);
     } else {
@@ -258,7 +263,7 @@ static int parley_tw_duplicate(parley_sim_t *sim, const char *author, const char
   json_t *mine = parley_sim_items(sim, &f), *it;
   size_t i;
   int dup = 0;
-  json_array_foreach(mine, i, it) if (!strcmp(parley_tw_str(it, "text"), text)) dup = 1;
+  json_array_foreach(mine, i, it) if (parley_tw_eq(parley_tw_str(it, "text"), text)) dup = 1;
   json_decref(mine);
   return dup;
 }
@@ -336,7 +341,7 @@ static void parley_tw_post(parley_tw_call_t *c) {
 static void parley_tw_delete(parley_tw_call_t *c, const char *id) {
   if (parley_tw_gate(c, PARLEY_TW_AUTH_USER, "tweet.write", "tweets/delete", 50, 50) != 0) return;
   json_t *item = parley_sim_item_find(c->sim, PARLEY_TW, id);
-  if (item && strcmp(parley_tw_str(item, "author_id"), c->user_id)) {
+  if (item && !parley_tw_eq(parley_tw_str(item, "author_id"), c->user_id)) {
     parley_tw_problem(c, 403, "Forbidden", "about:blank",
                       "You are not authorized to delete this Tweet.");
     return;
@@ -364,7 +369,7 @@ static void parley_tw_hide(parley_tw_call_t *c, const char *id) {
   json_t *root = item ? parley_sim_item_find(c->sim, PARLEY_TW, parley_tw_str(item, "conversation_id")) : NULL;
   /* only replies in a conversation the user started can be hidden (§6b) */
   if (!item || !parley_tw_str(item, "parent_id") || !root ||
-      strcmp(parley_tw_str(root, "author_id"), c->user_id)) {
+      !parley_tw_eq(parley_tw_str(root, "author_id"), c->user_id)) {
     json_decref(b);
     parley_tw_problem(c, 403, "Forbidden", "about:blank",
                       "You can only hide or unhide replies to conversations you authored.");
@@ -554,7 +559,7 @@ static void parley_tw_free(parley_sim_t *sim) {
 }
 
 static void parley_tw_on_item(parley_sim_t *sim, json_t *item) {
-  if (!strcmp(parley_tw_str(item, "type") ? parley_tw_str(item, "type") : "", "tweet"))
+  if (parley_tw_eq(parley_tw_str(item, "type"), "tweet"))
     parley_tw_stream_push(sim, item);
   parley_tw_aaa_item(sim, item);
 }

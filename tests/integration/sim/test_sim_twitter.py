@@ -13,8 +13,11 @@ import http.client
 import http.server
 import json
 import queue
+import re
+import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -39,8 +42,8 @@ PROBLEM_401 = {"title": "Unauthorized", "type": "about:blank", "status": 401,
 class Sim:
     """One parley-sim process."""
 
-    def __init__(self, *extra):
-        args = [SIM, "--listen", "127.0.0.1:0", "--scenario", SCENARIO, *extra]
+    def __init__(self, *extra, scenario=None):
+        args = [SIM, "--listen", "127.0.0.1:0", "--scenario", scenario or SCENARIO, *extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
         line = self.proc.stdout.readline()
@@ -577,6 +580,62 @@ class Replies(SimTestCase):
         self.assertEqual((status, body), (200, {"data": {"hidden": True}}))
         _, _, sent = self.sim.json("GET", "/_sim/sent", params={"platform": "twitter"})
         self.assertEqual(sent["sent"][-1], {**sent["sent"][-1], "action": "hide", "id": reply})
+
+
+def run_with_scenario(scenario_text):
+    """Starts parley-sim on a scenario it should refuse; returns (exit, stderr)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        f.write(scenario_text)
+    try:
+        p = subprocess.run([SIM, "--listen", "127.0.0.1:0", "--scenario", f.name],
+                           capture_output=True, text=True, timeout=20)
+        return p.returncode, p.stderr, f.name
+    finally:
+        os.unlink(f.name)
+
+
+class Scenario(unittest.TestCase):
+    def test_malformed_scenario_is_refused_naming_file_line_and_column(self):
+        code, err, path = run_with_scenario('{\n  "platforms": {\n    "twitter": [,]\n')
+        self.assertEqual(code, 1)
+        self.assertRegex(err, re.escape(path) + r":3:\d+: ")
+
+    def test_timeline_item_naming_an_unknown_author_is_refused_with_its_index(self):
+        code, err, _ = run_with_scenario(json.dumps({
+            "platforms": {"twitter": {"account": {"id": "1", "handle": "acme"}}},
+            "items": [{"platform": "twitter", "type": "tweet", "author": "ghost", "text": "x"}]}))
+        self.assertEqual(code, 1)
+        self.assertIn("items[0]: author 'ghost' is not a known twitter user", err)
+
+    def test_future_timeline_item_arrives_while_running(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump({"platforms": {"twitter": {"account": {"id": "1", "handle": "acme"},
+                                                 "tokens": [{"token": "t", "kind": "app"}]}},
+                       "users": [{"platform": "twitter", "id": "2", "handle": "jo"}],
+                       "items": [{"platform": "twitter", "type": "tweet", "author": "jo",
+                                  "text": "@acme later", "at": 0.2}]}, f)
+        sim = Sim(scenario=f.name)
+        try:
+            items = wait_for(lambda: sim.json("GET", "/_sim/items")[2]["items"],
+                             "the timeline item")
+            self.assertEqual(items[0]["text"], "@acme later")
+        finally:
+            sim.stop()
+            os.unlink(f.name)
+
+
+class Generator(SimTestCase):
+    sim_args = ("--rate", "50", "--seed", "7")
+
+    def test_rate_generates_new_brand_mentions_while_running(self):
+        def generated():
+            _, _, body = self.sim.json("GET", "/_sim/items", params={"platform": "twitter"})
+            made = [i for i in body["items"] if i.get("generated")]
+            return made if len(made) >= 5 else None
+        made = wait_for(generated, "five generated items")
+        self.assertTrue(all(i["type"] == "tweet" and i["lang"] in ("de", "nl", "en") for i in made))
+        _, _, polled = mentions(self.sim, max_results=100)
+        self.assertTrue({i["id"] for i in made} & set(ids_of(polled)))
 
 
 class ControlApi(SimTestCase):
