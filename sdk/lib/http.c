@@ -102,6 +102,10 @@ int parley_sdk_http_new(const parley_host_t *host, parley_instance_t *inst,
 
 int parley_sdk_http_set_token(parley_sdk_http_t *c, const char *token) {
   char *copy = NULL;
+  /* It goes into a header line: refuse anything that could end the line. */
+  for (const char *p = token; p && *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      return PARLEY_EINVAL;
   if (token && (copy = strdup(token)) == NULL)
     return PARLEY_ENOMEM;
   parley_sdk_free_secret(c->token);

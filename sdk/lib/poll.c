@@ -73,7 +73,8 @@ int parley_sdk_poll_new(const parley_host_t *host, parley_instance_t *inst,
                         parley_sdk_http_t *http, const char *endpoint,
                         const parley_sdk_poll_config_t *cfg, parley_sdk_poll_fn fn,
                         void *data, parley_sdk_poll_t **out) {
-  if (host == NULL || fn == NULL || out == NULL || host->timer_start == NULL)
+  if (host == NULL || fn == NULL || out == NULL || host->timer_start == NULL ||
+      host->timer_stop == NULL || host->wall_ms == NULL)
     return PARLEY_EINVAL;
   parley_sdk_poll_t *p = calloc(1, sizeof *p);
   if (p == NULL)

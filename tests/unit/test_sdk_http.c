@@ -569,6 +569,18 @@ static void close_cancels_calls_in_flight_and_reports_done(void **state) {
   assert_int_equal(fake.closed, 1);
 }
 
+static void token_with_a_line_break_is_refused(void **state) {
+  (void)state;
+  parley_sdk_http_t *c = client(PARLEY_SDK_TWITTER);
+  assert_int_equal(parley_sdk_http_set_token(c, "abc\r\nX-Injected: 1"), PARLEY_EINVAL);
+  /* The previous token is kept. */
+  send_get(c, "https://api.x.com/2/users/me", NULL);
+  run_next_timer();
+  assert_non_null(strstr(fake.reqs[0].headers, "Authorization: Bearer SECRET-TOKEN-123\n"));
+  respond(0, 200, "{}", NULL);
+  close_client(c);
+}
+
 static void send_refuses_bad_arguments(void **state) {
   (void)state;
   parley_sdk_http_t *c = client(PARLEY_SDK_TWITTER);
@@ -601,6 +613,7 @@ int main(void) {
       cmocka_unit_test(malformed_json_success_is_a_parse_error_naming_the_endpoint),
       cmocka_unit_test(cancel_while_waiting_calls_back_once),
       cmocka_unit_test(close_cancels_calls_in_flight_and_reports_done),
+      cmocka_unit_test(token_with_a_line_break_is_refused),
       cmocka_unit_test(send_refuses_bad_arguments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -68,8 +68,9 @@ typedef struct parley_sdk_http_policy {
   uint64_t seed;                   /* jitter RNG seed; 0 = from the wall clock */
 } parley_sdk_http_policy_t;
 
-/* Defaults for a platform (retry.h defaults; Meta waits at least 60 s on a
- * throttle without a regain time, as facebook.md advises). */
+/* Defaults for a platform: 30 s per attempt, 8 MiB responses, the retry.h
+ * defaults (a throttle without any hint waits a jittered 30..60 s, in line
+ * with facebook.md's "back off starting ~60 s"), 1 s clock-skew margin. */
 void parley_sdk_http_policy_init(parley_sdk_http_policy_t *p, parley_sdk_platform_t platform);
 
 /* One call. Everything is copied by parley_sdk_http_send(). */
@@ -119,7 +120,8 @@ int parley_sdk_http_new(const parley_host_t *host, parley_instance_t *inst,
                         parley_error_t *err);
 
 /* The token sent with every call (copied; NULL clears it). The previous one
- * is wiped from memory. A refreshed token applies to retries too. */
+ * is wiped from memory. A refreshed token applies to retries too. Returns 0,
+ * PARLEY_EINVAL (control characters) or PARLEY_ENOMEM. */
 int parley_sdk_http_set_token(parley_sdk_http_t *c, const char *token);
 
 /* A header sent with every call ("LinkedIn-Version: 202509"); copied. */
