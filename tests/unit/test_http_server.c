@@ -26,6 +26,7 @@
 
 typedef struct fx {
   uv_loop_t loop;
+  uv_prepare_t prepare; /* see run_until */
   parley_httpd_t *srv;
   int port;
   int closed;
@@ -46,6 +47,7 @@ static int fx_setup_opts(void **state, size_t max_body, size_t max_conns) {
 
   assert_non_null(f);
   assert_int_equal(uv_loop_init(&f->loop), 0);
+  uv_prepare_init(&f->loop, &f->prepare);
   assert_int_equal(uv_sem_init(&f->got_request, 0), 0);
   assert_int_equal(parley_httpd_new(&f->srv, &f->loop, &o, &err), 0);
   f->port = parley_httpd_port(f->srv);
@@ -62,9 +64,20 @@ static int fx_setup_one_conn(void **state) { return fx_setup_opts(state, 1 << 20
 
 static void fx_on_closed(void *data) { ((fx_t *)data)->closed = 1; }
 
+/* The prepare handle runs just before the loop would block: stopping there
+ * returns as soon as a callback (timer, close...) set the flag, instead of
+ * waiting in poll for I/O that may never come. */
+static void on_prepare(uv_prepare_t *p) {
+  if (*(const int *)p->data)
+    uv_stop(p->loop);
+}
+
 static void run_until(fx_t *f, const int *flag) {
+  f->prepare.data = (void *)flag;
+  uv_prepare_start(&f->prepare, on_prepare);
   while (!*flag)
-    uv_run(&f->loop, UV_RUN_ONCE);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+  uv_prepare_stop(&f->prepare);
 }
 
 static int fx_teardown(void **state) {
@@ -74,6 +87,7 @@ static int fx_teardown(void **state) {
   parley_httpd_close(f->srv, fx_on_closed, f);
   run_until(f, &f->closed);
   parley_httpd_free(f->srv);
+  uv_close((uv_handle_t *)&f->prepare, NULL);
   uv_run(&f->loop, UV_RUN_DEFAULT);
   assert_int_equal(uv_loop_close(&f->loop), 0); /* every handle was closed */
   uv_sem_destroy(&f->got_request);
