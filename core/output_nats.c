@@ -49,9 +49,9 @@ typedef struct nats_out {
   jsCtx *js;
   uv_async_t wake;
   int wake_open;
-  uv_work_t stream_work;
-  int stream_ready, stream_busy, stream_rc;
-  char stream_err[256];
+  uv_work_t setup;
+  int setup_busy, setup_rc, stream_ok; /* written by the worker while busy */
+  char setup_err[256];
 
   /* the batch (loop thread) */
   parley_output_item_t *items;
@@ -224,10 +224,39 @@ static void start_batch(nats_out_t *s) {
   pump(s);
 }
 
-/* ---- the stream (a worker thread: JetStream API calls block) ---- */
+/* ---- setup: connect, JetStream context, stream ----
+ * On a worker thread: cnats' connect and the JetStream API calls block
+ * (the loop must not). Runs before the first batch and again after a
+ * failed setup; once connected, cnats reconnects by itself. */
 
-static void stream_work(uv_work_t *req) {
-  nats_out_t *s = req->data;
+static natsStatus set_options(nats_out_t *s, natsOptions *no);
+
+static natsStatus setup_connect(nats_out_t *s) {
+  natsOptions *no = NULL;
+  jsOptions jo;
+  natsStatus st = natsOptions_Create(&no);
+  if (st == NATS_OK)
+    st = set_options(s, no);
+  if (st == NATS_OK)
+    st = natsConnection_Connect(&s->nc, no);
+  natsOptions_Destroy(no);
+  if (st != NATS_OK) { /* the URL may carry credentials: never print it */
+    snprintf(s->setup_err, sizeof s->setup_err, "cannot connect to NATS: %s",
+             natsStatus_GetText(st));
+    return st;
+  }
+  jsOptions_Init(&jo);
+  jo.PublishAsync.AckHandler = on_ack;
+  jo.PublishAsync.AckHandlerClosure = s;
+  jo.PublishAsync.MaxPending = s->cfg->max_inflight;
+  st = natsConnection_JetStream(&s->js, s->nc, &jo);
+  if (st != NATS_OK)
+    snprintf(s->setup_err, sizeof s->setup_err, "no JetStream context: %s",
+             natsStatus_GetText(st));
+  return st;
+}
+
+static natsStatus setup_stream(nats_out_t *s) {
   jsStreamInfo *si = NULL;
   jsErrCode jerr = 0;
   natsStatus st = js_GetStreamInfo(&si, s->js, s->cfg->stream, NULL, &jerr);
@@ -246,28 +275,49 @@ static void stream_work(uv_work_t *req) {
     st = js_AddStream(&si, s->js, &sc, NULL, &jerr);
   }
   jsStreamInfo_Destroy(si);
-  s->stream_rc = st == NATS_OK ? 0 : PARLEY_ENETWORK;
   if (st != NATS_OK)
-    snprintf(s->stream_err, sizeof s->stream_err, "cannot find or create stream %s: %s%s",
-             s->cfg->stream, natsStatus_GetText(st),
-             jerr ? " (JetStream error)" : "");
+    snprintf(s->setup_err, sizeof s->setup_err, "cannot find or create stream %s: %s%s",
+             s->cfg->stream, natsStatus_GetText(st), jerr ? " (JetStream error)" : "");
+  return st;
 }
 
-static void stream_done(uv_work_t *req, int status) {
+static void setup_work(uv_work_t *req) {
   nats_out_t *s = req->data;
-  s->stream_busy = 0;
+  natsStatus st = NATS_OK;
+  if (!s->nc)
+    st = setup_connect(s);
+  if (st != NATS_OK) {
+    jsCtx_Destroy(s->js);
+    s->js = NULL;
+    natsConnection_Destroy(s->nc);
+    s->nc = NULL;
+  } else if (s->cfg->create_stream && !s->stream_ok) {
+    st = setup_stream(s);
+    s->stream_ok = st == NATS_OK;
+  }
+  s->setup_rc = st == NATS_OK ? 0 : PARLEY_ENETWORK;
+}
+
+static void setup_done(uv_work_t *req, int status) {
+  nats_out_t *s = req->data;
+  s->setup_busy = 0;
   if (s->closing) {
-    if (s->close_cb && !s->wake_open)
+    if (!s->wake_open)
       s->close_cb(s->close_o);
     return;
   }
-  if (status == 0 && s->stream_rc == 0) {
-    s->stream_ready = 1;
-    parley_log(PARLEY_LOG_INFO, parley_output_name(s->o), "stream %s ready", s->cfg->stream);
+  if (status == 0 && s->setup_rc == 0) {
+    if (s->cfg->create_stream)
+      parley_log(PARLEY_LOG_INFO, parley_output_name(s->o), "connected; stream %s ready",
+                 s->cfg->stream);
     start_batch(s);
   } else {
-    batch_done(s, PARLEY_ENETWORK, s->stream_err);
+    batch_done(s, PARLEY_ENETWORK, status ? "cannot run the NATS setup" : s->setup_err);
   }
+}
+
+static int ready(const nats_out_t *s) {
+  return s->js && (!s->cfg->create_stream || s->stream_ok);
 }
 
 /* ---- the output ---- */
@@ -315,14 +365,13 @@ static natsStatus set_options(nats_out_t *s, natsOptions *no) {
     st = natsOptions_SetToken(no, c->token);
   if (st == NATS_OK && c->creds_file)
     st = natsOptions_SetUserCredentialsFromFiles(no, c->creds_file, NULL);
-  /* Keep trying for ever: an outage is a backlog in the journal, not an
-   * error the operator must restart parleyd for. */
+  /* Once connected, reconnect for ever: an outage is a backlog in the
+   * journal, not an error the operator must restart parleyd for. A first
+   * connection that fails fails the batch; the router retries it. */
   if (st == NATS_OK)
     st = natsOptions_SetMaxReconnect(no, -1);
   if (st == NATS_OK)
     st = natsOptions_SetReconnectWait(no, 500);
-  if (st == NATS_OK)
-    st = natsOptions_SetRetryOnFailedConnect(no, true, NULL, NULL);
   if (st == NATS_OK)
     st = natsOptions_SetName(no, "parleyd");
   return st;
@@ -330,39 +379,11 @@ static natsStatus set_options(nats_out_t *s, natsOptions *no) {
 
 static int nats_open(void *state, uv_loop_t *loop, parley_error_t *err) {
   nats_out_t *s = state;
-  const char *name = parley_output_name(s->o);
-  natsOptions *no = NULL;
-  jsOptions jo;
+  (void)err;
   s->loop = loop;
-  natsStatus st = natsOptions_Create(&no);
-  if (st == NATS_OK)
-    st = set_options(s, no);
-  if (st != NATS_OK) {
-    natsOptions_Destroy(no);
-    return parley_error_set(err, PARLEY_ECONFIG, "output %s: NATS options refused: %s", name,
-                            natsStatus_GetText(st));
-  }
-  st = natsConnection_Connect(&s->nc, no);
-  natsOptions_Destroy(no);
-  if (st == NATS_NOT_YET_CONNECTED) {
-    parley_log(PARLEY_LOG_WARN, name, "NATS server not reachable yet; retrying in background");
-    st = NATS_OK;
-  }
-  if (st != NATS_OK) /* the URL may carry credentials: never print it */
-    return parley_error_set(err, PARLEY_ENETWORK, "output %s: cannot connect to NATS: %s",
-                            name, natsStatus_GetText(st));
-  jsOptions_Init(&jo);
-  jo.PublishAsync.AckHandler = on_ack;
-  jo.PublishAsync.AckHandlerClosure = s;
-  jo.PublishAsync.MaxPending = s->cfg->max_inflight;
-  st = natsConnection_JetStream(&s->js, s->nc, &jo);
-  if (st != NATS_OK)
-    return parley_error_set(err, PARLEY_ENETWORK, "output %s: no JetStream context: %s", name,
-                            natsStatus_GetText(st));
   uv_async_init(loop, &s->wake, on_wake);
   s->wake.data = s;
   s->wake_open = 1;
-  s->stream_ready = !s->cfg->create_stream;
   return 0;
 }
 
@@ -379,20 +400,23 @@ static void nats_deliver(void *state, const parley_output_item_t *items, size_t 
   }
   memcpy(s->items, items, n * sizeof *items); /* the array lives only during this call */
   s->n = n;
-  if (s->stream_ready) {
+  if (ready(s)) {
     start_batch(s);
     return;
   }
   s->in_batch = 1;
-  s->stream_busy = 1;
-  s->stream_work.data = s;
-  uv_queue_work(s->loop, &s->stream_work, stream_work, stream_done);
+  s->setup_busy = 1;
+  s->setup.data = s;
+  if (uv_queue_work(s->loop, &s->setup, setup_work, setup_done) != 0) {
+    s->setup_busy = 0;
+    batch_done(s, PARLEY_EIO, "cannot queue the NATS setup on the thread pool");
+  }
 }
 
 static void wake_closed(uv_handle_t *h) {
   nats_out_t *s = h->data;
   s->wake_open = 0;
-  if (!s->stream_busy)
+  if (!s->setup_busy)
     s->close_cb(s->close_o);
 }
 
@@ -406,7 +430,7 @@ static void nats_close(void *state, void (*cb)(parley_output_t *o), parley_outpu
   uv_mutex_lock(&s->mu);
   s->closed = 1;
   uv_mutex_unlock(&s->mu);
-  if (!s->stream_busy) {
+  if (!s->setup_busy) {
     jsCtx_Destroy(s->js);
     s->js = NULL;
     natsConnection_Destroy(s->nc);
@@ -414,7 +438,7 @@ static void nats_close(void *state, void (*cb)(parley_output_t *o), parley_outpu
   }
   if (s->wake_open)
     uv_close((uv_handle_t *)&s->wake, wake_closed);
-  else if (!s->stream_busy)
+  else if (!s->setup_busy)
     cb(o);
 }
 
