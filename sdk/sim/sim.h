@@ -339,6 +339,10 @@ void parley_sim_respond(parley_sim_t *sim, parley_httpd_req_t *req, int status,
 /* The platform's own error answer (error_body) with status. */
 void parley_sim_respond_error(parley_sim_t *sim, parley_httpd_req_t *req,
                               const char *platform, int status);
+/* The fault chosen for this request (kind NONE when none), for handlers
+ * that apply body faults themselves, such as streams. Valid until the
+ * request is answered or a stream started. */
+parley_sim_fault_t parley_sim_req_fault(parley_httpd_req_t *req);
 /* Start a long-lived chunked answer (see parley_httpd_stream_start);
  * afterwards use parley_httpd_stream_write / _end directly. */
 void parley_sim_stream_start(parley_sim_t *sim, parley_httpd_req_t *req, int status,

@@ -22,6 +22,12 @@ static parley_sim_fault_t parley_sim_take_ctx(parley_httpd_req_t *req) {
   return f;
 }
 
+parley_sim_fault_t parley_sim_req_fault(parley_httpd_req_t *req) {
+  parley_sim_fault_t none = {PARLEY_SIM_FAULT_NONE, 0, 0};
+  parley_sim_reqctx_t *ctx = parley_httpd_req_data(req);
+  return ctx ? ctx->fault : none;
+}
+
 /* The page: first array member at the top level, then one level down. */
 static json_t *parley_sim_find_page(json_t *body) {
   const char *k;

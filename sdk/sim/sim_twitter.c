@@ -496,6 +496,9 @@ static int parley_tw_route_write(parley_tw_call_t *c, const char *m, const char 
   else if (!strcmp(m, "POST") && (!strcmp(p, "/2/oauth2/token") || !strcmp(p, "/oauth2/token")))
     parley_tw_oauth_token(c);
   else if (!strcmp(m, "POST") && !strcmp(p, "/2/oauth2/revoke")) parley_tw_oauth_revoke(c);
+  else if (!strcmp(m, "POST") && !strcmp(p, "/_sim/stream/disconnect"))
+    parley_tw_stream_control(c, "disconnect");
+  else if (!strcmp(m, "POST") && !strcmp(p, "/_sim/stream/stall")) parley_tw_stream_control(c, "stall");
   else if (!strcmp(m, "POST") && parley_tw_split(p, "/2/dm_conversations/with/", id, sizeof id, &rest) &&
            !strcmp(rest, "/messages"))
     parley_tw_dm_send(c, id, NULL);

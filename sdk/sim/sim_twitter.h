@@ -120,6 +120,8 @@ void parley_tw_stream_rules(parley_tw_call_t *c);
 void parley_tw_stream_connect(parley_tw_call_t *c);
 void parley_tw_stream_push(parley_sim_t *sim, json_t *item);
 void parley_tw_stream_free(parley_tw_t *tw);
+/* POST /twitter/_sim/stream/{disconnect,stall} */
+void parley_tw_stream_control(parley_tw_call_t *c, const char *what);
 
 /* sim_twitter_dm.c (§5). */
 void parley_tw_dm_list(parley_tw_call_t *c, const char *with, const char *conversation);

@@ -1,7 +1,13 @@
 /* parley-sim — Twitter/X filtered stream (twitter.md §4): rules stored per
  * app, a long-lived chunked answer with one JSON object per "\r\n"-ended
  * line, matching_rules, keep-alive "\r\n" lines, and 429 TooManyConnections
- * beyond the allowed concurrent connections. */
+ * beyond the allowed concurrent connections. Stream faults (§12): a fault
+ * taken at connect shapes the connection's deliveries (duplicate: each
+ * tweet twice; out_of_order: tweets swapped in pairs; truncated: the next
+ * tweet is cut mid-line and the connection closed), and two control calls
+ * act on open connections: POST /twitter/_sim/stream/disconnect (the
+ * operational-disconnect error line, then close) and
+ * POST /twitter/_sim/stream/stall (no more data nor keep-alives). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +18,10 @@ struct parley_tw_conn {
   parley_sim_t *sim;
   parley_httpd_req_t *req;
   parley_tw_fields_t fields;
+  parley_sim_fault_kind_t fault; /* duplicate, out_of_order, truncated */
+  char *held;                    /* out_of_order: the line kept back */
+  size_t held_len;
+  int stalled;
   struct parley_tw_conn *next;
 };
 
@@ -193,12 +203,22 @@ static void parley_tw_stream_closed(parley_httpd_req_t *r, void *data) {
   parley_tw_t *tw = parley_tw_state(conn->sim);
   if (tw) parley_tw_conn_unlink(tw, conn);
   parley_httpd_stream_end(r); /* releases the request */
+  free(conn->held);
+  free(conn);
+}
+
+/* End a connection from our side (on_close will not run after this). */
+static void parley_tw_conn_end(parley_tw_t *tw, parley_tw_conn_t *conn) {
+  parley_tw_conn_unlink(tw, conn);
+  parley_httpd_stream_end(conn->req);
+  free(conn->held);
   free(conn);
 }
 
 static void parley_tw_keepalive(parley_sim_t *sim, parley_sim_timer_t *t, void *data) {
   parley_tw_t *tw = parley_tw_state(sim);
-  for (parley_tw_conn_t *c = tw->conns; c; c = c->next) parley_httpd_stream_write(c->req, "\r\n", 2);
+  for (parley_tw_conn_t *c = tw->conns; c; c = c->next)
+    if (!c->stalled) parley_httpd_stream_write(c->req, "\r\n", 2);
 }
 
 static size_t parley_tw_conn_count(parley_tw_t *tw) {
@@ -224,6 +244,7 @@ void parley_tw_stream_connect(parley_tw_call_t *c) {
   }
   conn->sim = c->sim;
   conn->req = c->req;
+  conn->fault = parley_sim_req_fault(c->req).kind;
   parley_tw_fields_read(c, &conn->fields);
   conn->next = tw->conns;
   tw->conns = conn;
@@ -233,6 +254,72 @@ void parley_tw_stream_connect(parley_tw_call_t *c) {
   if (!tw->keepalive && c->sim->config.keepalive_ms)
     tw->keepalive = parley_sim_timer_start(c->sim, c->sim->config.keepalive_ms,
                                            c->sim->config.keepalive_ms, parley_tw_keepalive, NULL);
+}
+
+/* Write one message line, shaped by the connection's fault. */
+static void parley_tw_conn_deliver(parley_tw_t *tw, parley_tw_conn_t *c, const char *json) {
+  size_t n = strlen(json);
+  char *framed = malloc(n + 3);
+  if (!framed || c->stalled) {
+    free(framed);
+    return;
+  }
+  memcpy(framed, json, n);
+  memcpy(framed + n, "\r\n", 3);
+  n += 2;
+  switch (c->fault) {
+  case PARLEY_SIM_FAULT_TRUNCATED: /* an unclean disconnect mid-message */
+    parley_httpd_stream_write(c->req, framed, n / 2);
+    free(framed);
+    parley_tw_conn_end(tw, c);
+    return;
+  case PARLEY_SIM_FAULT_DUPLICATE:
+    parley_httpd_stream_write(c->req, framed, n);
+    parley_httpd_stream_write(c->req, framed, n);
+    break;
+  case PARLEY_SIM_FAULT_OUT_OF_ORDER:
+    if (!c->held) { /* keep it back until the next one has gone out */
+      c->held = framed;
+      c->held_len = n;
+      return;
+    }
+    parley_httpd_stream_write(c->req, framed, n);
+    parley_httpd_stream_write(c->req, c->held, c->held_len);
+    free(c->held);
+    c->held = NULL;
+    break;
+  default:
+    parley_httpd_stream_write(c->req, framed, n);
+  }
+  free(framed);
+}
+
+void parley_tw_stream_control(parley_tw_call_t *c, const char *what) {
+  parley_tw_t *tw = c->tw;
+  size_t n = 0;
+  if (!strcmp(what, "stall")) {
+    for (parley_tw_conn_t *k = tw->conns; k; k = k->next, n++) k->stalled = 1;
+  } else {
+    parley_error_t err = {0};
+    json_t *b = parley_sim_req_json(c->req, &err);
+    const char *type = parley_tw_s(b, "disconnect_type");
+    json_t *line = json_pack("{s:[{s:s,s:s,s:s,s:s}]}", "errors", "title", "operational-disconnect",
+                             "disconnect_type", type ? type : "OperationalDisconnect", "detail",
+                             "This stream has been disconnected upstream for operational reasons.",
+                             "type", "https://api.twitter.com/2/problems/operational-disconnect");
+    char *text = json_dumps(line, JSON_COMPACT);
+    json_decref(line);
+    json_decref(b);
+    while (text && tw->conns) {
+      parley_tw_conn_t *k = tw->conns;
+      parley_httpd_stream_write(k->req, text, strlen(text));
+      parley_httpd_stream_write(k->req, "\r\n", 2);
+      parley_tw_conn_end(tw, k);
+      n++;
+    }
+    free(text);
+  }
+  parley_tw_reply(c, 200, json_pack("{s:s,s:I}", "done", what, "connections", (json_int_t)n));
 }
 
 /* A new tweet: every connection gets it once if any rule matches. */
@@ -249,22 +336,15 @@ void parley_tw_stream_push(parley_sim_t *sim, json_t *item) {
     return;
   }
   json_t *one = json_pack("[O]", item);
-  for (parley_tw_conn_t *c = tw->conns; c; c = c->next) {
+  for (parley_tw_conn_t *c = tw->conns, *next; c; c = next) {
+    next = c->next; /* c may end below */
     json_t *line = json_pack("{s:o,s:O}", "data", parley_tw_tweet(sim, item, &c->fields),
                              "matching_rules", rules);
     json_t *inc = parley_tw_includes(sim, one, &c->fields, 0);
     if (inc) json_object_set_new(line, "includes", inc);
     char *text = json_dumps(line, JSON_COMPACT);
     json_decref(line);
-    if (!text) continue;
-    size_t n = strlen(text);
-    char *framed = malloc(n + 3);
-    if (framed) {
-      memcpy(framed, text, n);
-      memcpy(framed + n, "\r\n", 3);
-      parley_httpd_stream_write(c->req, framed, n + 2);
-      free(framed);
-    }
+    if (text) parley_tw_conn_deliver(tw, c, text);
     free(text);
   }
   json_decref(one);
@@ -279,6 +359,7 @@ void parley_tw_stream_free(parley_tw_t *tw) {
   while (tw->conns) {
     parley_tw_conn_t *c = tw->conns;
     tw->conns = c->next;
+    free(c->held);
     free(c);
   }
 }

@@ -400,6 +400,62 @@ class FilteredStream(SimTestCase):
         finally:
             conn.close()
 
+    def next_message(self, resp):
+        line = resp.readline()
+        while line == b"\r\n":
+            line = resp.readline()
+        return json.loads(line)
+
+    def test_duplicate_fault_delivers_each_tweet_twice(self):
+        self.add_rule("@acme", "m")
+        self.sim.fault(path="/2/tweets/search/stream", fault="duplicate")
+        conn, resp = self.open_stream()
+        try:
+            created = self.sim.add_item(author="jana_k", text="@acme doppelt?")
+            self.assertEqual(self.next_message(resp)["data"]["id"], created["id"])
+            self.assertEqual(self.next_message(resp)["data"]["id"], created["id"])
+        finally:
+            conn.close()
+
+    def test_out_of_order_fault_delivers_the_newer_tweet_first(self):
+        self.add_rule("@acme", "m")
+        self.sim.fault(path="/2/tweets/search/stream", fault="out_of_order")
+        conn, resp = self.open_stream()
+        try:
+            first = self.sim.add_item(author="jana_k", text="@acme eins")
+            second = self.sim.add_item(author="jana_k", text="@acme zwei")
+            self.assertEqual(self.next_message(resp)["data"]["id"], second["id"])
+            self.assertEqual(self.next_message(resp)["data"]["id"], first["id"])
+        finally:
+            conn.close()
+
+    def test_truncated_fault_cuts_the_next_tweet_and_ends_the_stream(self):
+        self.add_rule("@acme", "m")
+        self.sim.fault(path="/2/tweets/search/stream", fault="truncated")
+        conn, resp = self.open_stream()
+        try:
+            self.sim.add_item(author="jana_k", text="@acme abgeschnitten")
+            rest = resp.read().replace(b"\r\n", b"")
+            self.assertTrue(rest.startswith(b'{"data"'))
+            with self.assertRaises(ValueError):
+                json.loads(rest)
+        finally:
+            conn.close()
+
+    def test_operational_disconnect_sends_an_error_line_then_closes(self):
+        conn, resp = self.open_stream()
+        try:
+            status, _, body = self.sim.json("POST", "/twitter/_sim/stream/disconnect",
+                                            body={"disconnect_type": "UpstreamOperationalDisconnect"})
+            self.assertEqual(body["connections"], 1)
+            msg = self.next_message(resp)
+            self.assertEqual(msg["errors"][0]["disconnect_type"], "UpstreamOperationalDisconnect")
+            self.assertNotIn("data", msg)
+            rest = resp.read()
+            self.assertEqual(rest.strip(b"\r\n"), b"", "the stream ends after the error line")
+        finally:
+            conn.close()
+
     def test_second_concurrent_connection_gets_429_too_many_connections(self):
         conn, resp = self.open_stream()
         try:
