@@ -57,7 +57,11 @@ static void report(parley_twitter_t *tw, int user_context, const char *endpoint,
            endpoint ? endpoint : "the platform", user_context ? "user access token" : "bearer token",
            status, detail && *detail ? detail : "Unauthorized",
            user_context ? "user_access_token" : "bearer_token");
-  tw->host->log(tw->inst, PARLEY_LOG_ERROR, "%s", msg);
+  /* one error per outage: the core logs the first as "unhealthy: <msg>"
+   * and emits the system event; a second token refused meanwhile is a
+   * warning */
+  if (tw->auth_bad_user || tw->auth_bad_app)
+    tw->host->log(tw->inst, PARLEY_LOG_WARN, "%s", msg);
   *flag = 1;
   update_health(tw, msg);
 }

@@ -139,6 +139,7 @@ static void take_line(parley_twitter_stream_t *st, const char *line, size_t len)
   parley_twitter_map_ctx_t ctx;
   parley_event_t *ev = NULL;
   parley_twitter_map_ctx(tw, matched, &ctx);
+  tw->host->counter_add(tw->inst, "twitter_stream_tweets_total", 1);
   if (parley_twitter_map_tweet(data, json_object_get(msg, "includes"), &ctx, &ev, &err) == 0)
     parley_twitter_emit(tw, ev);
   else
@@ -167,6 +168,8 @@ static int buffer(parley_twitter_stream_t *st, const char *chunk, size_t n) {
 static void on_chunk(parley_http_t *req, const char *chunk, size_t n, void *data) {
   parley_twitter_stream_t *st = data;
   st->last_ms = st->tw->host->now_ms(st->tw->inst);
+  if (!st->got_bytes) /* the first byte (a keep-alive at the latest) proves the connection */
+    st->tw->host->gauge_set(st->tw->inst, "twitter_stream_connected", 1);
   st->got_bytes = 1;
   if (buffer(st, chunk, n) != 0) {
     log_st(st, PARLEY_LOG_WARN, "a line longer than 1 MiB; reconnecting", NULL);
@@ -194,6 +197,7 @@ static void on_end(parley_http_t *req, const parley_http_response_t *res, void *
   (void)req;
   st->conn = NULL;
   st->len = 0;
+  st->tw->host->gauge_set(st->tw->inst, "twitter_stream_connected", 0);
   if (st->state == ST_STOPPED) {
     maybe_stopped(st);
     return;
