@@ -3,6 +3,7 @@
  * lookup, mentions (§2), recent search (§3), posting / deleting / hiding
  * (§6) and the OAuth 2 token endpoint with refresh-token rotation (§1b). */
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,9 +389,30 @@ static void parley_tw_oauth_error(parley_tw_call_t *c, const char *error, const 
   parley_tw_reply(c, 400, json_pack("{s:s,s:s}", "error", error, "error_description", desc));
 }
 
+/* The client: client_id in the body (public clients) or HTTP Basic
+ * base64(client_id:client_secret) (confidential clients) (§1b). */
+static int parley_tw_client_ok(parley_tw_call_t *c, const char *body, size_t len) {
+  char id[256];
+  unsigned char dec[400];
+  const char *basic = parley_httpd_req_header(c->req, "authorization");
+  if (!c->tw->client_id) return 1; /* the scenario does not care */
+  if (parley_sim_form_param(body, len, "client_id", id, sizeof id) >= 0)
+    return !strcmp(id, c->tw->client_id);
+  if (!basic || strncasecmp(basic, "Basic ", 6) || strlen(basic + 6) > 4 * (sizeof dec / 3) - 4)
+    return 0;
+  int n = EVP_DecodeBlock(dec, (const unsigned char *)basic + 6, (int)strlen(basic + 6));
+  size_t idlen = strlen(c->tw->client_id);
+  return n > (int)idlen && !memcmp(dec, c->tw->client_id, idlen) && dec[idlen] == ':';
+}
+
 static void parley_tw_oauth_refresh(parley_tw_call_t *c, const char *body, size_t len) {
   char rt[256], access[96], refresh[96];
   const parley_sim_token_t *t = NULL;
+  if (!parley_tw_client_ok(c, body, len)) {
+    parley_tw_reply(c, 401, json_pack("{s:s,s:s}", "error", "unauthorized_client",
+                                      "error_description", "Missing valid authorization header"));
+    return;
+  }
   if (parley_sim_form_param(body, len, "refresh_token", rt, sizeof rt) < 0 ||
       parley_sim_auth(c->sim, PARLEY_TW, rt, &t) != PARLEY_SIM_AUTH_OK || strcmp(t->kind, "refresh")) {
     parley_tw_oauth_error(c, "invalid_request", "Value passed for the token was invalid.");

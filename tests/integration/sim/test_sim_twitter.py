@@ -251,9 +251,18 @@ class Auth(SimTestCase):
         self.assertEqual(status, 200)
         status, _, again = self.sim.json("POST", "/twitter/2/oauth2/token",
                                          form={"grant_type": "refresh_token",
-                                               "refresh_token": REFRESH})
+                                               "refresh_token": REFRESH,
+                                               "client_id": "sim-twitter-client-id"})
         self.assertEqual(status, 400, "the old refresh token stops working")
         self.assertEqual(again["error"], "invalid_request")
+
+    def test_refresh_from_an_unknown_client_is_refused(self):
+        status, _, body = self.sim.json("POST", "/twitter/2/oauth2/token",
+                                        form={"grant_type": "refresh_token",
+                                              "refresh_token": REFRESH,
+                                              "client_id": "someone-else"})
+        self.assertEqual(status, 401)
+        self.assertEqual(body["error"], "unauthorized_client")
 
 
 def mentions_with_token(sim, token):
