@@ -29,6 +29,7 @@ struct parley_sdk_http {
   parley_sdk_http_op_t *ops; /* outstanding calls */
   int closing;
   int in_close;
+  int dispatching; /* callbacks running: the client must outlive them */
   void (*close_done)(void *data);
   void *close_data;
 };
@@ -239,10 +240,12 @@ static void parley_sdk_op_finish(parley_sdk_http_op_t *op, parley_http_t *req,
   r.host_ = c->host;
   r.req_ = req;
   parley_sdk_op_unlink(op);
-  op->cb(c, &r, op->data);
+  c->dispatching++;
+  op->cb(c, &r, op->data); /* may call parley_sdk_http_close(c) */
+  c->dispatching--;
   json_decref(json);
   parley_sdk_op_free(op);
-  if (c->closing && c->ops == NULL && !c->in_close)
+  if (c->closing && c->ops == NULL && !c->in_close && c->dispatching == 0)
     parley_sdk_http_finalize(c);
 }
 
@@ -559,6 +562,7 @@ void parley_sdk_http_close(parley_sdk_http_t *c, void (*done)(void *data), void 
     parley_sdk_http_cancel(op);
   }
   c->in_close = 0;
-  if (c->ops == NULL)
+  /* From inside a callback, the finish that runs it frees the client. */
+  if (c->ops == NULL && c->dispatching == 0)
     parley_sdk_http_finalize(c);
 }

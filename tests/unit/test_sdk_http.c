@@ -581,6 +581,26 @@ static void token_with_a_line_break_is_refused(void **state) {
   close_client(c);
 }
 
+static void close_from_a_callback(parley_sdk_http_t *c, const parley_sdk_http_result_t *res,
+                                  void *data) {
+  on_result(c, res, data);
+  parley_sdk_http_close(c, on_closed, NULL);
+}
+
+static void close_inside_a_callback_frees_the_client_afterwards(void **state) {
+  (void)state;
+  parley_sdk_http_t *c = client(PARLEY_SDK_TWITTER);
+  parley_sdk_http_call_t call = {.url = "https://api.x.com/2/users/me"};
+  parley_sdk_http_send(c, &call, close_from_a_callback, NULL, NULL);
+  send_get(c, "https://api.x.com/2/users/1/mentions", NULL);
+  run_next_timer();
+  run_next_timer();
+  respond(0, 200, "{}", NULL);
+  /* The other call was canceled, then the client freed (ASan checks). */
+  assert_int_equal(fake.calls, 2);
+  assert_int_equal(fake.closed, 1);
+}
+
 static void send_refuses_bad_arguments(void **state) {
   (void)state;
   parley_sdk_http_t *c = client(PARLEY_SDK_TWITTER);
@@ -614,6 +634,7 @@ int main(void) {
       cmocka_unit_test(cancel_while_waiting_calls_back_once),
       cmocka_unit_test(close_cancels_calls_in_flight_and_reports_done),
       cmocka_unit_test(token_with_a_line_break_is_refused),
+      cmocka_unit_test(close_inside_a_callback_frees_the_client_afterwards),
       cmocka_unit_test(send_refuses_bad_arguments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
