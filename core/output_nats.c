@@ -129,9 +129,9 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
     s->acked++;
   } else {
     if (s->nacked++ == 0)
-      snprintf(s->nack_msg, sizeof s->nack_msg, "%s (%s)",
-               pae && pae->ErrText ? pae->ErrText : "no acknowledgement",
-               natsStatus_GetText(pae ? pae->Err : NATS_ERR));
+      snprintf(s->nack_msg, sizeof s->nack_msg, "%s",
+               pae && pae->ErrText ? pae->ErrText
+                                   : natsStatus_GetText(pae ? pae->Err : NATS_ERR));
   }
   if (!s->closed)
     uv_async_send(&s->wake);
