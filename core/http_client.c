@@ -104,7 +104,8 @@ static void parley_httpc_on_poll(uv_poll_t *p, int status, int events) {
     flags |= CURL_CSELECT_IN;
   if (events & UV_WRITABLE)
     flags |= CURL_CSELECT_OUT;
-  curl_multi_socket_action(c->multi, s->fd, flags, &running); /* may free s */
+  /* s stays valid: a socket curl drops is only freed in its close callback */
+  curl_multi_socket_action(c->multi, s->fd, flags, &running);
   parley_httpc_check_done(c);
 }
 

@@ -30,6 +30,7 @@
  * (a client that does not read its response) are shut both ways. */
 #define PARLEY_HTTPD_CLOSE_GRACE_MS 2000
 #define PARLEY_HTTPD_BACKLOG 128
+#define PARLEY_HTTPD_DEFAULT_MAX_BODY ((size_t)1 << 20) /* when max_body is 0 */
 
 typedef struct parley_httpd_route_entry {
   char *prefix;
@@ -693,7 +694,7 @@ int parley_httpd_new(parley_httpd_t **out, uv_loop_t *loop, const parley_httpd_o
 
   h2o_config_init(&s->conf);
   s->conf.server_name = h2o_iovec_init(H2O_STRLIT("parley"));
-  s->conf.max_request_entity_size = o->max_body;
+  s->conf.max_request_entity_size = o->max_body ? o->max_body : PARLEY_HTTPD_DEFAULT_MAX_BODY;
   s->conf.http1.upgrade_to_http2 = 0;
   host = h2o_config_register_host(&s->conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
   path = h2o_config_register_path(host, "/", 0);

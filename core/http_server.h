@@ -36,6 +36,11 @@ int parley_httpd_route(parley_httpd_t *s, const char *prefix, parley_httpd_handl
  * removes a prefix (PARLEY_ENOENT if it was not registered). Requests
  * already dispatched are not affected. */
 int parley_httpd_unroute(parley_httpd_t *s, const char *prefix);
+/* Added notes on the options: max_body 0 means 1 MiB, max_connections 0
+ * means no limit. A refused connection is accepted and closed at once.
+ * parley_httpd_new() sets SIGPIPE to SIG_IGN if it still has its default
+ * action (a client hanging up must not kill the process). Requests are
+ * routed on the raw path (before any percent-decoding). */
 /* Stop listening, close connections (pending requests get 503), then
  * call cb. Free with parley_httpd_free after cb. */
 void parley_httpd_close(parley_httpd_t *s, void (*cb)(void *data), void *data);
@@ -71,5 +76,14 @@ void parley_httpd_stream_start(parley_httpd_req_t *r, int status, const char *co
                                void *data);
 int parley_httpd_stream_write(parley_httpd_req_t *r, const char *chunk, size_t len);
 void parley_httpd_stream_end(parley_httpd_req_t *r);
+/* Added notes on streams: stream_write() returns 0, PARLEY_ECANCELED once
+ * the client is gone or the server closed (end() must still be called to
+ * release), PARLEY_EBUSY when more than 8 MiB wait for a slow client (the
+ * chunk is not queued), PARLEY_EINVAL before start() or after end().
+ * HTTP/1.1 clients get chunked transfer; HTTP/1.0 clients get the raw bytes
+ * and the connection closes at the end.
+ * On parley_httpd_close(), pending requests are answered 503 and open
+ * streams are ended and their on_close runs; handlers still release their
+ * requests with respond()/stream_end() (no-ops that only free). */
 
 #endif

@@ -61,6 +61,7 @@ static int fx_setup_opts(void **state, size_t max_body, size_t max_conns) {
 static int fx_setup(void **state) { return fx_setup_opts(state, 1 << 20, 64); }
 static int fx_setup_small_body(void **state) { return fx_setup_opts(state, 1024, 64); }
 static int fx_setup_one_conn(void **state) { return fx_setup_opts(state, 1 << 20, 1); }
+static int fx_setup_defaults(void **state) { return fx_setup_opts(state, 0, 0); }
 
 static void fx_on_closed(void *data) { ((fx_t *)data)->closed = 1; }
 
@@ -253,6 +254,33 @@ static void rude_go(fx_t *f, rude_t *r) {
   r->work.data = r;
   assert_int_equal(uv_queue_work(&f->loop, &r->work, rude_work, rude_done), 0);
 }
+
+/* A raw client that sends `req` and reads the whole answer until EOF. */
+typedef struct raw {
+  uv_work_t work;
+  int port;
+  const char *req;
+  char resp[4096];
+  size_t len;
+  int done;
+} raw_t;
+
+static void raw_work(uv_work_t *w) {
+  raw_t *r = w->data;
+  int fd = rude_connect(r->port);
+  ssize_t n;
+
+  if (fd < 0)
+    return;
+  if (send(fd, r->req, strlen(r->req), 0) == (ssize_t)strlen(r->req))
+    while (r->len < sizeof r->resp - 1 &&
+           (n = recv(fd, r->resp + r->len, sizeof r->resp - 1 - r->len, 0)) > 0)
+      r->len += (size_t)n;
+  r->resp[r->len] = '\0';
+  close(fd);
+}
+
+static void raw_done(uv_work_t *w, int status) { ((raw_t *)w->data)->done = 1; }
 
 /* ------------------------------------------------------------------ */
 /* Handlers                                                            */
@@ -457,6 +485,31 @@ static void test_body_at_the_limit_is_accepted(void **state) {
   assert_int_equal(fe.resp_len, sizeof body);
 }
 
+static void test_zero_limits_mean_one_mib_body_and_no_connection_cap(void **state) {
+  fx_t *f = *state; /* max_body 0, max_connections 0 */
+  static char body[1000];
+  raw_t raw = {0};
+  fetch_t fe;
+
+  memset(body, 'z', sizeof body);
+  assert_int_equal(parley_httpd_route(f->srv, "/echo", h_echo, f), 0);
+  fetch_start(f, &fe, "POST", "/echo");
+  fe.body = body;
+  fe.body_len = sizeof body;
+  fetch_go(f, &fe);
+  run_until(f, &fe.done);
+  assert_int_equal(fe.status, 201);
+
+  /* announcing one byte over 1 MiB is enough: h2o refuses before the body */
+  raw.port = f->port;
+  raw.req = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n";
+  raw.work.data = &raw;
+  assert_int_equal(uv_queue_work(&f->loop, &raw.work, raw_work, raw_done), 0);
+  run_until(f, &raw.done);
+  assert_memory_equal(raw.resp, "HTTP/1.1 413", 12);
+  assert_int_equal(f->calls, 1);
+}
+
 static void test_connection_beyond_the_limit_is_refused(void **state) {
   fx_t *f = *state; /* max_connections 1 */
   rude_t first = {0};
@@ -583,6 +636,23 @@ static void test_stream_writes_made_while_sending_are_queued_not_lost(void **sta
   assert_int_equal(fe.resp_len, 300);
   assert_memory_equal(fe.resp, "00\n01\n02\n", 9);
   assert_memory_equal(fe.resp + 297, "99\n", 3);
+}
+
+static void test_http10_client_gets_a_raw_stream_ended_by_close(void **state) {
+  fx_t *f = *state;
+  raw_t raw = {0};
+  const char *body;
+
+  assert_int_equal(parley_httpd_route(f->srv, "/stream", h_stream, f), 0);
+  raw.port = f->port;
+  raw.req = "GET /stream HTTP/1.0\r\n\r\n";
+  raw.work.data = &raw;
+  assert_int_equal(uv_queue_work(&f->loop, &raw.work, raw_work, raw_done), 0);
+  run_until(f, &raw.done);
+  assert_null(strstr(raw.resp, "chunked"));
+  body = strstr(raw.resp, "\r\n\r\n");
+  assert_non_null(body);
+  assert_string_equal(body + 4, "first,second,third");
 }
 
 static void test_client_leaving_before_an_async_answer_is_harmless(void **state) {
@@ -746,6 +816,8 @@ int main(void) {
                                       fx_setup_small_body, fx_teardown),
       cmocka_unit_test_setup_teardown(test_body_at_the_limit_is_accepted, fx_setup_small_body,
                                       fx_teardown),
+      cmocka_unit_test_setup_teardown(test_zero_limits_mean_one_mib_body_and_no_connection_cap,
+                                      fx_setup_defaults, fx_teardown),
       cmocka_unit_test_setup_teardown(test_connection_beyond_the_limit_is_refused,
                                       fx_setup_one_conn, fx_teardown),
       cmocka_unit_test_setup_teardown(test_keep_alive_serves_two_requests_on_one_connection,
@@ -755,6 +827,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_streamed_answer_arrives_chunked_in_order, fx_setup,
                                       fx_teardown),
       cmocka_unit_test_setup_teardown(test_stream_writes_made_while_sending_are_queued_not_lost,
+                                      fx_setup, fx_teardown),
+      cmocka_unit_test_setup_teardown(test_http10_client_gets_a_raw_stream_ended_by_close,
                                       fx_setup, fx_teardown),
       cmocka_unit_test_setup_teardown(test_client_leaving_before_an_async_answer_is_harmless,
                                       fx_setup, fx_teardown),
