@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "parley/sdk/backoff.h"
 #include "parley/sdk/error.h"
 
 /* 2026-11-23T09:00:00Z */
@@ -288,6 +289,28 @@ static void error_converts_to_a_parley_error_naming_the_context(void **state) {
   assert_string_equal(err.message, "GET /x: operation timed out");
 }
 
+static void random_bytes_as_bodies_never_crash(void **state) {
+  (void)state;
+  /* Runs under ASan/UBSan in the sanitizer build: any overread fails it. */
+  parley_sdk_rng_t rng;
+  parley_sdk_rng_seed(&rng, 2026);
+  static const char alphabet[] = "{}[]\":,0123456789-.eEtruefalsn \\error code message status";
+  for (int round = 0; round < 3000; round++) {
+    char body[96];
+    size_t len = (size_t)parley_sdk_rng_upto(&rng, sizeof body - 1);
+    for (size_t i = 0; i < len; i++)
+      body[i] = round % 2 ? (char)parley_sdk_rng_upto(&rng, 255)
+                          : alphabet[parley_sdk_rng_upto(&rng, sizeof alphabet - 2)];
+    long status = round % 3 == 0 ? 200 : round % 3 == 1 ? 429 : 500;
+    parley_sdk_error_t e;
+    int rc = parley_sdk_error_parse((parley_sdk_platform_t)(round % 5), status, body, len, NOW,
+                                    &e);
+    assert_true(rc <= 0);
+    assert_int_equal(rc, e.code);
+    assert_true(strlen(e.message) < sizeof e.message);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(success_is_not_an_error),
@@ -310,6 +333,7 @@ int main(void) {
       cmocka_unit_test(generic_uses_status_and_known_shapes),
       cmocka_unit_test(control_characters_in_messages_are_neutralised),
       cmocka_unit_test(error_converts_to_a_parley_error_naming_the_context),
+      cmocka_unit_test(random_bytes_as_bodies_never_crash),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "parley/sdk/backoff.h"
 #include "parley/sdk/webhook.h"
 
 /* Meta escapes non-ASCII and '/' in bodies: the signature covers those bytes. */
@@ -358,6 +359,35 @@ static void secure_streq_compares_whole_strings(void **state) {
   assert_false(parley_sdk_secure_streq(NULL, "abc"));
 }
 
+static void random_signature_headers_are_rejected_without_crash(void **state) {
+  (void)state;
+  parley_sdk_rng_t rng;
+  parley_sdk_rng_seed(&rng, 77);
+  static const char alphabet[] = "ts=,.0123456789abcdefABCDEF+/ sha256=hmacsha256=";
+  for (int round = 0; round < 2000; round++) {
+    char header[160];
+    size_t len = (size_t)parley_sdk_rng_upto(&rng, sizeof header - 1);
+    for (size_t i = 0; i < len; i++) {
+      char c = round % 2 ? (char)(1 + parley_sdk_rng_upto(&rng, 254))
+                         : alphabet[parley_sdk_rng_upto(&rng, sizeof alphabet - 2)];
+      header[i] = c;
+    }
+    header[len] = '\0';
+    assert_int_equal(parley_sdk_webhook_verify_meta(meta_secret, meta_body, strlen(meta_body),
+                                                    header, NULL),
+                     PARLEY_ESIGNATURE);
+    assert_int_equal(parley_sdk_webhook_verify_twitter(tw_secret, tw_body, strlen(tw_body), header,
+                                                       NULL),
+                     PARLEY_ESIGNATURE);
+    assert_int_equal(parley_sdk_webhook_verify_linkedin(li_secret, li_body, strlen(li_body),
+                                                        header, NULL),
+                     PARLEY_ESIGNATURE);
+    assert_int_equal(parley_sdk_webhook_verify_tiktok(tt_secret, tt_body, strlen(tt_body), header,
+                                                      tt_time, 300, NULL),
+                     PARLEY_ESIGNATURE);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(hmac_matches_openssl_for_empty_message),
@@ -388,6 +418,7 @@ int main(void) {
       cmocka_unit_test(tiktok_malformed_headers_are_rejected_without_crash),
       cmocka_unit_test(generic_hex_and_base64_helpers_verify_the_body),
       cmocka_unit_test(secure_streq_compares_whole_strings),
+      cmocka_unit_test(random_signature_headers_are_rejected_without_crash),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
