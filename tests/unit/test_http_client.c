@@ -533,6 +533,32 @@ static void test_close_with_nothing_in_flight_calls_back(void **state) {
   assert_int_equal(f->res.calls, 0);
 }
 
+static void on_cli_closed_free(void *data) {
+  fx_t *f = data;
+  parley_httpc_free(f->cli); /* freeing from the close callback is allowed */
+  f->cli = NULL;
+  f->cli_closed = 1;
+}
+
+static void on_done_then_close(parley_http_t *h, const parley_http_response_t *res, void *data) {
+  fx_t *f = data;
+  record(h, res, &f->res, NULL);
+  parley_httpc_close(f->cli, on_cli_closed_free, f);
+}
+
+static void test_close_from_inside_a_callback_finishes_after_it(void **state) {
+  fx_t *f = *state;
+  char u[128];
+  parley_http_request_t req = {"GET", u, NULL, NULL, 0, 0, 0};
+
+  url(f, u, sizeof u, "/hello");
+  assert_int_equal(parley_httpc_request(f->cli, &req, NULL, on_done_then_close, f, NULL), 0);
+  assert_int_equal(parley_httpc_request(f->cli, &req, NULL, on_done_then_close, f, NULL), 0);
+  run_until(f, &f->cli_closed);
+  assert_int_equal(f->res.calls, 2); /* the other one completed or was canceled */
+  assert_null(f->cli);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
@@ -555,6 +581,7 @@ int main(void) {
       T(test_fifty_concurrent_requests_all_complete_with_their_own_answer),
       T(test_close_cancels_every_transfer_then_calls_back),
       T(test_close_with_nothing_in_flight_calls_back),
+      T(test_close_from_inside_a_callback_finishes_after_it),
 #undef T
   };
 

@@ -767,6 +767,31 @@ static void test_close_with_an_idle_keep_alive_connection_completes(void **state
   close(fd);
 }
 
+static void on_closed_free(void *data) {
+  fx_t *f = data;
+  parley_httpd_free(f->srv); /* freeing from the close callback is allowed */
+  f->srv = NULL;
+  f->closed = 1;
+}
+
+static void h_close_server(parley_httpd_req_t *r, void *data) {
+  fx_t *f = data;
+  f->calls++;
+  parley_httpd_close(f->srv, on_closed_free, f);
+  parley_httpd_respond(r, 200, NULL, "bye", 3, NULL); /* already answered 503: releases */
+}
+
+static void test_close_from_inside_a_handler_finishes_after_it(void **state) {
+  fx_t *f = *state;
+  fetch_t fe;
+
+  assert_int_equal(parley_httpd_route(f->srv, "/quit", h_close_server, f), 0);
+  fetch(f, &fe, "GET", "/quit");
+  assert_int_equal(fe.status, 503);
+  run_until(f, &f->closed);
+  assert_null(f->srv);
+}
+
 static void test_bad_listen_addresses_are_rejected_with_a_message(void **state) {
   static const char *const bad[] = {"", "localhost", "127.0.0.1", "127.0.0.1:http",
                                     "127.0.0.1:70000", "300.1.1.1:80", "[::1:80", "[zz]:80"};
@@ -839,6 +864,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_close_ends_open_streams_and_tells_their_owner,
                                       fx_setup, fx_teardown),
       cmocka_unit_test_setup_teardown(test_close_with_an_idle_keep_alive_connection_completes,
+                                      fx_setup, fx_teardown),
+      cmocka_unit_test_setup_teardown(test_close_from_inside_a_handler_finishes_after_it,
                                       fx_setup, fx_teardown),
       cmocka_unit_test(test_bad_listen_addresses_are_rejected_with_a_message),
       cmocka_unit_test_setup_teardown(test_port_in_use_is_an_io_error_naming_the_address,
