@@ -92,8 +92,17 @@ int parley_sdk_http_new(const parley_host_t *host, parley_instance_t *inst,
     c->policy = *policy;
   else
     parley_sdk_http_policy_init(&c->policy, PARLEY_SDK_GENERIC);
+  /* Zero fields mean "default", as in every other parley config struct. */
+  parley_sdk_http_policy_t def;
+  parley_sdk_http_policy_init(&def, c->policy.platform);
   if (c->policy.max_response == 0)
-    c->policy.max_response = PARLEY_SDK_HTTP_DEFAULT_MAX_RESPONSE;
+    c->policy.max_response = def.max_response;
+  if (c->policy.retry.max_wait_ms == 0)
+    c->policy.retry.max_wait_ms = def.retry.max_wait_ms;
+  if (c->policy.retry.rate_limit_fallback_ms == 0)
+    c->policy.retry.rate_limit_fallback_ms = def.retry.rate_limit_fallback_ms;
+  if (c->policy.retry.backoff.base_ms == 0)
+    c->policy.retry.backoff = def.retry.backoff;
   parley_sdk_rl_table_init(&c->limits, c->policy.clock_skew_ms);
   uint64_t seed = c->policy.seed;
   parley_sdk_rng_seed(&c->rng, seed ? seed : (uint64_t)host->wall_ms(inst) ^ (uintptr_t)c);

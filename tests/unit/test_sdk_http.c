@@ -601,6 +601,25 @@ static void close_inside_a_callback_frees_the_client_afterwards(void **state) {
   assert_int_equal(fake.closed, 1);
 }
 
+static void zeroed_policy_fields_take_the_defaults(void **state) {
+  (void)state;
+  memset(&fake, 0, sizeof fake);
+  fake.now = T0;
+  parley_sdk_http_policy_t pol;
+  memset(&pol, 0, sizeof pol);
+  pol.platform = PARLEY_SDK_TWITTER;
+  parley_sdk_http_t *c = NULL;
+  assert_int_equal(parley_sdk_http_new(&host, NULL, &pol, &c, NULL), 0);
+  send_get(c, "https://api.x.com/2/users/me", NULL);
+  run_next_timer();
+  const char *hdrs[] = {"retry-after", "120", NULL};
+  respond(0, 429, NULL, hdrs);
+  /* Waited out (the default max wait is 15.5 min), not given up. */
+  assert_int_equal(fake.calls, 0);
+  assert_int_equal(pending_delay(), 120000);
+  close_client(c);
+}
+
 static void send_refuses_bad_arguments(void **state) {
   (void)state;
   parley_sdk_http_t *c = client(PARLEY_SDK_TWITTER);
@@ -635,6 +654,7 @@ int main(void) {
       cmocka_unit_test(close_cancels_calls_in_flight_and_reports_done),
       cmocka_unit_test(token_with_a_line_break_is_refused),
       cmocka_unit_test(close_inside_a_callback_frees_the_client_afterwards),
+      cmocka_unit_test(zeroed_policy_fields_take_the_defaults),
       cmocka_unit_test(send_refuses_bad_arguments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -113,8 +113,8 @@ typedef void (*parley_sdk_http_cb)(parley_sdk_http_t *client, const parley_sdk_h
                                    void *data);
 
 /* Create a client. host and inst must outlive it; policy is copied (NULL:
- * parley_sdk_http_policy_init(GENERIC)). Returns 0 or PARLEY_EINVAL /
- * PARLEY_ENOMEM with err set. */
+ * parley_sdk_http_policy_init(GENERIC)); its zero fields take the defaults.
+ * Returns 0 or PARLEY_EINVAL / PARLEY_ENOMEM with err set. */
 int parley_sdk_http_new(const parley_host_t *host, parley_instance_t *inst,
                         const parley_sdk_http_policy_t *policy, parley_sdk_http_t **out,
                         parley_error_t *err);
