@@ -306,7 +306,7 @@ static parley_httpd_req_t *parley_httpd_req_copy(h2o_req_t *req) {
   } while (0)
   PARLEY_HTTPD_COPY_(st->method, req->method.base, req->method.len);
   PARLEY_HTTPD_COPY_(st->path, req->path.base, path_len);
-  PARLEY_HTTPD_COPY_(st->query, req->path.base + path_len + 1, query_len);
+  PARLEY_HTTPD_COPY_(st->query, query_len ? req->path.base + path_len + 1 : "", query_len);
   PARLEY_HTTPD_COPY_(st->body, req->entity.base, req->entity.len);
   st->body_len = req->entity.len;
   for (i = 0; i < st->nheaders; i++) {
@@ -810,8 +810,8 @@ static void parley_httpd_abort_requests(parley_httpd_t *s) {
 
   while ((st = s->reqs) != NULL) {
     parley_httpd_req_unlink(st);
-    if (!st->link)
-      continue;
+    if (!st->link || st->user_done)
+      continue; /* an ended stream still flushing finishes by itself */
     if (!st->streaming) {
       parley_httpd_answer(st, 503, NULL, "server shutting down\n", 21, NULL);
       st->gone = 1;
