@@ -96,9 +96,22 @@ int parley_kit_run_open(parley_kit_run_t *run, parley_kit_t *kit, const char *jo
 
 static void ticker_closed(uv_handle_t *h) { (void)h; }
 
+/* After the router stopped, only handles the connector forgot are left:
+ * count them, and stop forgotten timers so the loop can end (the core
+ * closes them at destroy). */
+static void count_forgotten(uv_handle_t *h, void *arg) {
+  parley_kit_run_t *run = arg;
+  if (h == (uv_handle_t *)&run->ticker || uv_is_closing(h))
+    return;
+  run->open_handles++;
+  if (h->type == UV_TIMER)
+    uv_timer_stop((uv_timer_t *)h);
+}
+
 static void on_stopped(parley_router_t *r, void *data) {
   parley_kit_run_t *run = data;
   run->stopped = 1;
+  uv_walk(&run->loop, count_forgotten, run);
   run->stop_ms = uv_now(&run->loop) - run->stop_begin;
   char *status = parley_router_status_json(r);
   run->status = status ? json_loads(status, 0, NULL) : NULL;
@@ -125,12 +138,6 @@ static void tick(uv_timer_t *t) {
     on_stopped(run->router, run);
 }
 
-/* Handles still open once the loop ran dry: nobody will ever close them. */
-static void count_open(uv_handle_t *h, void *arg) {
-  if (!uv_is_closing(h))
-    (*(size_t *)arg)++;
-}
-
 int parley_kit_run_go(parley_kit_run_t *run, uint64_t max_ms, parley_kit_step_fn step,
                       void *data, parley_error_t *err) {
   run->step = step;
@@ -152,7 +159,6 @@ int parley_kit_run_go(parley_kit_run_t *run, uint64_t max_ms, parley_kit_step_fn
   }
   uv_timer_start(&run->ticker, tick, PARLEY_KIT_TICK_MS, PARLEY_KIT_TICK_MS);
   uv_run(&run->loop, UV_RUN_DEFAULT);
-  uv_walk(&run->loop, count_open, &run->open_handles);
   return 0;
 }
 

@@ -32,15 +32,28 @@ static void usage(FILE *f) {
         f);
 }
 
+/* check_schema.py: installed next to the program (<prefix>/<datadir>,
+ * found from /proc/self/exe so any --prefix works), else in the source tree
+ * the program was built from. */
 static const char *default_checker(void) {
-  static const char *const candidates[] = {
-      PARLEY_KIT_DATADIR "/check_schema.py",
-      PARLEY_KIT_SOURCE_DIR "/tests/unit/check_schema.py",
-  };
-  for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
-    if (access(candidates[i], R_OK) == 0)
-      return candidates[i];
-  return NULL;
+  static char installed[PATH_MAX + 64];
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    size_t bindir = strlen(PARLEY_KIT_BINDIR);
+    /* <prefix>/<bindir>/parley-conformance -> <prefix> */
+    if (slash && (size_t)(slash - exe) > bindir &&
+        !strncmp(slash - bindir, PARLEY_KIT_BINDIR, bindir) && slash[-(long)bindir - 1] == '/') {
+      slash[-(long)bindir - 1] = '\0';
+      snprintf(installed, sizeof installed, "%s/%s/check_schema.py", exe, PARLEY_KIT_DATADIR);
+      if (access(installed, R_OK) == 0)
+        return installed;
+    }
+  }
+  const char *source = PARLEY_KIT_SOURCE_DIR "/tests/unit/check_schema.py";
+  return access(source, R_OK) == 0 ? source : NULL;
 }
 
 static int parse_ms(const char *s, uint64_t *out) {
