@@ -25,4 +25,15 @@ size_t parley_httpc_active(parley_httpc_t *c);
 void parley_httpc_close(parley_httpc_t *c, void (*cb)(void *data), void *data);
 void parley_httpc_free(parley_httpc_t *c);
 
+/* Added notes. request(): copies everything; never calls cb itself, even
+ * for a request that fails at once (reported on a later loop turn). A
+ * non-zero return (PARLEY_EINVAL: no url or cb; PARLEY_ENOMEM; PARLEY_ESTATE
+ * after close) means cb will never run. Failures without an HTTP answer:
+ * PARLEY_ETIMEDOUT, PARLEY_ETOOBIG (buffered bodies only; streams have no
+ * cap), PARLEY_EINVAL (bad or non-http(s) URL), PARLEY_ENETWORK (with
+ * curl's message in error). cancel(): returns at once; cb runs once with
+ * PARLEY_ECANCELED on a later loop turn; safe inside on_chunk; a no-op
+ * once cb is running. close() may be called from a callback, and cb of
+ * close may free the client. Redirects are not followed. */
+
 #endif
