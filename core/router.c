@@ -106,6 +106,8 @@ static int open_components(parley_router_t *r, parley_error_t *err) {
   r->commit_idle.data = r;
   uv_timer_init(r->loop, &r->stop_timer);
   r->stop_timer.data = r;
+  uv_timer_init(r->loop, &r->drain_timer);
+  r->drain_timer.data = r;
   r->run = PARLEY_ROUTER_RUNNING;
   for (size_t i = 0; i < r->n_outputs; i++)
     if ((rc = parley_output_open(r->outputs[i], err)) != 0)
@@ -150,6 +152,7 @@ static void output_closed(parley_output_t *o) { component_closed(o->r); }
 
 static void close_all(parley_router_t *r) {
   uv_timer_stop(&r->stop_timer);
+  uv_timer_stop(&r->drain_timer);
   parley_router_commit_now(r);
   r->closing = 1; /* held until everything below has been started */
   for (size_t i = 0; i < r->n_outputs; i++) {
@@ -164,9 +167,10 @@ static void close_all(parley_router_t *r) {
     r->closing++;
     parley_httpc_close(r->httpc, void_closed, r);
   }
-  r->closing += 2;
+  r->closing += 3;
   uv_close((uv_handle_t *)&r->commit_idle, handle_closed);
   uv_close((uv_handle_t *)&r->stop_timer, handle_closed);
+  uv_close((uv_handle_t *)&r->drain_timer, handle_closed);
   component_closed(r);
 }
 
@@ -204,9 +208,10 @@ static void stop_step(parley_router_t *r) {
     return;
   if (!all_stopped(r))
     return;
-  parley_router_commit_now(r);
-  if (!all_drained(r)) {
-    uv_timer_start(&r->stop_timer, stop_poll, 20, 0);
+  if (!r->committing)
+    parley_router_commit_now(r);
+  if (r->committing || r->n_pend || r->n_pcp || !all_drained(r)) {
+    uv_timer_start(&r->drain_timer, stop_poll, 20, 0);
     return;
   }
   close_all(r);

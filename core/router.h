@@ -145,6 +145,7 @@ struct parley_router {
   parley_pending_cb_t *pcb; size_t n_pcb, cap_pcb;
   uv_idle_t commit_idle;
   int commit_armed;
+  int committing;                  /* inside commit_now: nested commits wait a turn */
   int64_t last_seq;
   uint64_t commit_failures;        /* webhooks answer 2xx only if none happened since */
 
@@ -155,7 +156,8 @@ struct parley_router {
 
   /* stopping */
   parley_stop_cb stop_cb; void *stop_data;
-  uv_timer_t stop_timer;
+  uv_timer_t stop_timer;           /* the stop deadline */
+  uv_timer_t drain_timer;          /* polls the outputs while they drain */
   size_t closing;                  /* handles and components still closing */
 };
 

@@ -205,6 +205,14 @@ static int journal_commit(parley_router_t *r, parley_journal_entry_t *e) {
 int parley_router_commit_now(parley_router_t *r) {
   if (!r->n_pend && !r->n_pcp && !r->n_pcb)
     return 0;
+  if (r->committing) {
+    /* Called from a callback of this commit (an embedder stopping the
+     * router from on_event): commit what it added on the next turn, so the
+     * batch in hand is neither freed nor overtaken. */
+    arm_commit(r);
+    return 0;
+  }
+  r->committing = 1;
   parley_journal_entry_t *e = calloc(r->n_pend ? r->n_pend : 1, sizeof *e);
   int rc = e ? journal_commit(r, e) : PARLEY_ENOMEM;
   if (rc == 0)
@@ -219,6 +227,7 @@ int parley_router_commit_now(parley_router_t *r) {
   for (size_t i = 0; i < ncb; i++)
     cbs[i].cb(cbs[i].inst, rc ? PARLEY_EIO : 0, cbs[i].data);
   free(cbs);
+  r->committing = 0;
   parley_router_update_pause(r);
   return rc;
 }

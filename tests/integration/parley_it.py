@@ -50,7 +50,8 @@ def read_ndjson(path):
         return []
     with open(path, "rb") as f:
         lines = f.read().split(b"\n")
-    return [json.loads(l) for l in lines if l.strip()]
+    # the last element is "" after a complete line, or a line still being written
+    return [json.loads(l) for l in lines[:-1] if l.strip()]
 
 
 def validate_events(events):
