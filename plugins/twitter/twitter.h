@@ -157,6 +157,22 @@ char *parley_twitter_search_url(parley_twitter_t *tw, const char *query, const c
                                 const char *cursor);
 char *parley_twitter_dms_url(parley_twitter_t *tw, const char *cursor);
 
+/* ---- twitter_backfill.c: one-shot search walks after a stream gap ----- */
+
+typedef struct parley_twitter_backfill parley_twitter_backfill_t;
+/* status 0 or the PARLEY_E* of the failed page; newest: the highest id seen
+ * (since_id when nothing new). The back-fill is freed after the call. */
+typedef void (*parley_twitter_backfill_cb)(parley_twitter_t *tw, int status, const char *newest,
+                                           void *data);
+/* Walk every query (borrowed; must outlive the back-fill) with since_id
+ * (NULL/"": newest page only), emitting each tweet with the query as its
+ * matched query. Returns 0 (cb runs once, later) or a PARLEY_E* code. */
+int parley_twitter_backfill(parley_twitter_t *tw, const parley_strlist_t *queries,
+                            const char *since_id, parley_twitter_backfill_cb cb, void *data,
+                            parley_twitter_backfill_t **out);
+/* Cancel: cb still runs once, with PARLEY_ECANCELED. */
+void parley_twitter_backfill_cancel(parley_twitter_backfill_t *b);
+
 /* ---- twitter_stream.c ------------------------------------------------- */
 
 int parley_twitter_stream_new(parley_twitter_t *tw, parley_twitter_stream_t **out,

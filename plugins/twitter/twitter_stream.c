@@ -13,9 +13,13 @@
  *    (§4c): the first reconnect at once; then network errors +250 ms per
  *    attempt up to 16 s, HTTP errors from 5 s doubling to 320 s, 429 from
  *    60 s doubling.
- * 4. After a reconnect every polled source polls at once: mentions and
- *    search walk from their since_id, which covers the gap, and the core's
- *    dedup drops what the stream already delivered. */
+ * 4. Back-fill (twitter_backfill.c): once a new connection has proved
+ *    itself (its first byte), each rule is run as a recent search from the
+ *    last id seen before the gap. The stream's own checkpoint
+ *    (stream.since_id, the highest id seen) only moves while no back-fill
+ *    is owed, so a crash mid-gap re-runs the back-fill from the old id;
+ *    it also covers the time parleyd was down. The core's dedup drops what
+ *    both the stream and the back-fill delivered. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +29,8 @@
 #include "twitter.h"
 
 #define TW_LINE_MAX (1u << 20) /* a longer line is garbage: drop the connection */
+#define TW_CK_STREAM "stream.since_id"
+#define TW_BACKFILL_RETRY_MS 5000
 
 typedef enum { ST_IDLE = 0, ST_RULES, ST_OPEN, ST_WAIT, ST_STOPPED } st_state_t;
 
@@ -32,6 +38,7 @@ struct parley_twitter_stream {
   parley_twitter_t *tw;
   st_state_t state;
   int step;                    /* rules sync: 0 get, 1 delete, 2 add, 3 get ids */
+  int changed;                 /* the sync deleted or added rules */
   parley_sdk_http_op_t *op;    /* rules call in flight */
   parley_http_t *conn;         /* the stream in flight */
   parley_timer_t *retry, *watchdog;
@@ -39,9 +46,15 @@ struct parley_twitter_stream {
   char *buf;
   size_t len, cap;
   uint32_t net_fail, http_fail, rl_fail;
-  int opened_before;           /* reconnect: back-fill through the pollers */
   int got_bytes;               /* this connection delivered something */
   json_t *rules;               /* the app's rules after the sync (ids, values) */
+  char last_id[PARLEY_SDK_ID_MAX];  /* highest tweet id seen (stream or back-fill) */
+  char since[PARLEY_SDK_ID_MAX];    /* last_id when the connection was opened */
+  int backfill_due;            /* back-fill once this connection shows a byte */
+  parley_twitter_backfill_t *bf;
+  char bf_since[PARLEY_SDK_ID_MAX]; /* where the running back-fill started */
+  int bf_again;                /* another gap opened while back-filling */
+  parley_timer_t *bf_retry;
   char tag[160];
   void (*on_stopped)(parley_twitter_t *);
 };
@@ -56,7 +69,7 @@ static void log_st(parley_twitter_stream_t *st, parley_log_level_t lvl, const ch
 }
 
 static void maybe_stopped(parley_twitter_stream_t *st) {
-  if (st->state == ST_STOPPED && !st->op && !st->conn && st->on_stopped) {
+  if (st->state == ST_STOPPED && !st->op && !st->conn && !st->bf && st->on_stopped) {
     void (*cb)(parley_twitter_t *) = st->on_stopped;
     st->on_stopped = NULL;
     cb(st->tw);
@@ -105,6 +118,62 @@ static void schedule(parley_twitter_stream_t *st, uint64_t delay) {
   st->tw->host->counter_add(st->tw->inst, "twitter_stream_reconnects_total", 1);
 }
 
+/* ---- back-fill ---------------------------------------------------------- */
+
+static void seen(parley_twitter_stream_t *st, const char *id) {
+  if (!parley_sdk_id_valid(id) || strlen(id) >= sizeof st->last_id ||
+      parley_sdk_id_cmp(id, st->last_id) <= 0)
+    return;
+  snprintf(st->last_id, sizeof st->last_id, "%s", id);
+  /* same loop turn as the event: one journal transaction */
+  if (!st->bf && !st->backfill_due)
+    st->tw->host->checkpoint_set(st->tw->inst, TW_CK_STREAM, st->last_id);
+}
+
+static void start_backfill(parley_twitter_stream_t *st);
+
+static void backfill_retry(parley_timer_t *t, void *data) {
+  parley_twitter_stream_t *st = data;
+  st->tw->host->timer_stop(t);
+  st->bf_retry = NULL;
+  if (st->state != ST_STOPPED)
+    start_backfill(st);
+}
+
+static void backfilled(parley_twitter_t *tw, int status, const char *newest, void *data) {
+  parley_twitter_stream_t *st = data;
+  st->bf = NULL;
+  if (st->state == ST_STOPPED) {
+    maybe_stopped(st);
+    return;
+  }
+  if (status != 0) { /* the gap is still owed: try again from the same id */
+    st->bf_retry = tw->host->timer_start(tw->inst, TW_BACKFILL_RETRY_MS, 0, backfill_retry, st);
+    return;
+  }
+  if (st->bf_again) { /* a new gap opened meanwhile: walk again from the same id */
+    st->bf_again = 0;
+    start_backfill(st);
+    return;
+  }
+  seen(st, newest);
+  tw->host->checkpoint_set(tw->inst, TW_CK_STREAM, st->last_id[0] ? st->last_id : "0");
+}
+
+/* Back-fill from bf_since (set by the caller when no back-fill is owed). */
+static void start_backfill(parley_twitter_stream_t *st) {
+  parley_twitter_t *tw = st->tw;
+  if (st->bf) {
+    st->bf_again = 1;
+    return;
+  }
+  int rc = parley_twitter_backfill(tw, &tw->cfg->stream_rules, st->bf_since, backfilled, st, &st->bf);
+  if (rc) {
+    st->bf = NULL;
+    st->bf_retry = tw->host->timer_start(tw->inst, TW_BACKFILL_RETRY_MS, 0, backfill_retry, st);
+  }
+}
+
 /* ---- lines -------------------------------------------------------------- */
 
 static const char *rule_value(parley_twitter_stream_t *st, const char *id, const char *tag) {
@@ -144,6 +213,7 @@ static void take_line(parley_twitter_stream_t *st, const char *line, size_t len)
     parley_twitter_emit(tw, ev);
   else
     log_st(st, PARLEY_LOG_WARN, "tweet skipped", err.message);
+  seen(st, parley_sdk_json_str(data, "id", NULL));
   json_decref(msg);
 }
 
@@ -168,8 +238,16 @@ static int buffer(parley_twitter_stream_t *st, const char *chunk, size_t n) {
 static void on_chunk(parley_http_t *req, const char *chunk, size_t n, void *data) {
   parley_twitter_stream_t *st = data;
   st->last_ms = st->tw->host->now_ms(st->tw->inst);
-  if (!st->got_bytes) /* the first byte (a keep-alive at the latest) proves the connection */
+  if (!st->got_bytes) { /* the first byte (a keep-alive at the latest) proves the connection */
     st->tw->host->gauge_set(st->tw->inst, "twitter_stream_connected", 1);
+    if (st->backfill_due) {
+      st->backfill_due = 0;
+      if (!st->bf && !st->bf_retry) /* else the owed back-fill starts from an older id */
+        snprintf(st->bf_since, sizeof st->bf_since, "%s", st->since);
+      if (!st->bf_retry)
+        start_backfill(st);
+    }
+  }
   st->got_bytes = 1;
   if (buffer(st, chunk, n) != 0) {
     log_st(st, PARLEY_LOG_WARN, "a line longer than 1 MiB; reconnecting", NULL);
@@ -258,10 +336,10 @@ static void connect_stream(parley_twitter_stream_t *st) {
     return;
   }
   st->state = ST_OPEN;
-  if (st->opened_before) /* back-fill the gap through the pollers */
-    for (size_t i = 0; i < tw->nsources; i++)
-      parley_twitter_source_poll_now(tw->sources[i]);
-  st->opened_before = 1;
+  tw->host->counter_add(tw->inst, "twitter_stream_connects_total", 1);
+  /* what the gap must be back-filled from, once this connection works */
+  snprintf(st->since, sizeof st->since, "%s", st->last_id);
+  st->backfill_due = 1;
 }
 
 /* ---- rules ------------------------------------------------------------ */
@@ -291,14 +369,18 @@ static json_t *change_body(parley_twitter_stream_t *st) {
       if (strcmp(tag, st->tag) == 0 && !configured(c, parley_sdk_json_str(r, "value", NULL)))
         json_array_append_new(list, json_string(parley_sdk_json_str(r, "id", "")));
     }
-    return json_array_size(list) ? json_pack("{s:{s:o}}", "delete", "ids", list)
-                                 : (json_decref(list), NULL);
+  } else {
+    for (i = 0; i < c->stream_rules.count; i++)
+      if (!present(st->rules, c->stream_rules.items[i]))
+        json_array_append_new(list, json_pack("{s:s,s:s}", "value", c->stream_rules.items[i],
+                                              "tag", st->tag));
   }
-  for (i = 0; i < c->stream_rules.count; i++)
-    if (!present(st->rules, c->stream_rules.items[i]))
-      json_array_append_new(list, json_pack("{s:s,s:s}", "value", c->stream_rules.items[i],
-                                            "tag", st->tag));
-  return json_array_size(list) ? json_pack("{s:o}", "add", list) : (json_decref(list), NULL);
+  if (json_array_size(list) == 0) {
+    json_decref(list);
+    return NULL;
+  }
+  return st->step == 1 ? json_pack("{s:{s:o}}", "delete", "ids", list)
+                       : json_pack("{s:o}", "add", list);
 }
 
 static void on_rules(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, void *data) {
@@ -337,13 +419,15 @@ static void sync_step(parley_twitter_stream_t *st) {
   char url[600];
   json_t *body = NULL;
   snprintf(url, sizeof url, "%s/2/tweets/search/stream/rules", tw->base);
+  if (st->step == 0)
+    st->changed = 0;
   while ((st->step == 1 || st->step == 2) && !(body = change_body(st)))
     st->step++; /* nothing to delete / add */
-  if (st->step == 3 && !body && st->rules && !json_array_size(st->rules) &&
-      tw->cfg->stream_rules.count == 0) {
+  if (st->step == 3 && !st->changed) { /* the rules were right: ids known */
     connect_stream(st);
     return;
   }
+  st->changed |= body != NULL;
   parley_sdk_http_call_t call = {.method = body ? "POST" : "GET", .url = url, .json = body,
                                  .endpoint = body ? "POST /2/tweets/search/stream/rules"
                                                   : "GET /2/tweets/search/stream/rules"};
@@ -375,6 +459,10 @@ int parley_twitter_stream_start(parley_twitter_stream_t *st) {
                                            watchdog, st);
   if (!st->watchdog)
     return PARLEY_ENOMEM;
+  char cp[PARLEY_SDK_ID_MAX];
+  if (st->tw->host->checkpoint_get(st->tw->inst, TW_CK_STREAM, cp, sizeof cp) > 0 &&
+      parley_sdk_id_valid(cp) && strcmp(cp, "0") != 0)
+    snprintf(st->last_id, sizeof st->last_id, "%s", cp);
   st->state = ST_RULES;
   st->step = 0;
   sync_step(st);
@@ -389,7 +477,11 @@ void parley_twitter_stream_stop(parley_twitter_stream_t *st, void (*done)(parley
     h->timer_stop(st->watchdog);
   if (st->retry)
     h->timer_stop(st->retry);
-  st->watchdog = st->retry = NULL;
+  if (st->bf_retry)
+    h->timer_stop(st->bf_retry);
+  st->watchdog = st->retry = st->bf_retry = NULL;
+  if (st->bf)
+    parley_twitter_backfill_cancel(st->bf);
   if (st->conn)
     h->http_cancel(st->conn);
   if (st->op)
@@ -404,6 +496,8 @@ void parley_twitter_stream_free(parley_twitter_stream_t *st) {
     st->tw->host->timer_stop(st->watchdog);
   if (st->retry)
     st->tw->host->timer_stop(st->retry);
+  if (st->bf_retry)
+    st->tw->host->timer_stop(st->bf_retry);
   json_decref(st->rules);
   free(st->buf);
   free(st);

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -54,17 +55,18 @@ ITEMS = [
 CUSTOMER_REFS = ["t1", "t3", "t4", "t5", "t7", "d1"]
 
 
-def scenario(path, user_token_expires=7200):
+def scenario(path, stream_connections=1):
     s = {
         "platforms": {"twitter": {
             "account": {"id": BRAND, "handle": "acme", "name": "Acme", "followers": 182000,
                         "verified": True},
             "consumer_secret": CONSUMER_SECRET,
             "client_id": "sim-client-id",
+            "stream_max_connections": stream_connections,
             "tokens": [
                 {"token": "tw-app-bearer", "kind": "app"},
                 {"token": "tw-user-token", "kind": "user", "user_id": BRAND,
-                 "expires_in": user_token_expires,
+                 "expires_in": 7200,
                  "scopes": "tweet.read tweet.write tweet.moderate.write users.read dm.read "
                            "dm.write offline.access"},
                 {"token": "tw-refresh-token", "kind": "refresh", "user_id": BRAND,
@@ -80,9 +82,9 @@ def scenario(path, user_token_expires=7200):
 
 
 class Sim:
-    def __init__(self, tmp, *extra):
+    def __init__(self, tmp, *extra, stream_connections=1):
         path = os.path.join(tmp, "scenario.json")
-        scenario(path)
+        scenario(path, stream_connections)
         self.log = open(os.path.join(tmp, "sim.log"), "wb")
         self.proc = subprocess.Popen(
             [SIM, "--listen", "127.0.0.1:0", "--scenario", path, "--keepalive-ms", "200",
@@ -115,7 +117,7 @@ class Sim:
         self.log.close()
 
 
-def config(tmp, port, sim, sources, extra=""):
+def config(tmp, port, sim, sources, extra="", stream_timeout="5s"):
     return f"""
 router:
   listen: 127.0.0.1:{port}
@@ -138,7 +140,7 @@ connectors:
       poll_floor: 200ms
       poll_interval: 500ms
       max_results: 10
-      stream_timeout: 5s
+      stream_timeout: {stream_timeout}
 {extra}
 outputs:
   - name: all
@@ -306,10 +308,8 @@ def test_expired_token_makes_the_instance_unhealthy_once(tmp, sim):
     wait_until(lambda: metric(port, "twitter_auth_failures_total") >= 5, 60,
                what="further refused polls")
     status, _, body = http("GET", f"http://127.0.0.1:{port}/v1/status")
-    st = json.loads(body)
-    inst = [c for c in st["connectors"] if c["name"] == "tw"][0] if "connectors" in st else None
-    if inst is not None:
-        assert inst["healthy"] is False
+    inst = [c for c in json.loads(body)["connectors"] if c["name"] == "tw"][0]
+    assert inst["healthy"] is False and "re-authorize" in inst["health_reason"]
     assert http("GET", f"http://127.0.0.1:{port}/healthz")[0] == 200  # parleyd keeps running
     sys_evs = system_events()
     assert len(sys_evs) == 1, sys_evs
@@ -363,3 +363,55 @@ def test_account_activity_webhook_crc_signature_and_events(tmp, sim):
     assert metric(port, "twitter_webhook_forged_total") == 1
     assert d.stop() == 0
     assert_no_secrets(d.logs())
+
+
+def test_stream_gaps_are_back_filled_through_search(tmp):
+    """Without keep-alives a quiet connection looks dead after stream_timeout:
+    the connector drops it and reconnects. A slow fault holds the reconnect
+    for two seconds, and the tweets written meanwhile (no connection open)
+    reach parleyd through the back-fill: recent search from the last id the
+    stream saw. Nothing lost, nothing twice. The stream is the only source."""
+    # the simulator notices a dropped connection a moment after the client
+    # does; a second slot keeps that from turning into a 60 s 429 back-off
+    sim = Sim(tmp, "--keepalive-ms", "0", stream_connections=2)
+    try:
+        port = free_port()
+        d = Parleyd(config(tmp, port, sim, ["stream"], stream_timeout="1s"), tmpdir=tmp).start(
+            f"http://127.0.0.1:{port}")
+        ids = sim.ids()
+        # the first connection back-fills the newest page of each rule
+        want = {f"twitter:{ids[r]}" for r in ["t1", "t3", "t4", "t5", "t7"]}
+
+        def write(ref, text, author="tom_b"):
+            want.add("twitter:" + sim.post("/_sim/items", tweet(ref, author, text, 0))["id"])
+
+        def settle(tag):
+            """Write until a tweet lands on a working connection, which back-fills
+            every gap before it."""
+            for i in range(60):
+                if want <= set(customer_ids(tmp)):
+                    return
+                write(f"{tag}{i}", f"acme {tag} {i}")
+                time.sleep(0.5)
+
+        settle("warmup")
+        assert metric(port, "twitter_stream_tweets_total") >= 1
+        before = metric(port, "twitter_backfill_tweets_total")
+        sim.post("/_sim/faults", {"platform": "twitter", "path": "/2/tweets/search/stream",
+                                  "fault": "slow", "delay_ms": 2000, "count": 2})
+        wait_until(lambda: metric(port, "twitter_stream_stalls_total") >= 1, 30,
+                   what="the silent stream to be dropped")
+        gap = 6
+        for i in range(gap):  # while the reconnect is held
+            write(f"g{i}", f"@acme written during the gap {i}", USERS[i % 4][1])
+        settle("closer")
+        got = customer_ids(tmp)
+        assert want <= set(got), f"lost: {want - set(got)}"
+        assert len(got) == len(set(got)) and set(got) == want, set(got) - want
+        assert metric(port, "twitter_backfill_tweets_total") - before >= gap
+        assert metric(port, "twitter_backfills_total") >= 2
+        validate_events(events(tmp))
+        assert d.stop() == 0
+        assert_no_secrets(d.logs())
+    finally:
+        sim.stop()
