@@ -12,7 +12,10 @@ json_t *parley_sim_scenario_load(const char *path, parley_error_t *err) {
   json_error_t je;
   json_t *s = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
   if (!s) {
-    parley_error_set(err, PARLEY_EPARSE, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+    if (je.line < 1) /* not a syntax error: the file could not be read */
+      parley_error_set(err, PARLEY_EIO, "%s: %s", path, je.text);
+    else
+      parley_error_set(err, PARLEY_EPARSE, "%s:%d:%d: %s", path, je.line, je.column, je.text);
     return NULL;
   }
   if (!json_is_object(s)) {

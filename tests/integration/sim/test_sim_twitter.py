@@ -356,6 +356,12 @@ class Faults(SimTestCase):
         self.assertEqual(mentions(self.sim)[0], 401)
         self.assertEqual(self.sim.tw("/2/tweets/search/recent", params={"query": "acme"})[0], 401)
 
+    def test_slow_answers_normally_after_the_delay(self):
+        self.sim.fault(path=self.path, fault="slow", delay_ms=200)
+        status, _, body = mentions(self.sim)
+        self.assertEqual(status, 200)
+        self.assertIn("data", body)
+
     def test_timeout_holds_the_request_then_answers_504(self):
         self.sim.fault(path=self.path, fault="timeout")
         status, _, body = mentions(self.sim)
@@ -498,8 +504,9 @@ class WebhookReceiver:
     """A tiny Account Activity endpoint: answers CRC (right or wrong) and
     queues the POSTs it receives."""
 
-    def __init__(self, secret):
+    def __init__(self, secret, fail_first=0):
         self.posts = queue.Queue()
+        self.fail_first = fail_first
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -518,6 +525,12 @@ class WebhookReceiver:
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.posts.put((dict(self.headers), raw))
+                if receiver.fail_first > 0:
+                    receiver.fail_first -= 1
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -545,9 +558,9 @@ def wait_for(predicate, what):
 
 
 class AccountActivityWebhooks(unittest.TestCase):
-    def start(self, secret):
-        self.hook = WebhookReceiver(secret)
-        self.sim = Sim("--webhook", "twitter=" + self.hook.url)
+    def start(self, secret, fail_first=0):
+        self.hook = WebhookReceiver(secret, fail_first)
+        self.sim = Sim("--webhook", "twitter=" + self.hook.url, "--webhook-retry-ms", "20")
 
     def tearDown(self):
         self.sim.stop()
@@ -581,6 +594,24 @@ class AccountActivityWebhooks(unittest.TestCase):
         event = json.loads(raw)["direct_message_events"][0]
         self.assertEqual(event["message_create"]["sender_id"], ANNEKE_ID)
         self.assertEqual(event["message_create"]["message_data"]["text"], "Hoi, vraagje!")
+
+    def test_a_refused_delivery_is_retried_with_the_same_signed_body(self):
+        self.start(CONSUMER_SECRET, fail_first=2)
+        wait_for(self.crc_entries, "the CRC check")
+        self.sim.add_item(author="sam_reviews", text="@acme great service")
+        attempts = [self.hook.posts.get(timeout=10) for _ in range(3)]
+        self.assertEqual(len({raw for _, raw in attempts}), 1)
+        sigs = {{k.lower(): v for k, v in h.items()}["x-twitter-webhooks-signature"]
+                for h, _ in attempts}
+        self.assertEqual(len(sigs), 1)
+
+        def logged():
+            _, _, log = self.sim.json("GET", "/_sim/webhooks", params={"platform": "twitter"})
+            d = [e for e in log["deliveries"] if e.get("kind") == "delivery"]
+            return d if len(d) == 3 else None
+        log = wait_for(logged, "three logged attempts")
+        self.assertEqual([(e["attempt"], e["status"], e["ok"]) for e in log],
+                         [(1, 503, False), (2, 503, False), (3, 200, True)])
 
     def test_wrong_crc_answer_marks_the_webhook_invalid_and_stops_deliveries(self):
         self.start("not-the-consumer-secret")
@@ -634,6 +665,30 @@ class Replies(SimTestCase):
         self.assertEqual(events["data"][0]["sender_id"], BRAND_ID)
         _, _, sent = self.sim.json("GET", "/_sim/sent", params={"platform": "twitter"})
         self.assertEqual(sent["sent"][-1]["action"], "dm")
+
+    def test_users_me_names_the_brand_for_its_user_token(self):
+        status, _, body = self.sim.tw("/2/users/me", USER, params={"user.fields": "verified"})
+        self.assertEqual(status, 200)
+        self.assertEqual(body["data"], {"id": BRAND_ID, "name": "Acme", "username": "acme",
+                                        "verified": True})
+
+    def test_dm_conversation_lists_only_that_conversation_and_pages(self):
+        for i in range(3):
+            self.sim.add_item(type="dm", author="jana_k", recipient="acme", text="nachricht %d" % i)
+        path = "/2/dm_conversations/%s-%s/dm_events" % (BRAND_ID, JANA_ID)
+        _, _, first = self.sim.tw(path, USER, params={"max_results": 2})
+        self.assertEqual(first["meta"]["result_count"], 2)
+        _, _, rest = self.sim.tw(path, USER, params={"max_results": 100,
+                                                     "pagination_token": first["meta"]["next_token"]})
+        _, _, whole = self.sim.tw(path, USER, params={"dm_event.fields": "dm_conversation_id"})
+        self.assertEqual(ids_of(first) + ids_of(rest), ids_of(whole))
+        self.assertEqual({e["dm_conversation_id"] for e in whole["data"]},
+                         {"%s-%s" % (BRAND_ID, JANA_ID)})
+
+    def test_dm_events_refuse_since_id(self):
+        status, _, body = self.sim.tw("/2/dm_events", USER, params={"since_id": "1"})
+        self.assertEqual(status, 400)
+        self.assertIn("since_id", body["errors"][0]["parameters"])
 
     def test_hiding_a_reply_in_the_brands_conversation_is_recorded(self):
         _, _, found = self.sim.tw("/2/tweets/search/recent",
