@@ -1,0 +1,141 @@
+/* instagram — IG payloads -> events (instagram.md §3-§5, §9).
+ *
+ * comments / live_comments change (a comment on the account's media):
+ *   comment, or reply when parent_id names the top-level comment; outbound
+ *   when the account wrote it (from.id == the account). The value carries no
+ *   time: created_at is the entry's time.
+ * mentions change: mention, id = comment_id (mentioned in a comment) or
+ *   media_id (mentioned in a caption); conversation = the media. Meta sends
+ *   only the ids and stores nothing to poll later, so the event carries
+ *   what the webhook has (the raw value always: the ids are the content).
+ * Anything else: PARLEY_ENOENT -> kind unknown with the raw change.
+ * Instagram has no edit or delete webhooks for comments (§9). */
+#include <stdio.h>
+#include <string.h>
+
+#include "instagram.h"
+#include "parley/sdk/json.h"
+
+static int oom(parley_meta_t *m, parley_error_t *err) {
+  return parley_error_set(err, PARLEY_ENOMEM, "%s: out of memory", m->plat->name);
+}
+
+static void set_author(parley_event_t *ev, const json_t *obj) {
+  const char *handle = parley_sdk_json_str(obj, "from.username", NULL);
+  parley_event_set_author_id(ev, parley_sdk_json_str(obj, "from.id", NULL));
+  parley_event_set_author_handle(ev, handle ? handle : parley_sdk_json_str(obj, "username", NULL));
+}
+
+static void set_comment_url(parley_event_t *ev, const json_t *obj) {
+  const char *link = parley_sdk_json_str(obj, "media.permalink", NULL);
+  if (link)
+    parley_event_set_url(ev, link);
+}
+
+static int map_comment(parley_meta_t *m, const parley_meta_change_t *c, parley_event_t **out,
+                       parley_error_t *err) {
+  const json_t *v = c->value;
+  const char *id = parley_sdk_json_str(v, "id", NULL);
+  const char *media = parley_sdk_json_str(v, "media.id", NULL);
+  const char *parent = parley_sdk_json_str(v, "parent_id", NULL);
+  const char *from = parley_sdk_json_str(v, "from.id", NULL);
+  if (!id || !media)
+    return PARLEY_ENOENT;
+  parley_kind_t kind = from && !strcmp(from, c->account) ? PARLEY_KIND_OUTBOUND
+                       : parent                          ? PARLEY_KIND_REPLY
+                                                         : PARLEY_KIND_COMMENT;
+  parley_event_t *ev = parley_meta_event_new(m, id, c->account, kind, PARLEY_VISIBILITY_PUBLIC);
+  if (!ev)
+    return oom(m, err);
+  parley_meta_set_conversation(m, ev, media);
+  parley_meta_set_in_reply_to(m, ev, parent ? parent : media);
+  set_author(ev, v);
+  parley_event_set_text(ev, parley_sdk_json_str(v, "text", NULL));
+  set_comment_url(ev, v);
+  parley_meta_set_created(ev, v, "timestamp", c->entry_time_ms);
+  parley_meta_set_raw(m, ev, c->raw, 0);
+  *out = ev;
+  return 0;
+}
+
+static int map_mention(parley_meta_t *m, const parley_meta_change_t *c, parley_event_t **out,
+                       parley_error_t *err) {
+  const json_t *v = c->value;
+  const char *media = parley_sdk_json_str(v, "media_id", NULL);
+  const char *comment = parley_sdk_json_str(v, "comment_id", NULL);
+  const char *id = comment ? comment : media;
+  if (!id)
+    return PARLEY_ENOENT;
+  parley_event_t *ev = parley_meta_event_new(m, id, c->account, PARLEY_KIND_MENTION,
+                                             PARLEY_VISIBILITY_PUBLIC);
+  if (!ev)
+    return oom(m, err);
+  parley_meta_set_conversation(m, ev, media ? media : id);
+  if (comment && media)
+    parley_meta_set_in_reply_to(m, ev, media);
+  parley_meta_set_created(ev, v, "timestamp", c->entry_time_ms);
+  parley_meta_set_raw(m, ev, c->raw, 1);
+  *out = ev;
+  return 0;
+}
+
+int parley_instagram_map_change(parley_meta_t *m, const parley_meta_change_t *c,
+                                parley_event_t **out, parley_error_t *err) {
+  *out = NULL;
+  if (!json_is_object(c->value))
+    return PARLEY_ENOENT;
+  if (!strcmp(c->field, "comments") || !strcmp(c->field, "live_comments"))
+    return map_comment(m, c, out, err);
+  if (!strcmp(c->field, "mentions"))
+    return map_mention(m, c, out, err);
+  return PARLEY_ENOENT;
+}
+
+int parley_instagram_map_comment(parley_meta_t *m, const char *account, const char *media,
+                                 const json_t *comment, parley_event_t **out, parley_error_t *err) {
+  const char *id = parley_sdk_json_str(comment, "id", NULL);
+  const char *from = parley_sdk_json_str(comment, "from.id", NULL);
+  const char *parent = parley_sdk_json_str(comment, "parent_id", NULL);
+  const char *user = parley_sdk_json_str(comment, "username", NULL);
+  if (!id)
+    return parley_error_set(err, PARLEY_EINVAL, "%s: comment of media %s without an id",
+                            m->plat->name, media);
+  /* the account's own replies: by id when the API gives from, else by name */
+  int own = from ? !strcmp(from, account) : 0;
+  (void)user;
+  parley_kind_t kind = own ? PARLEY_KIND_OUTBOUND : parent ? PARLEY_KIND_REPLY : PARLEY_KIND_COMMENT;
+  parley_event_t *ev = parley_meta_event_new(m, id, account, kind, PARLEY_VISIBILITY_PUBLIC);
+  if (!ev)
+    return oom(m, err);
+  parley_meta_set_conversation(m, ev, media);
+  parley_meta_set_in_reply_to(m, ev, parent ? parent : media);
+  set_author(ev, comment);
+  parley_event_set_text(ev, parley_sdk_json_str(comment, "text", NULL));
+  parley_meta_set_created(ev, comment, "timestamp", 0);
+  parley_meta_set_raw(m, ev, comment, 0);
+  *out = ev;
+  return 0;
+}
+
+int parley_instagram_map_tagged(parley_meta_t *m, const char *account, const json_t *media,
+                                parley_event_t **out, parley_error_t *err) {
+  const char *id = parley_sdk_json_str(media, "id", NULL);
+  if (!id)
+    return parley_error_set(err, PARLEY_EINVAL, "%s: tagged media without an id", m->plat->name);
+  parley_event_t *ev = parley_meta_event_new(m, id, account, PARLEY_KIND_MENTION,
+                                             PARLEY_VISIBILITY_PUBLIC);
+  if (!ev)
+    return oom(m, err);
+  parley_meta_set_conversation(m, ev, id);
+  parley_event_set_author_handle(ev, parley_sdk_json_str(media, "username", NULL));
+  parley_event_set_text(ev, parley_sdk_json_str(media, "caption", NULL));
+  parley_event_set_url(ev, parley_sdk_json_str(media, "permalink", NULL));
+  const char *url = parley_sdk_json_str(media, "media_url", NULL);
+  const char *type = parley_sdk_json_str(media, "media_type", "IMAGE");
+  if (url)
+    parley_event_add_media(ev, !strcmp(type, "VIDEO") ? "video" : "image", url);
+  parley_meta_set_created(ev, media, "timestamp", 0);
+  parley_meta_set_raw(m, ev, media, 0);
+  *out = ev;
+  return 0;
+}
