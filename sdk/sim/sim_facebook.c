@@ -22,7 +22,8 @@
 #include "sim_meta.h"
 
 #define PARLEY_SIM_FB "facebook"
-#define PARLEY_SIM_FB_TEXT_MAX 2000
+#define PARLEY_SIM_FB_TEXT_MAX 2000    /* Send API text, bytes */
+#define PARLEY_SIM_FB_COMMENT_MAX 8000 /* comment message, bytes */
 
 typedef struct parley_sim_fb {
   parley_sim_meta_t meta;
@@ -224,63 +225,24 @@ static void parley_sim_fb_get(parley_sim_meta_req_t *r) {
 /* A change of a comment or post reported on the feed webhook. */
 static void parley_sim_fb_feed_change(parley_sim_t *sim, json_t *item, const char *verb);
 
-static int parley_sim_fb_text(parley_sim_meta_req_t *r, char *buf, size_t len) {
-  int n = parley_sim_meta_param(r->req, "message", buf, len);
-  if (n == PARLEY_ENOBUFS || (n > 0 && (size_t)n > PARLEY_SIM_FB_TEXT_MAX * 4)) {
-    parley_sim_meta_fail(r, 100, 0, "(#100) Param message is too long");
-    return -1;
-  }
-  if (n <= 0) {
-    parley_sim_meta_fail(r, 100, 0, "(#100) Missing required parameter: message");
-    return -1;
-  }
-  return 0;
-}
-
 /* POST /{post-or-comment}/comments: a comment by the Page. Facebook has
  * two levels: a reply to a reply joins the top-level comment. */
 static void parley_sim_fb_post_comment(parley_sim_meta_req_t *r, json_t *target) {
-  char text[PARLEY_SIM_FB_TEXT_MAX * 4 + 1], id[32];
-  parley_error_t err = {0};
-  if (parley_sim_fb_text(r, text, sizeof text) != 0) return;
   json_t *parent = target;
   json_t *up = parley_sim_fb_find(r->sim, parley_sim_fb_str(target, "parent_id"));
   if (parley_sim_meta_is_comment(target) && up && parley_sim_meta_is_comment(up)) parent = up;
-  const char *page = parley_sim_fb_str(target, "account_id");
-  json_t *item = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "platform", PARLEY_SIM_FB, "type",
-                           "comment", "id", parley_sim_next_id(r->sim, PARLEY_SIM_FB, id, sizeof id),
-                           "parent_id", parley_sim_fb_str(parent, "id"), "author_id",
-                           page ? page : "0", "text", text, "from_brand", 1);
-  if (page) json_object_set_new(item, "account_id", json_string(page));
-  if (!parley_sim_item_add(r->sim, item, &err)) {
-    parley_sim_meta_error(r->sim, r->req, 500, 1, 0, "OAuthException", err.message);
-    return;
-  }
-  parley_sim_record(r->sim, PARLEY_SIM_FB,
-                    json_pack("{s:s,s:s,s:s,s:s}", "action", "reply", "in_reply_to",
-                              parley_sim_fb_str(target, "id"), "id", id, "text", text));
-  parley_sim_meta_ok(r, json_pack("{s:s}", "id", id));
-}
-
-static void parley_sim_fb_hide(parley_sim_meta_req_t *r, json_t *item, int hide) {
-  if (!parley_sim_meta_is_comment(item) || json_is_true(json_object_get(item, "from_brand"))) {
-    parley_sim_meta_fail(r, 100, 0, "(#100) This comment can't be hidden: it is the Page's own "
-                                    "comment or not a comment");
-    return;
-  }
-  json_object_set_new(item, "hidden", json_boolean(hide));
-  parley_sim_record(r->sim, PARLEY_SIM_FB,
-                    json_pack("{s:s,s:s}", "action", hide ? "hide" : "unhide", "target",
-                              parley_sim_fb_str(item, "id")));
-  parley_sim_fb_feed_change(r->sim, item, hide ? "hide" : "unhide");
-  parley_sim_meta_ok(r, json_pack("{s:b}", "success", 1));
+  parley_sim_meta_comment(r, parent, parley_sim_fb_str(target, "id"), "reply",
+                          PARLEY_SIM_FB_COMMENT_MAX);
 }
 
 /* POST /{comment}: is_hidden=true|false, or message= (edit own comment). */
 static void parley_sim_fb_update(parley_sim_meta_req_t *r, json_t *item) {
-  char hidden[16], text[PARLEY_SIM_FB_TEXT_MAX * 4 + 1];
+  char hidden[16], text[PARLEY_SIM_FB_COMMENT_MAX + 1];
   if (parley_sim_meta_param(r->req, "is_hidden", hidden, sizeof hidden) >= 0) {
-    parley_sim_fb_hide(r, item, !strcmp(hidden, "true") || !strcmp(hidden, "1"));
+    int hide = !strcmp(hidden, "true") || !strcmp(hidden, "1");
+    if (parley_sim_meta_hide(r, item, hide, "(#100) This comment can't be hidden: it is the "
+                                            "Page's own comment or not a comment") == 0)
+      parley_sim_fb_feed_change(r->sim, item, hide ? "hide" : "unhide");
     return;
   }
   if (parley_sim_meta_param(r->req, "message", text, sizeof text) > 0 &&
@@ -457,6 +419,10 @@ static json_t *parley_sim_fb_error_body(parley_sim_t *sim, int status, parley_si
   return parley_sim_meta_error_body(parley_sim_fb_meta(sim), status, h);
 }
 
+static json_t *parley_sim_fb_generate(parley_sim_t *sim, uint64_t n) {
+  return parley_sim_generate_comment(sim, PARLEY_SIM_FB, "post");
+}
+
 static void parley_sim_fb_on_target(parley_sim_t *sim, const char *url) {
   parley_sim_meta_verify_target(sim, parley_sim_fb_meta(sim), url);
 }
@@ -467,6 +433,7 @@ const parley_sim_platform_t parley_sim_facebook = {
     .handle = parley_sim_fb_handle,
     .on_item = parley_sim_fb_on_item,
     .error_body = parley_sim_fb_error_body,
+    .generate = parley_sim_fb_generate,
     .on_webhook_target = parley_sim_fb_on_target,
     .free = parley_sim_fb_free,
 };

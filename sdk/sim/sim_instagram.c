@@ -22,7 +22,7 @@
 
 #define PARLEY_SIM_IG "instagram"
 #define PARLEY_SIM_IG_TEXT_MAX 1000    /* DM text, bytes (instagram.md §7) */
-#define PARLEY_SIM_IG_COMMENT_MAX 2200 /* comment text, characters */
+#define PARLEY_SIM_IG_COMMENT_MAX 8800 /* comment text: 2200 characters, in bytes */
 
 typedef struct parley_sim_ig {
   parley_sim_meta_t meta;
@@ -213,33 +213,6 @@ static void parley_sim_ig_get(parley_sim_meta_req_t *r) {
 
 /* ---- writes ------------------------------------------------------------------------ */
 
-/* A comment by the account under parent (media or comment); answers. */
-static void parley_sim_ig_comment(parley_sim_meta_req_t *r, json_t *parent, const char *action) {
-  char text[PARLEY_SIM_IG_COMMENT_MAX * 4 + 1], id[32];
-  parley_error_t err = {0};
-  int n = parley_sim_meta_param(r->req, "message", text, sizeof text);
-  if (n <= 0) {
-    parley_sim_meta_fail(r, 100, 0, n == PARLEY_ENOBUFS ? "(#100) Param message is too long"
-                                                        : "(#100) Missing required parameter: message");
-    return;
-  }
-  const char *acct = parley_sim_ig_str(parent, "account_id");
-  if (!acct) acct = parley_sim_ig_str(parley_sim_account(r->sim, PARLEY_SIM_IG), "id");
-  json_t *item = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "platform", PARLEY_SIM_IG, "type",
-                           "comment", "id", parley_sim_next_id(r->sim, PARLEY_SIM_IG, id, sizeof id),
-                           "parent_id", parley_sim_ig_str(parent, "id"), "author_id",
-                           acct ? acct : "0", "account_id", acct ? acct : "0", "text", text,
-                           "from_brand", 1);
-  if (!parley_sim_item_add(r->sim, item, &err)) {
-    parley_sim_meta_error(r->sim, r->req, 500, 1, 0, "OAuthException", err.message);
-    return;
-  }
-  parley_sim_record(r->sim, PARLEY_SIM_IG,
-                    json_pack("{s:s,s:s,s:s,s:s}", "action", action, "in_reply_to",
-                              parley_sim_ig_str(parent, "id"), "id", id, "text", text));
-  parley_sim_meta_ok(r, json_pack("{s:s}", "id", id));
-}
-
 /* POST /{comment}/replies: only under a top-level comment (one level). */
 static void parley_sim_ig_reply(parley_sim_meta_req_t *r, json_t *target) {
   json_t *parent = parley_sim_ig_find(r->sim, parley_sim_ig_str(target, "parent_id"));
@@ -247,20 +220,8 @@ static void parley_sim_ig_reply(parley_sim_meta_req_t *r, json_t *target) {
     parley_sim_meta_fail(r, 100, 0, "(#100) Replies can only be made to top-level comments");
     return;
   }
-  parley_sim_ig_comment(r, target, "reply");
-}
-
-static void parley_sim_ig_hide(parley_sim_meta_req_t *r, json_t *item, const char *value) {
-  int hide = !strcmp(value, "true") || !strcmp(value, "1");
-  if (!parley_sim_meta_is_comment(item) || json_is_true(json_object_get(item, "from_brand"))) {
-    parley_sim_meta_fail(r, 100, 0, "(#100) Comments by the media owner can't be hidden");
-    return;
-  }
-  json_object_set_new(item, "hidden", json_boolean(hide));
-  parley_sim_record(r->sim, PARLEY_SIM_IG,
-                    json_pack("{s:s,s:s}", "action", hide ? "hide" : "unhide", "target",
-                              parley_sim_ig_str(item, "id")));
-  parley_sim_meta_ok(r, json_pack("{s:b}", "success", 1));
+  parley_sim_meta_comment(r, target, parley_sim_ig_str(target, "id"), "reply",
+                          PARLEY_SIM_IG_COMMENT_MAX);
 }
 
 /* POST /{ig-user}/mentions: media_id (+ comment_id) and message. */
@@ -277,7 +238,8 @@ static void parley_sim_ig_mention_reply(parley_sim_meta_req_t *r) {
     parley_sim_meta_fail(r, 100, 0, "(#100) media_id/comment_id name no mention of this account");
     return;
   }
-  parley_sim_ig_comment(r, target, "mention_reply");
+  parley_sim_meta_comment(r, target, parley_sim_ig_str(target, "id"), "mention_reply",
+                          PARLEY_SIM_IG_COMMENT_MAX);
 }
 
 static void parley_sim_ig_write_account(parley_sim_meta_req_t *r) {
@@ -300,9 +262,10 @@ static void parley_sim_ig_write(parley_sim_meta_req_t *r) {
   } else if (post && !strcmp(r->edge, "replies")) {
     parley_sim_ig_reply(r, item);
   } else if (post && !strcmp(r->edge, "comments") && parley_sim_ig_is_media(item)) {
-    parley_sim_ig_comment(r, item, "comment");
+    parley_sim_meta_comment(r, item, r->node, "comment", PARLEY_SIM_IG_COMMENT_MAX);
   } else if (post && !r->edge[0] && parley_sim_meta_param(r->req, "hide", hide, sizeof hide) >= 0) {
-    parley_sim_ig_hide(r, item, hide);
+    parley_sim_meta_hide(r, item, !strcmp(hide, "true") || !strcmp(hide, "1"),
+                         "(#100) Comments by the media owner can't be hidden");
   } else if (!post && !r->edge[0] && parley_sim_meta_is_comment(item)) {
     json_object_set_new(item, "deleted", json_true());
     parley_sim_record(r->sim, PARLEY_SIM_IG,
@@ -396,6 +359,10 @@ static json_t *parley_sim_ig_error_body(parley_sim_t *sim, int status, parley_si
   return parley_sim_meta_error_body(parley_sim_ig_meta(sim), status, h);
 }
 
+static json_t *parley_sim_ig_generate(parley_sim_t *sim, uint64_t n) {
+  return parley_sim_generate_comment(sim, PARLEY_SIM_IG, "media");
+}
+
 static void parley_sim_ig_on_target(parley_sim_t *sim, const char *url) {
   parley_sim_meta_verify_target(sim, parley_sim_ig_meta(sim), url);
 }
@@ -406,6 +373,7 @@ const parley_sim_platform_t parley_sim_instagram = {
     .handle = parley_sim_ig_handle,
     .on_item = parley_sim_ig_on_item,
     .error_body = parley_sim_ig_error_body,
+    .generate = parley_sim_ig_generate,
     .on_webhook_target = parley_sim_ig_on_target,
     .free = parley_sim_ig_free,
 };

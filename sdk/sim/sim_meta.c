@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "parley/time.h"
 #include "sim_meta.h"
 
 #define PARLEY_SIM_META_DEFAULT_VERSION "v19.0"
@@ -558,8 +559,52 @@ static json_t *parley_sim_meta_link(parley_sim_t *sim, parley_httpd_req_t *req,
   return j;
 }
 
+/* since= / until= (unix seconds or an ISO date) into ms bounds; -1 when
+ * malformed. */
+static int parley_sim_meta_bound(parley_httpd_req_t *req, const char *name, int64_t *ms) {
+  char buf[64], *end = NULL;
+  if (!req || parley_httpd_req_query_param(req, name, buf, sizeof buf) < 0) return 0;
+  long long v = strtoll(buf, &end, 10);
+  if (*buf && !*end) {
+    *ms = (int64_t)v * 1000;
+    return 1;
+  }
+  return parley_time_parse(buf, ms) == 0 ? 1 : -1;
+}
+
+/* The items inside since/until (new reference), or NULL when malformed. */
+static json_t *parley_sim_meta_window_filter(json_t *items, parley_httpd_req_t *req) {
+  int64_t since = 0, until = 0;
+  int hs = parley_sim_meta_bound(req, "since", &since), hu = parley_sim_meta_bound(req, "until", &until);
+  if (hs < 0 || hu < 0) return NULL;
+  if (!hs && !hu) return json_incref(items);
+  json_t *out = json_array(), *it;
+  size_t i;
+  json_array_foreach(items, i, it) {
+    /* Compared in seconds: created_time has no finer grain. */
+    int64_t t = (int64_t)json_integer_value(json_object_get(it, "created_ms")) / 1000;
+    if ((!hs || t >= since / 1000) && (!hu || t <= until / 1000)) json_array_append(out, it);
+  }
+  return out;
+}
+
+static json_t *parley_sim_meta_page_of(parley_sim_t *sim, json_t *items,
+                                       const parley_sim_meta_pager_t *p, parley_error_t *err);
+
 json_t *parley_sim_meta_page(parley_sim_t *sim, json_t *items, const parley_sim_meta_pager_t *p,
                              parley_error_t *err) {
+  json_t *in = parley_sim_meta_window_filter(items, p->req);
+  if (!in) {
+    parley_error_set(err, PARLEY_EINVAL, "(#100) since/until must be unix seconds or a date");
+    return NULL;
+  }
+  json_t *page = parley_sim_meta_page_of(sim, in, p, err);
+  json_decref(in);
+  return page;
+}
+
+static json_t *parley_sim_meta_page_of(parley_sim_t *sim, json_t *items,
+                                       const parley_sim_meta_pager_t *p, parley_error_t *err) {
   long n = (long)json_array_size(items), start = 0, end;
   long limit = p->limit > 0 ? p->limit : PARLEY_SIM_META_DEFAULT_LIMIT;
   if (p->after && *p->after) {
@@ -773,6 +818,86 @@ json_t *parley_sim_meta_find(parley_sim_t *sim, parley_sim_meta_t *m, const char
 int parley_sim_meta_is_account(parley_sim_t *sim, parley_sim_meta_t *m, const char *id) {
   json_t *u = parley_sim_user_find(sim, m->platform, id);
   return u && json_is_true(json_object_get(u, "brand"));
+}
+
+/* ---- comments written by the brand ------------------------------------------------ */
+
+#define PARLEY_SIM_META_COMMENT_BUF 8192
+
+void parley_sim_meta_comment(parley_sim_meta_req_t *r, json_t *parent, const char *in_reply_to,
+                             const char *action, size_t max_text) {
+  char text[PARLEY_SIM_META_COMMENT_BUF], id[32];
+  parley_error_t err = {0};
+  int n = parley_sim_meta_param(r->req, "message", text, sizeof text);
+  if (n <= 0) {
+    parley_sim_meta_fail(r, 100, 0, "(#100) Missing required parameter: message");
+    return;
+  }
+  if ((size_t)n > max_text) {
+    parley_sim_meta_fail(r, 100, 0, "(#100) Param message is too long");
+    return;
+  }
+  const char *acct = parley_sim_meta_str(parent, "account_id");
+  if (!acct) acct = parley_sim_meta_str(parley_sim_account(r->sim, r->m->platform), "id");
+  json_t *item = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "platform", r->m->platform,
+                           "type", "comment", "id",
+                           parley_sim_next_id(r->sim, r->m->platform, id, sizeof id), "parent_id",
+                           parley_sim_meta_str(parent, "id"), "author_id", acct ? acct : "0",
+                           "account_id", acct ? acct : "0", "text", text, "from_brand", 1);
+  if (!parley_sim_item_add(r->sim, item, &err)) {
+    parley_sim_meta_error(r->sim, r->req, 500, 1, 0, "OAuthException", err.message);
+    return;
+  }
+  parley_sim_record(r->sim, r->m->platform,
+                    json_pack("{s:s,s:s,s:s,s:s}", "action", action, "in_reply_to", in_reply_to,
+                              "id", id, "text", text));
+  parley_sim_meta_ok(r, json_pack("{s:s}", "id", id));
+}
+
+int parley_sim_meta_hide(parley_sim_meta_req_t *r, json_t *item, int hide, const char *refusal) {
+  if (!parley_sim_meta_is_comment(item) || json_is_true(json_object_get(item, "from_brand"))) {
+    parley_sim_meta_fail(r, 100, 0, refusal);
+    return PARLEY_EPERM;
+  }
+  json_object_set_new(item, "hidden", json_boolean(hide));
+  parley_sim_record(r->sim, r->m->platform,
+                    json_pack("{s:s,s:s}", "action", hide ? "hide" : "unhide", "target",
+                              parley_sim_meta_str(item, "id")));
+  parley_sim_meta_ok(r, json_pack("{s:b}", "success", 1));
+  return 0;
+}
+
+static int parley_sim_meta_brand_only(json_t *item, void *data) {
+  return json_is_true(json_object_get(item, "from_brand"));
+}
+
+json_t *parley_sim_generate_comment(parley_sim_t *sim, const char *platform,
+                                    const char *parent_type) {
+  /* Complaints, questions and praise in the scenario's three languages. */
+  static const char *const texts[][2] = {
+      {"en", "My order still has not arrived, can you help?"},
+      {"de", "Meine Bestellung ist immer noch nicht da. Was ist los?"},
+      {"nl", "Mijn pakket is nog steeds niet bezorgd, kunnen jullie helpen?"},
+      {"en", "Love these, best purchase this year!"},
+      {"de", "Warum antwortet euer Support seit Tagen nicht?"},
+      {"nl", "Top service, bedankt!"},
+  };
+  parley_sim_filter_t f = {.platform = platform, .type = parent_type,
+                           .match = parley_sim_meta_brand_only};
+  json_t *parents = parley_sim_items(sim, &f), *users = parley_sim_users(sim, platform);
+  json_t *parent = json_array_get(parents, 0), *out = NULL;
+  size_t nu = json_array_size(users);
+  size_t k = (size_t)(parley_sim_random(sim) % (sizeof texts / sizeof texts[0]));
+  if (parent && nu) {
+    json_t *u = json_array_get(users, (size_t)(parley_sim_random(sim) % nu));
+    out = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "platform", platform, "type", "comment",
+                    "parent_id", parley_sim_meta_str(parent, "id"), "author_id",
+                    parley_sim_meta_str(u, "id"), "text", texts[k][1], "lang", texts[k][0],
+                    "generated", 1);
+  }
+  json_decref(parents);
+  json_decref(users);
+  return out;
 }
 
 /* ---- messaging -------------------------------------------------------------------- */

@@ -197,6 +197,24 @@ const char *parley_sim_meta_time(uint64_t ms, char *buf, size_t len);
 json_t *parley_sim_meta_user(parley_sim_t *sim, const char *platform, const char *user_id,
                              int instagram);
 
+/* ---- comments written by the brand ----------------------------------------- */
+
+/* POST .../comments or .../replies: the message= parameter (at most
+ * max_text bytes) becomes a comment of the account under parent, recorded
+ * in the sent-record as action with in_reply_to, answered {"id"}. */
+void parley_sim_meta_comment(parley_sim_meta_req_t *r, json_t *parent, const char *in_reply_to,
+                             const char *action, size_t max_text);
+/* Hide or unhide a customer's comment: answers {"success":true} and returns
+ * 0, or answers code 100 with refusal (the brand's own comment, or not a
+ * comment) and returns PARLEY_EPERM. */
+int parley_sim_meta_hide(parley_sim_meta_req_t *r, json_t *item, int hide, const char *refusal);
+
+/* Generator (--rate): a customer comment on the newest post of the given
+ * type (post, media, video...) of platform, or NULL when there is none.
+ * Platform-neutral: LinkedIn and TikTok use it too. */
+json_t *parley_sim_generate_comment(parley_sim_t *sim, const char *platform,
+                                    const char *parent_type);
+
 /* ---- messaging (Messenger and Instagram DMs) ------------------------------ */
 /* Store: type "message" items, author_id -> recipient_id, account_id the
  * Page / IG account; a thread is "t_<account>_<customer>". */

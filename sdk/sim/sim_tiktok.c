@@ -14,12 +14,13 @@
  * seconds in the past, to test replay windows). A token without "scopes"
  * may call everything; with scopes, comment.list / comment.list.manage /
  * video.list are enforced. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "sim.h"
+#include "sim_meta.h" /* parley_sim_generate_comment */
 
 #define PARLEY_SIM_TT "tiktok"
 #define PARLEY_SIM_TT_PREFIX "/open_api/v1.3/"
@@ -258,7 +259,7 @@ static void parley_sim_tt_videos(parley_sim_tt_req_t *r) {
   json_t *fields;
   if (!parley_sim_tt_scope(r, "video.list") || !parley_sim_tt_business(r) ||
       !parley_sim_tt_int(r, "max_count", 20, 1, 20, &max) ||
-      !parley_sim_tt_int(r, "cursor", 0, 0, 0x7fffffffffffffffL, &cursor) ||
+      !parley_sim_tt_int(r, "cursor", 0, 0, LONG_MAX, &cursor) ||
       !(fields = parley_sim_tt_fields(r)))
     return;
   parley_sim_filter_t f = {.platform = PARLEY_SIM_TT, .type = "video"};
@@ -555,11 +556,16 @@ static void parley_sim_tt_free(parley_sim_t *sim) {
   parley_sim_set_state(sim, PARLEY_SIM_TT, NULL);
 }
 
+static json_t *parley_sim_tt_generate(parley_sim_t *sim, uint64_t n) {
+  return parley_sim_generate_comment(sim, PARLEY_SIM_TT, "video");
+}
+
 const parley_sim_platform_t parley_sim_tiktok = {
     .name = PARLEY_SIM_TT,
     .init = parley_sim_tt_init,
     .handle = parley_sim_tt_handle,
     .on_item = parley_sim_tt_on_item,
     .error_body = parley_sim_tt_error_body,
+    .generate = parley_sim_tt_generate,
     .free = parley_sim_tt_free,
 };

@@ -303,6 +303,20 @@ class FacebookReading(MetaCase):
         self.assertEqual(set(post["comments"]["data"][0]), {"message"})
         self.assertGreater(post["comments"]["summary"]["total_count"], 1)
 
+    def test_since_and_until_bound_the_creation_time(self):
+        post = self.sim.by_ref("facebook", "fb-post-1")["id"]
+        old = self.sim.by_ref("facebook", "fb-c-1")
+        since = old["created_ms"] // 1000 + 1
+        new = self.add_comments(post, 1)[0]
+        _, _, after = self.fb("/%s/comments" % post, params={"since": since})
+        ids = [c["id"] for c in after["data"]]
+        self.assertIn(new, ids)
+        self.assertNotIn(old["id"], ids)
+        _, _, before = self.fb("/%s/comments" % post, params={"until": since - 1})
+        self.assertEqual([c["id"] for c in before["data"]], [old["id"]])
+        status, _, body = self.fb("/%s/comments" % post, params={"since": "yesterday"})
+        self.assert_graph_error(status, body, 100)
+
     def test_malformed_fields_is_a_syntax_error_not_a_crash(self):
         status, _, body = self.fb("/%s/feed" % FB_PAGE, params={"fields": "id,from{name"})
         self.assert_graph_error(status, body, 100)
@@ -685,6 +699,30 @@ class Instagram(MetaCase):
         ev = json.loads(self.rx.next("POST")["body"])["entry"][0]["messaging"][0]
         self.assertEqual((ev["sender"]["id"], ev["recipient"]["id"]), (dm["author_id"], IG_USER))
         self.assertEqual(ev["message"]["mid"], dm["id"])
+
+
+class Generator(unittest.TestCase):
+    def test_rate_generates_customer_comments_on_every_platform(self):
+        sim = Sim("--rate", "200", "--seed", "3")
+        try:
+            want = {"facebook": "post", "instagram": "media", "linkedin": "post",
+                    "tiktok": "video"}
+            found = {}
+            deadline = time.monotonic() + WAIT_S
+            while len(found) < len(want) and time.monotonic() < deadline:
+                for platform in set(want) - set(found):
+                    gen = [i for i in sim.items(platform) if i.get("generated")]
+                    if gen:
+                        found[platform] = gen[0]
+                time.sleep(0.05)
+            self.assertEqual(set(found), set(want))
+            for platform, item in found.items():
+                parent = next(i for i in sim.items(platform) if i["id"] == item["parent_id"])
+                self.assertEqual((item["type"], parent["type"]), ("comment", want[platform]))
+                self.assertFalse(item["from_brand"])
+                self.assertIn(item["lang"], ("en", "de", "nl"))
+        finally:
+            sim.stop()
 
 
 if __name__ == "__main__":
