@@ -113,6 +113,7 @@ struct parley_kit_run {
   /* what was delivered */
   char **ids;
   size_t n_ids, cap_ids;
+  size_t n_system;             /* system events (not in ids) */
   size_t invalid;              /* delivered events failing parley_event_validate */
   char first_invalid[PARLEY_ERROR_MAX];
   FILE *ndjson;                /* every delivered event as one JSON line, or NULL */

@@ -46,6 +46,12 @@ static void on_event(parley_router_t *r, const parley_event_t *ev, void *data) {
   parley_kit_run_t *run = data;
   parley_error_t err = {0};
   (void)r;
+  /* system events (health changes) are the core's, with ids of its own:
+   * they say nothing about the connector's ids */
+  if (parley_event_kind(ev) == PARLEY_KIND_SYSTEM) {
+    run->n_system++;
+    return;
+  }
   run->last_event = uv_now(&run->loop);
   if (parley_event_validate(ev, &err) != 0 && run->invalid++ == 0)
     snprintf(run->first_invalid, sizeof run->first_invalid, "%s", err.message);

@@ -194,8 +194,9 @@ static uint64_t chirp_retry_after_ms(chirp_t *c, parley_http_t *req) {
  * try again at the next tick (the operator may have rotated the token). */
 static void chirp_poll_refused(chirp_t *c, parley_http_t *req, const parley_http_response_t *res) {
   if (res->http_status == 401 || res->http_status == 403) {
-    c->host->log(c->inst, PARLEY_LOG_ERROR, "mentions: HTTP %ld, token refused or expired",
-                 res->http_status);
+    /* said once when it happens, not at every poll until it is fixed */
+    c->host->log(c->inst, c->healthy ? PARLEY_LOG_ERROR : PARLEY_LOG_DEBUG,
+                 "mentions: HTTP %ld, token refused or expired", res->http_status);
     chirp_set_health(c, 0, "chirp refused the token (HTTP 401/403)");
   } else if (res->http_status == 429) {
     c->not_before = c->host->now_ms(c->inst) + chirp_retry_after_ms(c, req);
