@@ -4,7 +4,8 @@
  * 24-hour window, and the page webhooks (feed, mention, messages with
  * echoes, postbacks, reactions). Graph mechanics live in sim_meta.c.
  *
- * Store mapping (platform "facebook"):
+ * Store mapping (platform "facebook"; Pages besides the account come from
+ * the scenario's pages[]):
  *   post     a Page post (from_brand) or a visitor post; account_id = Page
  *   comment  parent_id = post (top level) or comment (reply); "reply" is
  *            accepted as a synonym
@@ -378,20 +379,6 @@ static void parley_sim_fb_on_item(parley_sim_t *sim, json_t *item) {
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
-/* pages[]: more Pages of the same app, served like the account. */
-static int parley_sim_fb_pages(parley_sim_t *sim, json_t *part, parley_error_t *err) {
-  size_t i;
-  json_t *p;
-  json_array_foreach(json_object_get(part, "pages"), i, p) {
-    json_t *u = json_deep_copy(p);
-    json_object_set_new(u, "platform", json_string(PARLEY_SIM_FB));
-    json_object_set_new(u, "brand", json_true());
-    int rc = parley_sim_user_add(sim, u, err);
-    if (rc != 0) return rc;
-  }
-  return 0;
-}
-
 static int parley_sim_fb_init(parley_sim_t *sim, json_t *part, parley_error_t *err) {
   parley_sim_fb_t *fb = calloc(1, sizeof *fb);
   if (!fb) return parley_error_set(err, PARLEY_ENOMEM, "facebook: out of memory");
@@ -401,9 +388,7 @@ static int parley_sim_fb_init(parley_sim_t *sim, json_t *part, parley_error_t *e
   fb->meta.text_max = PARLEY_SIM_FB_TEXT_MAX;
   fb->meta.window_subcode = 2018278;
   parley_sim_set_state(sim, PARLEY_SIM_FB, fb);
-  int rc = parley_sim_meta_init(sim, &fb->meta, part, 32, err);
-  if (rc == 0) rc = parley_sim_fb_pages(sim, part, err);
-  return rc;
+  return parley_sim_meta_init(sim, &fb->meta, part, 32, err);
 }
 
 static void parley_sim_fb_free(parley_sim_t *sim) {

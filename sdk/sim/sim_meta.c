@@ -54,6 +54,20 @@ int parley_sim_meta_init(parley_sim_t *sim, parley_sim_meta_t *m, json_t *part,
     return parley_error_set(err, PARLEY_ECONFIG,
                             "scenario: platforms.%s.rate_limit: calls and window_s must be >= 1",
                             m->platform);
+  /* More Pages / accounts of the same Meta app: one webhook URL serves
+   * them all, told apart by entry.id. */
+  const char *keys[] = {"pages", "accounts"};
+  for (size_t k = 0; k < 2; k++) {
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(part, keys[k]), i, p) {
+      json_t *u = json_deep_copy(p);
+      json_object_set_new(u, "platform", json_string(m->platform));
+      json_object_set_new(u, "brand", json_true());
+      int rc = parley_sim_user_add(sim, u, err);
+      if (rc != 0) return rc;
+    }
+  }
   /* Without tokens in the scenario, one well-known token keeps a demo
    * working; a scenario that lists tokens gets exactly those. */
   if (!json_array_size(json_object_get(part, "tokens")))

@@ -23,7 +23,9 @@
  * Scenario keys read by parley_sim_meta_init (platforms.<facebook|instagram>):
  *   app_secret (string), verify_token (string), require_appsecret_proof
  *   (bool), rate_limit {calls, window_s, code}, messaging_window_s,
- *   webhook_duplicates (bool: every delivery is sent twice, as Meta may).
+ *   webhook_duplicates (bool: every delivery is sent twice, as Meta may),
+ *   pages / accounts ([{id, name, handle}]: more Pages / IG accounts of the
+ *   same app besides the scenario account).
  */
 #ifndef PARLEY_SIM_META_H
 #define PARLEY_SIM_META_H

@@ -44,8 +44,8 @@ WAIT_S = 20  # upper bound for an asynchronous delivery, never a measured time
 class Sim:
     """One parley-sim process on 127.0.0.1:0."""
 
-    def __init__(self, *extra):
-        args = [SIM, "--listen", "127.0.0.1:0", "--scenario", SCENARIO,
+    def __init__(self, *extra, scenario=None):
+        args = [SIM, "--listen", "127.0.0.1:0", "--scenario", scenario or SCENARIO,
                 "--webhook-retry-ms", "50", *extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
@@ -588,6 +588,47 @@ class FacebookWebhooks(MetaCase):
         self.assertNotIn("message", removed)
         status, _, _ = self.fb("/" + comment["id"])
         self.assertEqual(status, 400, "a removed comment is gone")
+
+
+class TwoPages(unittest.TestCase):
+    """One Meta app, two Pages: one webhook URL, told apart by entry.id."""
+    PAGE2 = "104000000000002"
+
+    def setUp(self):
+        import tempfile
+        with open(SCENARIO, encoding="utf-8") as f:
+            scenario = json.load(f)
+        scenario["platforms"]["facebook"]["pages"] = [
+            {"id": self.PAGE2, "handle": "acme.nl", "name": "Acme Nederland"}]
+        scenario["items"].append({"platform": "facebook", "type": "post", "ref": "nl-post",
+                                  "author_id": self.PAGE2, "account_id": self.PAGE2,
+                                  "at": -100, "text": "Nieuw in Nederland!"})
+        fd, self.path = tempfile.mkstemp(suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(scenario, f)
+        self.sim = Sim(scenario=self.path)
+        self.rx = Receiver(meta_answer)
+
+    def tearDown(self):
+        self.rx.close()
+        self.sim.stop()
+        os.unlink(self.path)
+
+    def test_each_page_has_its_own_feed_and_webhook_entries(self):
+        q = {"access_token": FB_TOKEN}
+        _, _, feed2 = self.sim.json("GET", "/facebook/v19.0/%s/feed" % self.PAGE2, params=q)
+        _, _, feed1 = self.sim.json("GET", "/facebook/v19.0/%s/feed" % FB_PAGE, params=q)
+        nl_post = self.sim.by_ref("facebook", "nl-post")["id"]
+        self.assertEqual([p["id"] for p in feed2["data"]], [nl_post])
+        self.assertNotIn(nl_post, [p["id"] for p in feed1["data"]])
+        self.sim.set_target("facebook", self.rx.url)
+        self.sim.add_item(platform="facebook", type="comment", parent_id=nl_post,
+                          account_id=self.PAGE2, author="pieter.devries", text="Eindelijk!")
+        self.sim.add_item(platform="facebook", type="comment",
+                          parent_id=self.sim.by_ref("facebook", "fb-post-1")["id"],
+                          author="emily.chen", text="And in the UK?")
+        entries = [json.loads(self.rx.next("POST")["body"])["entry"][0]["id"] for _ in range(2)]
+        self.assertEqual(sorted(entries), sorted([self.PAGE2, FB_PAGE]))
 
 
 class Instagram(MetaCase):
