@@ -189,12 +189,44 @@ static void parley_sim_platform_route(parley_httpd_req_t *req, void *data) {
 
 /* ---- generator ------------------------------------------------------ */
 
+static int parley_sim_brand_root(json_t *item, void *data) {
+  return json_is_true(json_object_get(item, "from_brand")) && !json_object_get(item, "parent_id");
+}
+
+/* For a platform without its own generator: a customer comments on the
+ * brand's newest post (every platform here has comments under posts). */
+static json_t *parley_sim_generic_item(parley_sim_t *sim, const char *platform) {
+  static const char *const texts[][2] = {
+      {"en", "Still waiting for my refund, can someone help?"},
+      {"de", "Wann wird meine Bestellung endlich geliefert?"},
+      {"nl", "Super product, heel blij mee!"},
+      {"en", "Love it, best purchase this year."},
+      {"de", "Der Support antwortet seit Tagen nicht."},
+      {"nl", "Mijn pakket is beschadigd aangekomen."},
+  };
+  parley_sim_filter_t f = {.platform = platform, .match = parley_sim_brand_root};
+  json_t *posts = parley_sim_items(sim, &f), *users = parley_sim_users(sim, platform);
+  json_t *post = json_array_get(posts, 0), *item = NULL;
+  size_t nu = json_array_size(users);
+  if (post && nu) {
+    json_t *u = json_array_get(users, (size_t)(parley_sim_random(sim) % nu));
+    size_t k = (size_t)(parley_sim_random(sim) % (sizeof texts / sizeof texts[0]));
+    item = json_pack("{s:s,s:s,s:O,s:O,s:s,s:s,s:b}", "platform", platform, "type", "comment",
+                     "parent_id", json_object_get(post, "id"), "author_id",
+                     json_object_get(u, "id"), "text", texts[k][1], "lang", texts[k][0],
+                     "generated", 1);
+  }
+  json_decref(posts);
+  json_decref(users);
+  return item;
+}
+
 static void parley_sim_generate_one(parley_sim_t *sim, parley_sim_timer_t *t, void *data) {
-  /* Round-robin over the platforms that can generate. */
+  /* Round-robin over the platforms; the first that produces an item wins. */
   for (size_t tries = 0; tries < sim->nplatforms; tries++) {
     const parley_sim_platform_t *p = sim->platforms[sim->gen_count++ % sim->nplatforms];
-    if (!p->generate) continue;
-    json_t *item = p->generate(sim, sim->gen_count);
+    json_t *item = p->generate ? p->generate(sim, sim->gen_count)
+                               : parley_sim_generic_item(sim, p->name);
     if (!item) continue;
     parley_error_t err = {0};
     if (!parley_sim_item_add(sim, item, &err))

@@ -103,7 +103,10 @@ typedef struct parley_sim_platform {
 
   /* Generator (--rate): return a new item (platform/type/text/author...,
    * no id needed) for the n-th generated event, or NULL to skip this
-   * platform. The framework adds it with parley_sim_item_add(). May be NULL. */
+   * platform. The framework adds it with parley_sim_item_add(). May be
+   * NULL: the framework then makes a "comment" by a random customer of the
+   * platform on the brand's newest post (an item with from_brand and no
+   * parent_id), marked "generated": true. */
   json_t *(*generate)(parley_sim_t *sim, uint64_t n);
 
   /* A webhook target URL was configured (CLI or control API) for this

@@ -758,6 +758,18 @@ class Generator(SimTestCase):
         self.assertTrue({i["id"] for i in made} & set(ids_of(polled)))
 
 
+    def test_rate_spreads_items_over_every_platform_with_customers(self):
+        def platforms():
+            _, _, body = self.sim.json("GET", "/_sim/items")
+            got = {i["platform"] for i in body["items"] if i.get("generated")}
+            return got if len(got) >= 5 else None
+        _, _, health = self.sim.json("GET", "/_sim/health")
+        if len(health["platforms"]) < 5:
+            self.skipTest("not every platform is compiled in")
+        self.assertEqual(wait_for(platforms, "generated items on five platforms"),
+                         {"twitter", "facebook", "instagram", "linkedin", "tiktok"})
+
+
 class ControlApi(SimTestCase):
     def test_created_item_records_its_creation_time(self):
         before = int(time.time() * 1000)
