@@ -130,6 +130,7 @@ static void on_page(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, voi
     return;
   }
   if (r->status < 0) {
+    s->tw->host->counter_add(s->tw->inst, "twitter_poll_failures_total", 1);
     parley_twitter_auth_failed(s->tw, r, s->kind != PARLEY_TWITTER_SRC_SEARCH);
     if (!r->error->is_auth)
       s->tw->host->log(s->tw->inst, PARLEY_LOG_WARN, "%s: %s: HTTP %ld: %s", kind_name(s->kind),

@@ -100,13 +100,13 @@ static uint64_t doubling(uint64_t base, uint32_t n, uint64_t cap) {
 static uint64_t backoff(parley_twitter_stream_t *st, long http_status) {
   if (http_status == 429)
     return doubling(60000, ++st->rl_fail, UINT64_MAX / 4);
-  if (http_status >= 400 || (http_status > 0 && http_status != 200))
+  if (http_status >= 300)
     return doubling(5000, ++st->http_fail, 320000);
-  if (http_status == 200 && st->got_bytes) {
+  if (st->got_bytes) {
     st->net_fail = st->http_fail = st->rl_fail = 0;
-    return 0; /* a working stream dropped: reconnect at once */
+    return 0; /* a working stream dropped (or went silent): reconnect at once */
   }
-  uint64_t d = 250ull * st->net_fail++;
+  uint64_t d = 250ull * st->net_fail++; /* network: linear, the first retry at once */
   return d < 16000 ? d : 16000;
 }
 
