@@ -9,7 +9,10 @@
  *   video    a video of the business account
  *   comment  parent_id = video (top level) or a comment (reply; two levels:
  *            a reply to a reply joins the top-level comment)
- * Scenario keys: client_secret, client_key, rate_limit {per_minute},
+ * OAuth: tt_user/oauth2/token/ (auth codes of the scenario's auth_codes,
+ * default ["sim-auth-code"], each good once), oauth2/refresh_token/,
+ * oauth2/revoke/ and token_info/get/; tokens last 24 h, refresh tokens 365 d.
+ * Scenario keys: client_secret, client_key, auth_codes, rate_limit {per_minute},
  * webhook_duplicates (bool), webhook_stale_seconds (t written that many
  * seconds in the past, to test replay windows). A token without "scopes"
  * may call everything; with scopes, comment.list / comment.list.manage /
@@ -29,6 +32,7 @@
 typedef struct parley_sim_tt {
   char *secret;
   char *client_key;
+  json_t *auth_codes; /* scenario auth_codes not used yet (strings) */
   long per_minute;
   int duplicates;
   long stale_s;
@@ -441,6 +445,87 @@ static void parley_sim_tt_moderate(parley_sim_tt_req_t *r, const char *what) {
   parley_sim_tt_ok(r, NULL);
 }
 
+/* ---- OAuth (tt_user/oauth2, tt_user/token_info) -------------------------------------------- */
+
+#define PARLEY_SIM_TT_ACCESS_S (24u * 3600u)
+#define PARLEY_SIM_TT_REFRESH_S (365u * 24u * 3600u)
+#define PARLEY_SIM_TT_SCOPES "user.info.basic,video.list,comment.list,comment.list.manage"
+
+/* client_id/app_id + client_secret must be the app's. */
+static int parley_sim_tt_client(parley_sim_tt_req_t *r) {
+  const char *secret = parley_sim_tt_str(r->body, "client_secret");
+  if (!secret || strcmp(secret, r->tt->secret)) {
+    parley_sim_tt_fail(r, 40101, "The combination of app_id and secret is invalid.");
+    return 0;
+  }
+  return 1;
+}
+
+/* A fresh access token (24 h) and refresh token (365 d) for the account. */
+static void parley_sim_tt_issue(parley_sim_tt_req_t *r) {
+  char access[64], refresh[64];
+  const char *acct = parley_sim_tt_str(parley_sim_account(r->sim, PARLEY_SIM_TT), "id");
+  if (!parley_sim_token_issue(r->sim, PARLEY_SIM_TT, "act.", "user", NULL, acct,
+                              PARLEY_SIM_TT_ACCESS_S, access, sizeof access) ||
+      !parley_sim_token_issue(r->sim, PARLEY_SIM_TT, "rft.", "refresh", NULL, acct,
+                              PARLEY_SIM_TT_REFRESH_S, refresh, sizeof refresh)) {
+    parley_sim_tt_fail(r, 50000, "System error, please try again later.");
+    return;
+  }
+  parley_sim_tt_ok(r, json_pack("{s:s,s:s,s:i,s:s,s:i,s:s,s:s}", "access_token", access,
+                                "token_type", "Bearer", "expires_in", PARLEY_SIM_TT_ACCESS_S,
+                                "refresh_token", refresh, "refresh_token_expires_in",
+                                PARLEY_SIM_TT_REFRESH_S, "open_id", acct ? acct : "",
+                                "scope", PARLEY_SIM_TT_SCOPES));
+}
+
+/* An auth code is good once (TikTok's live about ten minutes). */
+static int parley_sim_tt_take_code(parley_sim_tt_t *tt, const char *code) {
+  size_t i;
+  json_t *c;
+  json_array_foreach(tt->auth_codes, i, c) {
+    if (code && !strcmp(json_string_value(c), code)) {
+      json_array_remove(tt->auth_codes, i);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void parley_sim_tt_oauth(parley_sim_tt_req_t *r, const char *ep) {
+  const char *grant = parley_sim_tt_str(r->body, "grant_type");
+  const parley_sim_token_t *tok = NULL;
+  if (!strcmp(ep, "tt_user/token_info/get/")) {
+    const char *t = parley_sim_tt_str(r->body, "access_token");
+    if (parley_sim_auth(r->sim, PARLEY_SIM_TT, t, &tok) != PARLEY_SIM_AUTH_OK)
+      parley_sim_tt_fail(r, 40105, "Access token is incorrect or has been revoked.");
+    else
+      parley_sim_tt_ok(r, json_pack("{s:s,s:s,s:s}", "app_id", r->tt->client_key, "creator_id",
+                                    tok->user_id ? tok->user_id : "", "scope",
+                                    tok->scopes ? tok->scopes : PARLEY_SIM_TT_SCOPES));
+    return;
+  }
+  if (!parley_sim_tt_client(r)) return;
+  if (!strcmp(ep, "tt_user/oauth2/revoke/")) {
+    parley_sim_token_revoke(r->sim, PARLEY_SIM_TT, parley_sim_tt_str(r->body, "access_token")
+                                                       ? parley_sim_tt_str(r->body, "access_token") : "");
+    parley_sim_tt_ok(r, NULL);
+  } else if (!strcmp(ep, "tt_user/oauth2/token/") && grant && !strcmp(grant, "authorization_code")) {
+    if (parley_sim_tt_take_code(r->tt, parley_sim_tt_str(r->body, "auth_code"))) parley_sim_tt_issue(r);
+    else parley_sim_tt_fail(r, 40110, "The auth_code is invalid, expired or has been used.");
+  } else if (!strcmp(ep, "tt_user/oauth2/refresh_token/") && grant && !strcmp(grant, "refresh_token")) {
+    const char *rt = parley_sim_tt_str(r->body, "refresh_token");
+    if (parley_sim_auth(r->sim, PARLEY_SIM_TT, rt, &tok) != PARLEY_SIM_AUTH_OK || !tok ||
+        strcmp(tok->kind, "refresh"))
+      parley_sim_tt_fail(r, 40105, "The refresh_token is incorrect, expired or has been revoked.");
+    else
+      parley_sim_tt_issue(r);
+  } else {
+    parley_sim_tt_fail(r, 40002, "grant_type: must be authorization_code (oauth2/token/) or "
+                                 "refresh_token (oauth2/refresh_token/).");
+  }
+}
+
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
 static void parley_sim_tt_route(parley_sim_tt_req_t *r, const char *ep, int post) {
@@ -479,13 +564,16 @@ static void parley_sim_tt_handle(parley_sim_t *sim, parley_httpd_req_t *req, con
                             NULL, NULL);
     return;
   }
-  if (!parley_sim_tt_auth(&r)) return;
-  if (post && !(r.body = parley_sim_req_json(req, &err))) {
+  const char *ep = subpath + strlen(PARLEY_SIM_TT_PREFIX);
+  int oauth = !strncmp(ep, "tt_user/", 8); /* the app authenticates, not a token */
+  if (!oauth && !parley_sim_tt_auth(&r)) return;
+  if ((post || oauth) && !(r.body = parley_sim_req_json(req, &err))) {
     snprintf(msg, sizeof msg, "%s", err.message);
     parley_sim_tt_fail(&r, 40002, msg);
     return;
   }
-  parley_sim_tt_route(&r, subpath + strlen(PARLEY_SIM_TT_PREFIX), post);
+  if (oauth) parley_sim_tt_oauth(&r, ep);
+  else parley_sim_tt_route(&r, ep, post);
   json_decref(r.body);
 }
 
@@ -542,6 +630,10 @@ static int parley_sim_tt_init(parley_sim_t *sim, json_t *part, parley_error_t *e
   tt->per_minute = json_is_integer(pm) && json_integer_value(pm) > 0 ? (long)json_integer_value(pm) : 600;
   tt->duplicates = json_is_true(json_object_get(part, "webhook_duplicates"));
   tt->stale_s = json_is_integer(stale) ? (long)json_integer_value(stale) : 0;
+  tt->auth_codes = json_is_array(json_object_get(part, "auth_codes"))
+                       ? json_deep_copy(json_object_get(part, "auth_codes"))
+                       : json_pack("[s]", "sim-auth-code");
+  if (!tt->auth_codes) return parley_error_set(err, PARLEY_ENOMEM, "tiktok: out of memory");
   if (!json_array_size(json_object_get(part, "tokens")))
     parley_sim_token_add(sim, PARLEY_SIM_TT, "act.sim-token", "user", NULL, NULL, 24u * 3600u);
   return 0;
@@ -552,6 +644,7 @@ static void parley_sim_tt_free(parley_sim_t *sim) {
   if (!tt) return;
   free(tt->secret);
   free(tt->client_key);
+  json_decref(tt->auth_codes);
   free(tt);
   parley_sim_set_state(sim, PARLEY_SIM_TT, NULL);
 }

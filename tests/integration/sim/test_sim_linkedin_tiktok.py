@@ -299,6 +299,32 @@ class TikTok(SimCase):
         self.assertEqual((content["comment_id"], content["video_id"], content["text"]),
                          (item["id"], self.video(), item["text"]))
 
+    def oauth(self, endpoint, body):
+        return self.sim.json("POST", TT_API + "tt_user/oauth2/" + endpoint, body=body)
+
+    def test_auth_code_exchange_once_then_refresh(self):
+        code = {"client_id": "sim-tiktok-client-key", "client_secret": TT_SECRET,
+                "grant_type": "authorization_code", "auth_code": "sim-auth-code",
+                "redirect_uri": "https://example.com/cb"}
+        status, _, body = self.oauth("token/", code)
+        self.assert_ok(status, body)
+        data = body["data"]
+        self.assertEqual((data["expires_in"], data["refresh_token_expires_in"], data["open_id"]),
+                         (86400, 31536000, TT_BUSINESS))
+        self.assertTrue(data["access_token"].startswith("act."))
+        status, _, listed = self.tt("business/video/list/", token=data["access_token"])
+        self.assert_ok(status, listed)
+        self.assertEqual(self.oauth("token/", code)[2]["code"], 40110, "a code is good once")
+        self.assertEqual(self.oauth("token/", dict(code, client_secret="x"))[2]["code"], 40101)
+        status, _, fresh = self.oauth("refresh_token/", {
+            "client_id": "sim-tiktok-client-key", "client_secret": TT_SECRET,
+            "grant_type": "refresh_token", "refresh_token": data["refresh_token"]})
+        self.assert_ok(status, fresh)
+        self.assertNotEqual(fresh["data"]["access_token"], data["access_token"])
+        self.sim.json("POST", "/_sim/tokens/expire", body={"platform": "tiktok"})
+        _, _, expired = self.tt("business/video/list/", token=fresh["data"]["access_token"])
+        self.assertEqual(expired["code"], 40102)
+
     def test_request_limit_answers_40100(self):
         for _ in range(2000):
             status, _, body = self.tt("business/video/list/")
