@@ -404,10 +404,6 @@ static json_t *parley_sim_fb_error_body(parley_sim_t *sim, int status, parley_si
   return parley_sim_meta_error_body(parley_sim_fb_meta(sim), status, h);
 }
 
-static json_t *parley_sim_fb_generate(parley_sim_t *sim, uint64_t n) {
-  return parley_sim_generate_comment(sim, PARLEY_SIM_FB, "post");
-}
-
 static void parley_sim_fb_on_target(parley_sim_t *sim, const char *url) {
   parley_sim_meta_verify_target(sim, parley_sim_fb_meta(sim), url);
 }
@@ -418,7 +414,6 @@ const parley_sim_platform_t parley_sim_facebook = {
     .handle = parley_sim_fb_handle,
     .on_item = parley_sim_fb_on_item,
     .error_body = parley_sim_fb_error_body,
-    .generate = parley_sim_fb_generate,
     .on_webhook_target = parley_sim_fb_on_target,
     .free = parley_sim_fb_free,
 };

@@ -359,10 +359,6 @@ static json_t *parley_sim_ig_error_body(parley_sim_t *sim, int status, parley_si
   return parley_sim_meta_error_body(parley_sim_ig_meta(sim), status, h);
 }
 
-static json_t *parley_sim_ig_generate(parley_sim_t *sim, uint64_t n) {
-  return parley_sim_generate_comment(sim, PARLEY_SIM_IG, "media");
-}
-
 static void parley_sim_ig_on_target(parley_sim_t *sim, const char *url) {
   parley_sim_meta_verify_target(sim, parley_sim_ig_meta(sim), url);
 }
@@ -373,7 +369,6 @@ const parley_sim_platform_t parley_sim_instagram = {
     .handle = parley_sim_ig_handle,
     .on_item = parley_sim_ig_on_item,
     .error_body = parley_sim_ig_error_body,
-    .generate = parley_sim_ig_generate,
     .on_webhook_target = parley_sim_ig_on_target,
     .free = parley_sim_ig_free,
 };

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sim_meta.h" /* parley_sim_generate_comment */
+#include "sim.h"
 
 #define PARLEY_SIM_LI "linkedin"
 #define PARLEY_SIM_LI_TEXT_MAX 1250
@@ -743,17 +743,12 @@ static void parley_sim_li_free(parley_sim_t *sim) {
   parley_sim_set_state(sim, PARLEY_SIM_LI, NULL);
 }
 
-static json_t *parley_sim_li_generate(parley_sim_t *sim, uint64_t n) {
-  return parley_sim_generate_comment(sim, PARLEY_SIM_LI, "post");
-}
-
 const parley_sim_platform_t parley_sim_linkedin = {
     .name = PARLEY_SIM_LI,
     .init = parley_sim_li_init,
     .handle = parley_sim_li_handle,
     .on_item = parley_sim_li_on_item,
     .error_body = parley_sim_li_error_body,
-    .generate = parley_sim_li_generate,
     .on_webhook_target = parley_sim_li_on_target,
     .free = parley_sim_li_free,
 };

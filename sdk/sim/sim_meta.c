@@ -881,39 +881,6 @@ int parley_sim_meta_hide(parley_sim_meta_req_t *r, json_t *item, int hide, const
   return 0;
 }
 
-static int parley_sim_meta_brand_only(json_t *item, void *data) {
-  return json_is_true(json_object_get(item, "from_brand"));
-}
-
-json_t *parley_sim_generate_comment(parley_sim_t *sim, const char *platform,
-                                    const char *parent_type) {
-  /* Complaints, questions and praise in the scenario's three languages. */
-  static const char *const texts[][2] = {
-      {"en", "My order still has not arrived, can you help?"},
-      {"de", "Meine Bestellung ist immer noch nicht da. Was ist los?"},
-      {"nl", "Mijn pakket is nog steeds niet bezorgd, kunnen jullie helpen?"},
-      {"en", "Love these, best purchase this year!"},
-      {"de", "Warum antwortet euer Support seit Tagen nicht?"},
-      {"nl", "Top service, bedankt!"},
-  };
-  parley_sim_filter_t f = {.platform = platform, .type = parent_type,
-                           .match = parley_sim_meta_brand_only};
-  json_t *parents = parley_sim_items(sim, &f), *users = parley_sim_users(sim, platform);
-  json_t *parent = json_array_get(parents, 0), *out = NULL;
-  size_t nu = json_array_size(users);
-  size_t k = (size_t)(parley_sim_random(sim) % (sizeof texts / sizeof texts[0]));
-  if (parent && nu) {
-    json_t *u = json_array_get(users, (size_t)(parley_sim_random(sim) % nu));
-    out = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b}", "platform", platform, "type", "comment",
-                    "parent_id", parley_sim_meta_str(parent, "id"), "author_id",
-                    parley_sim_meta_str(u, "id"), "text", texts[k][1], "lang", texts[k][0],
-                    "generated", 1);
-  }
-  json_decref(parents);
-  json_decref(users);
-  return out;
-}
-
 /* ---- messaging -------------------------------------------------------------------- */
 
 #define PARLEY_SIM_META_PRIVATE_REPLY_MS (7u * 24u * 3600u * 1000u)

@@ -211,12 +211,6 @@ void parley_sim_meta_comment(parley_sim_meta_req_t *r, json_t *parent, const cha
  * comment) and returns PARLEY_EPERM. */
 int parley_sim_meta_hide(parley_sim_meta_req_t *r, json_t *item, int hide, const char *refusal);
 
-/* Generator (--rate): a customer comment on the newest post of the given
- * type (post, media, video...) of platform, or NULL when there is none.
- * Platform-neutral: LinkedIn and TikTok use it too. */
-json_t *parley_sim_generate_comment(parley_sim_t *sim, const char *platform,
-                                    const char *parent_type);
-
 /* ---- messaging (Messenger and Instagram DMs) ------------------------------ */
 /* Store: type "message" items, author_id -> recipient_id, account_id the
  * Page / IG account; a thread is "t_<account>_<customer>". */

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sim_meta.h" /* parley_sim_generate_comment */
+#include "sim.h"
 
 #define PARLEY_SIM_TT "tiktok"
 #define PARLEY_SIM_TT_PREFIX "/open_api/v1.3/"
@@ -649,16 +649,11 @@ static void parley_sim_tt_free(parley_sim_t *sim) {
   parley_sim_set_state(sim, PARLEY_SIM_TT, NULL);
 }
 
-static json_t *parley_sim_tt_generate(parley_sim_t *sim, uint64_t n) {
-  return parley_sim_generate_comment(sim, PARLEY_SIM_TT, "video");
-}
-
 const parley_sim_platform_t parley_sim_tiktok = {
     .name = PARLEY_SIM_TT,
     .init = parley_sim_tt_init,
     .handle = parley_sim_tt_handle,
     .on_item = parley_sim_tt_on_item,
     .error_body = parley_sim_tt_error_body,
-    .generate = parley_sim_tt_generate,
     .free = parley_sim_tt_free,
 };
