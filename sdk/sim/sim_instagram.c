@@ -99,6 +99,9 @@ static json_t *parley_sim_ig_render_media(parley_sim_t *sim, json_t *item,
                         (json_int_t)json_array_size(comments), "like_count", 0, "owner", "id",
                         author ? author : "0");
   json_decref(comments);
+  snprintf(link, sizeof link, "https://scontent.cdninstagram.com/sim/%s.jpg",
+           parley_sim_ig_str(item, "id"));
+  json_object_set_new(o, "media_url", json_string(link));
   parley_sim_ig_edge_into(sim, o, item, sel, "comments");
   return parley_sim_meta_select(o, sel, "id");
 }
