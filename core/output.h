@@ -60,6 +60,21 @@ extern const parley_output_type_t parley_output_webhook;
 #if __has_include(<nats/nats.h>)
 #define PARLEY_OUTPUT_HAVE_NATS 1
 extern const parley_output_type_t parley_output_nats;
+
+/* The nats output's action work queue (output_nats_actions.c): consumes
+ * <prefix>.<instance> for every connector instance of the output's router
+ * and submits each action to it. new() and close() on the loop thread;
+ * subscribe() on a worker thread, with cnats' jsCtx and natsConnection
+ * (void * keeps nats.h out of this header); it may be called again after a
+ * failure and picks up where it stopped. close() stops consuming before the
+ * connection goes; cb runs when its handle is closed; free() after that. */
+typedef struct parley_nats_actions parley_nats_actions_t;
+int parley_nats_actions_new(parley_nats_actions_t **out, parley_output_t *o, uv_loop_t *loop,
+                            const char *stream, const char *prefix, const char *results_prefix);
+int parley_nats_actions_subscribe(parley_nats_actions_t *a, void *js, void *nc,
+                                  int create_stream, char *err, size_t errlen);
+void parley_nats_actions_close(parley_nats_actions_t *a, void (*cb)(void *data), void *data);
+void parley_nats_actions_free(parley_nats_actions_t *a);
 #endif
 #endif
 

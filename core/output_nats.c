@@ -39,6 +39,10 @@ typedef struct nats_config {
   int64_t duplicate_window_ms;
   int64_t max_inflight;
   int64_t ack_timeout_ms;
+  int actions;
+  const char *actions_prefix;
+  const char *actions_stream;
+  const char *results_prefix;
 } nats_config_t;
 
 typedef struct nats_out {
@@ -48,10 +52,13 @@ typedef struct nats_out {
   natsConnection *nc;
   jsCtx *js;
   uv_async_t wake;
-  int wake_open;
   uv_work_t setup;
-  int setup_busy, setup_rc, stream_ok; /* written by the worker while busy */
+  int setup_busy, setup_rc, stream_ok, actions_ok; /* written by the worker while busy */
   char setup_err[256];
+  int waiting_setup;  /* a batch waits for the setup */
+  uv_timer_t retry;   /* setup again after a failure (actions need it) */
+  int handles;        /* uv handles open: wake, retry, the actions' */
+  parley_nats_actions_t *actions;
 
   /* the batch (loop thread) */
   parley_output_item_t *items;
@@ -93,6 +100,16 @@ static const parley_option_t nats_options[] = {
      "messages published and not yet acknowledged, at most (1-65536)"},
     {"ack_timeout", PARLEY_OPT_DURATION, 0, "5s", offsetof(nats_config_t, ack_timeout_ms),
      "time the server has to acknowledge a message before the batch is retried"},
+    {"actions", PARLEY_OPT_BOOL, 0, "false", offsetof(nats_config_t, actions),
+     "consume actions for this parleyd's connector instances from the work queue"},
+    {"actions_prefix", PARLEY_OPT_STRING, 0, "parley.actions",
+     offsetof(nats_config_t, actions_prefix), "actions arrive on <prefix>.<instance>"},
+    {"actions_stream", PARLEY_OPT_STRING, 0, "PARLEY_ACTIONS",
+     offsetof(nats_config_t, actions_stream),
+     "work-queue stream of the actions (created with create_stream)"},
+    {"results_prefix", PARLEY_OPT_STRING, 0, "parley.action_results",
+     offsetof(nats_config_t, results_prefix),
+     "action results are published on <prefix>.<instance>"},
     {NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -291,33 +308,67 @@ static void setup_work(uv_work_t *req) {
     s->js = NULL;
     natsConnection_Destroy(s->nc);
     s->nc = NULL;
-  } else if (s->cfg->create_stream && !s->stream_ok) {
+    s->setup_rc = PARLEY_ENETWORK;
+    return;
+  }
+  if (s->cfg->create_stream && !s->stream_ok) {
     st = setup_stream(s);
     s->stream_ok = st == NATS_OK;
   }
-  s->setup_rc = st == NATS_OK ? 0 : PARLEY_ENETWORK;
+  if (st == NATS_OK && s->actions && !s->actions_ok)
+    s->actions_ok = parley_nats_actions_subscribe(s->actions, s->js, s->nc,
+                                                  s->cfg->create_stream, s->setup_err,
+                                                  sizeof s->setup_err) == 0;
+  s->setup_rc = st == NATS_OK && (!s->actions || s->actions_ok) ? 0 : PARLEY_ENETWORK;
 }
+
+static void close_step(nats_out_t *s);
+static void setup_start(nats_out_t *s);
+
+static void retry_setup(uv_timer_t *t) { setup_start(t->data); }
 
 static void setup_done(uv_work_t *req, int status) {
   nats_out_t *s = req->data;
+  const char *name = parley_output_name(s->o);
   s->setup_busy = 0;
   if (s->closing) {
-    if (!s->wake_open)
-      s->close_cb(s->close_o);
+    close_step(s);
     return;
   }
-  if (status == 0 && s->setup_rc == 0) {
-    if (s->cfg->create_stream)
-      parley_log(PARLEY_LOG_INFO, parley_output_name(s->o), "connected; stream %s ready",
-                 s->cfg->stream);
-    start_batch(s);
-  } else {
-    batch_done(s, PARLEY_ENETWORK, status ? "cannot run the NATS setup" : s->setup_err);
+  int ok = status == 0 && s->setup_rc == 0;
+  if (ok) {
+    parley_log(PARLEY_LOG_INFO, name, "connected to NATS%s%s%s", s->cfg->create_stream ? "; stream " : "",
+               s->cfg->create_stream ? s->cfg->stream : "",
+               s->actions ? "; consuming actions" : "");
+  } else if (!s->waiting_setup) {
+    parley_log(PARLEY_LOG_WARN, name, "%s; trying again in 2 s", s->setup_err);
+    uv_timer_start(&s->retry, retry_setup, 2000, 0);
   }
+  if (!s->waiting_setup)
+    return;
+  s->waiting_setup = 0;
+  if (ok)
+    start_batch(s);
+  else
+    batch_done(s, PARLEY_ENETWORK, status ? "cannot run the NATS setup" : s->setup_err);
 }
 
 static int ready(const nats_out_t *s) {
-  return s->js && (!s->cfg->create_stream || s->stream_ok);
+  return !s->setup_busy && s->js && (!s->cfg->create_stream || s->stream_ok) && (!s->actions || s->actions_ok);
+}
+
+static void setup_start(nats_out_t *s) {
+  if (s->setup_busy || s->closing)
+    return;
+  s->setup_busy = 1;
+  s->setup.data = s;
+  if (uv_queue_work(s->loop, &s->setup, setup_work, setup_done) != 0) {
+    s->setup_busy = 0;
+    if (s->waiting_setup) {
+      s->waiting_setup = 0;
+      batch_done(s, PARLEY_EIO, "cannot queue the NATS setup on the thread pool");
+    }
+  }
 }
 
 /* ---- the output ---- */
@@ -334,6 +385,13 @@ static int nats_create(parley_output_t *o, const void *config, void **state,
   if (!subject_token_ok(cfg->stream) || strchr(cfg->stream, '/'))
     return parley_error_set(err, PARLEY_ECONFIG, "output %s: stream: \"%s\" is not a valid name",
                             name, cfg->stream);
+  if (cfg->actions &&
+      (parley_output_nats_subject(cfg->actions_prefix, "x", "y", probe, 0) == PARLEY_EINVAL ||
+       parley_output_nats_subject(cfg->results_prefix, "x", "y", probe, 0) == PARLEY_EINVAL ||
+       !subject_token_ok(cfg->actions_stream)))
+    return parley_error_set(err, PARLEY_ECONFIG,
+                            "output %s: actions_prefix, results_prefix or actions_stream is not "
+                            "a valid subject prefix or stream name", name);
   if (cfg->max_inflight < 1 || cfg->max_inflight > 65536)
     return parley_error_set(err, PARLEY_ECONFIG, "output %s: max_inflight: must be 1 to 65536",
                             name);
@@ -377,13 +435,22 @@ static natsStatus set_options(nats_out_t *s, natsOptions *no) {
   return st;
 }
 
+/* Connect at once (not at the first event): the action consumer must run
+ * even when no event flows. */
 static int nats_open(void *state, uv_loop_t *loop, parley_error_t *err) {
   nats_out_t *s = state;
-  (void)err;
   s->loop = loop;
+  if (s->cfg->actions &&
+      parley_nats_actions_new(&s->actions, s->o, loop, s->cfg->actions_stream,
+                              s->cfg->actions_prefix, s->cfg->results_prefix) != 0)
+    return parley_error_set(err, PARLEY_ENOMEM, "output %s: out of memory",
+                            parley_output_name(s->o));
   uv_async_init(loop, &s->wake, on_wake);
   s->wake.data = s;
-  s->wake_open = 1;
+  uv_timer_init(loop, &s->retry);
+  s->retry.data = s;
+  s->handles = 2 + (s->actions != NULL);
+  setup_start(s);
   return 0;
 }
 
@@ -405,19 +472,32 @@ static void nats_deliver(void *state, const parley_output_item_t *items, size_t 
     return;
   }
   s->in_batch = 1;
-  s->setup_busy = 1;
-  s->setup.data = s;
-  if (uv_queue_work(s->loop, &s->setup, setup_work, setup_done) != 0) {
-    s->setup_busy = 0;
-    batch_done(s, PARLEY_EIO, "cannot queue the NATS setup on the thread pool");
-  }
+  s->waiting_setup = 1;
+  uv_timer_stop(&s->retry);
+  setup_start(s); /* or wait for the one running */
 }
 
-static void wake_closed(uv_handle_t *h) {
+/* Closing: stop the action consumer, drop the connection (its threads
+ * stop), then close the uv handles; cb when all are closed and no setup
+ * runs on a worker thread. */
+static void close_step(nats_out_t *s) {
+  if (s->setup_busy || s->handles > 0 || !s->close_cb)
+    return;
+  void (*cb)(parley_output_t *o) = s->close_cb;
+  s->close_cb = NULL;
+  cb(s->close_o);
+}
+
+static void handle_closed(uv_handle_t *h) {
   nats_out_t *s = h->data;
-  s->wake_open = 0;
-  if (!s->setup_busy)
-    s->close_cb(s->close_o);
+  s->handles--;
+  close_step(s);
+}
+
+static void actions_closed(void *data) {
+  nats_out_t *s = data;
+  s->handles--;
+  close_step(s);
 }
 
 static void nats_close(void *state, void (*cb)(parley_output_t *o), parley_output_t *o) {
@@ -425,27 +505,31 @@ static void nats_close(void *state, void (*cb)(parley_output_t *o), parley_outpu
   s->closing = 1;
   s->close_cb = cb;
   s->close_o = o;
-  /* Destroying the connection first stops its threads; the flag covers an
-   * ack handler that runs before that. */
+  /* The flag covers an ack handler that runs before the threads stop. */
   uv_mutex_lock(&s->mu);
   s->closed = 1;
   uv_mutex_unlock(&s->mu);
-  if (!s->setup_busy) {
+  if (s->handles == 0) { /* never opened */
+    close_step(s);
+    return;
+  }
+  if (s->actions)
+    parley_nats_actions_close(s->actions, actions_closed, s);
+  if (!s->setup_busy) { /* else the worker still uses them: destroy() frees */
     jsCtx_Destroy(s->js);
     s->js = NULL;
     natsConnection_Destroy(s->nc);
     s->nc = NULL;
   }
-  if (s->wake_open)
-    uv_close((uv_handle_t *)&s->wake, wake_closed);
-  else if (!s->setup_busy)
-    cb(o);
+  uv_close((uv_handle_t *)&s->wake, handle_closed);
+  uv_close((uv_handle_t *)&s->retry, handle_closed);
 }
 
 static void nats_destroy(void *state) {
   nats_out_t *s = state;
   if (!s)
     return;
+  parley_nats_actions_free(s->actions);
   jsCtx_Destroy(s->js);
   natsConnection_Destroy(s->nc);
   if (s->mu_init)

@@ -130,6 +130,18 @@ class JetStream:
                 replies[int(msg[0].split(".")[-1])] = json.loads(msg[2] or b"{}")
         return [replies[i] for i in range(len(payloads))]
 
+    def subscribe(self, subject, sid=2):
+        self.sock.sendall(b"SUB %s %d\r\nPING\r\n" % (subject.encode(), sid))
+        while self._read_msg() != "PONG":
+            pass
+
+    def next_msg(self):
+        """The next message of a subscription: (subject, payload dict)."""
+        while True:
+            msg = self._read_msg()
+            if msg != "PONG":
+                return msg[0], json.loads(msg[2])
+
     def request(self, subject, payload=None):
         return self.requests(subject, [payload])[0]
 
