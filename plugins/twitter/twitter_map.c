@@ -344,10 +344,11 @@ static json_t *v1_tweet(const json_t *t, json_t **includes) {
     json_object_set_new(v2, "conversation_id", json_string(parent));
   }
   put_str(v2, "lang", parley_sdk_json_str(t, "lang", NULL));
-  if (parley_sdk_json_str(t, "created_at", NULL) &&
-      parley_sdk_time_parse_twitter(parley_sdk_json_str(t, "created_at", NULL), &ms) == 0)
+  /* timestamp_ms keeps the milliseconds that created_at (seconds) drops */
+  if (parley_sdk_time_from_json(t, "timestamp_ms", &ms) == 0)
     put_time(v2, ms);
-  else if (parley_sdk_time_from_json(t, "timestamp_ms", &ms) == 0)
+  else if (parley_sdk_json_str(t, "created_at", NULL) &&
+           parley_sdk_time_parse_twitter(parley_sdk_json_str(t, "created_at", NULL), &ms) == 0)
     put_time(v2, ms);
   v1_mentions(v2, t);
   json_t *user = json_object_get(t, "user");

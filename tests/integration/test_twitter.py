@@ -32,8 +32,13 @@ def dm_conversation(a, b):
     return f"{lo}-{hi}"
 
 
-def tweet(ref, author, text, at, **kw):
-    return dict(platform="twitter", type="tweet", ref=ref, author=author, text=text, at=at, **kw)
+def tweet(ref, author, text, at=None, **kw):
+    """A tweet item; without `at` the simulator stamps it with the time it is
+    posted (created_ms = now), as when a customer writes it live."""
+    item = dict(platform="twitter", type="tweet", ref=ref, author=author, text=text, **kw)
+    if at is not None:
+        item["at"] = at
+    return item
 
 
 # What exists when the connector first starts: one page per source at most
@@ -206,16 +211,16 @@ def test_every_path_yields_each_message_once_and_valid(tmp, sim):
 
     # stream items the polls also return: one event each
     wait_until(lambda: metric(port, "twitter_stream_connected") == 1, 30, what="stream connected")
-    live = [sim.post("/_sim/items", tweet(f"s{i}", "tom_b", f"@acme app crashes at checkout #{i}", 0))
+    live = [sim.post("/_sim/items", tweet(f"s{i}", "tom_b", f"@acme app crashes at checkout #{i}"))
             for i in range(3)]
-    live.append(sim.post("/_sim/items", tweet("s3", "lisa_v", "globex support rocks", 0)))
+    live.append(sim.post("/_sim/items", tweet("s3", "lisa_v", "globex support rocks")))
     want |= {f"twitter:{i['id']}" for i in live}
     wait_ids(tmp, want, "the stream items")
     assert metric(port, "twitter_stream_tweets_total") >= 4
 
     # more new mentions than a page holds (max_results 10) while parleyd is down
     assert d.stop() == 0
-    burst = [sim.post("/_sim/items", tweet(f"m{i}", USERS[i % 4][1], f"@acme where is order {i}?", 0))
+    burst = [sim.post("/_sim/items", tweet(f"m{i}", USERS[i % 4][1], f"@acme where is order {i}?"))
              for i in range(25)]
     want |= {f"twitter:{i['id']}" for i in burst}
     d = Parleyd(config(tmp, port, sim, sources), tmpdir=tmp).start(f"http://127.0.0.1:{port}")
@@ -329,7 +334,7 @@ def test_a_refreshed_token_keeps_mentions_flowing(tmp, sim):
     ids = sim.ids()
     wait_ids(tmp, {f"twitter:{ids['t1']}"}, "the first mention")
     sim.post("/_sim/tokens/expire", {"platform": "twitter"})
-    later = sim.post("/_sim/items", tweet("r1", "tom_b", "@acme hello again", 0))
+    later = sim.post("/_sim/items", tweet("r1", "tom_b", "@acme hello again"))
     wait_ids(tmp, {f"twitter:{later['id']}"}, "a mention written after the expiry")
     assert metric(port, "twitter_token_refreshes_total") >= 1
     assert not [e for e in events(tmp) if e["kind"] == "system"]
@@ -346,9 +351,9 @@ def test_account_activity_webhook_crc_signature_and_events(tmp, sim):
                         if w.get("kind") == "crc"], 30, what="the CRC verdict")
     crc = [w for w in sim.get("/_sim/webhooks?platform=twitter")["deliveries"] if w.get("kind") == "crc"]
     assert crc[-1]["valid"] is True, crc
-    m = sim.post("/_sim/items", tweet("w1", "jana_k", "@acme Paket ist da, aber kaputt", 0, lang="de"))
+    m = sim.post("/_sim/items", tweet("w1", "jana_k", "@acme Paket ist da, aber kaputt", lang="de"))
     dm = sim.post("/_sim/items", dict(platform="twitter", type="dm", ref="w2", author="tom_b",
-                                      recipient="acme", text="photo of the damage attached", at=0))
+                                      recipient="acme", text="photo of the damage attached"))
     wait_ids(tmp, {f"twitter:{m['id']}", f"twitter:{dm['id']}"}, "webhook events")
     by_id = {e["id"]: e for e in events(tmp)}
     assert by_id[f"twitter:{m['id']}"]["kind"] == "mention"
@@ -383,7 +388,7 @@ def test_stream_gaps_are_back_filled_through_search(tmp):
         want = {f"twitter:{ids[r]}" for r in ["t1", "t3", "t4", "t5", "t7"]}
 
         def write(ref, text, author="tom_b"):
-            want.add("twitter:" + sim.post("/_sim/items", tweet(ref, author, text, 0))["id"])
+            want.add("twitter:" + sim.post("/_sim/items", tweet(ref, author, text))["id"])
 
         def settle(tag):
             """Write until a tweet lands on a working connection, which back-fills

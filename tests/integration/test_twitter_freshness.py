@@ -43,7 +43,7 @@ def run(tmp, sources, n, spacing, sim_args=(), hook=False, extra=""):
         # let the first polls take the scenario's items, so only new ones count
         ids = set()
         for i in range(n):
-            item = sim.post("/_sim/items", tweet(f"f{i}", USERS[i % 4][1], f"@acme question {i}", 0))
+            item = sim.post("/_sim/items", tweet(f"f{i}", USERS[i % 4][1], f"@acme question {i}"))
             ids.add("twitter:" + item["id"])
             time.sleep(spacing)
         wait_until(lambda: ids <= set(customer_ids(tmp)), 120, what=f"{n} tweets")

@@ -245,7 +245,7 @@ static void test_account_activity_tweet_maps_like_the_v2_tweet(void **state) {
       "\"user\":{\"id\":99887766,\"id_str\":\"99887766\",\"name\":\"Jane Doe\","
       "\"screen_name\":\"janedoe\",\"followers_count\":311,\"verified\":false},"
       "\"entities\":{\"user_mentions\":[{\"screen_name\":\"acme\",\"id_str\":\"2244994945\"}]},"
-      "\"lang\":\"en\",\"timestamp_ms\":\"1715592067000\"}");
+      "\"lang\":\"en\",\"timestamp_ms\":\"1715592067123\"}");
   parley_event_t *ev = NULL;
   parley_error_t err = {0};
   assert_int_equal(parley_twitter_map_v1_tweet(t, &ctx, &ev, &err), 0);
@@ -253,7 +253,7 @@ static void test_account_activity_tweet_maps_like_the_v2_tweet(void **state) {
   assert_int_equal(parley_event_kind(ev), PARLEY_KIND_MENTION);
   assert_string_equal(parley_event_author_handle(ev), "janedoe");
   assert_int_equal(parley_event_author_followers(ev), 311);
-  assert_int_equal(parley_event_created_at(ev), 1715592067000LL);
+  assert_int_equal(parley_event_created_at(ev), 1715592067123LL); /* timestamp_ms: to the ms */
   assert_string_equal(parley_event_conversation_id(ev), BIG_ID);
   assert_string_equal(parley_event_url(ev), "https://x.com/janedoe/status/" BIG_ID);
   assert_valid(ev);
@@ -273,6 +273,9 @@ static void test_account_activity_reply_and_long_text(void **state) {
   assert_int_equal(parley_twitter_map_v1_tweet(t, &ctx, &ev, &err), 0);
   assert_int_equal(parley_event_kind(ev), PARLEY_KIND_REPLY);
   assert_string_equal(parley_event_text(ev), "the full reply");
+  int64_t want = 0; /* no timestamp_ms: created_at, to the second */
+  assert_int_equal(parley_time_parse("2024-05-13T09:25:00Z", &want), 0);
+  assert_int_equal(parley_event_created_at(ev), want);
   assert_string_equal(parley_event_in_reply_to(ev), "twitter:1790000000000000069");
   parley_event_free(ev);
   json_decref(t);
