@@ -100,8 +100,8 @@ typedef struct parley_twitter_map_ctx {
 parley_kind_t parley_twitter_classify(const json_t *tweet, const parley_twitter_map_ctx_t *ctx);
 
 /* Map a v2 tweet, with the response's includes (may be NULL), to a new event.
- * Returns 0 and *out (caller owns it), or PARLEY_EINVAL / PARLEY_ENOMEM with
- * err naming what was wrong. */
+ * Returns 0 and *out (caller owns it); PARLEY_ENOENT for a retweet (nothing
+ * to emit); or PARLEY_EINVAL / PARLEY_ENOMEM with err naming what was wrong. */
 int parley_twitter_map_tweet(const json_t *tweet, const json_t *includes,
                              const parley_twitter_map_ctx_t *ctx, parley_event_t **out,
                              parley_error_t *err);

@@ -43,13 +43,14 @@ static const json_t *find_user(const json_t *includes, const char *id) {
   return NULL;
 }
 
-/* The id the tweet replies to (referenced_tweets type replied_to), or NULL. */
-static const char *replied_to(const json_t *tweet) {
+/* The id of the tweet referenced as `type` ("replied_to", "retweeted"), or
+ * NULL. */
+static const char *referenced(const json_t *tweet, const char *type) {
   size_t n;
   json_t *refs = parley_sdk_json_array(tweet, "referenced_tweets", &n);
   for (size_t i = 0; i < n; i++) {
     json_t *r = json_array_get(refs, i);
-    if (str_eq(parley_sdk_json_str(r, "type", NULL), "replied_to"))
+    if (str_eq(parley_sdk_json_str(r, "type", NULL), type))
       return parley_sdk_json_str(r, "id", NULL);
   }
   return NULL;
@@ -189,13 +190,16 @@ static int map_tweet(const json_t *tweet, const json_t *includes, const json_t *
   const char *id = parley_sdk_json_str(tweet, "id", NULL);
   if (!parley_sdk_id_valid(id) || strlen(id) >= PARLEY_SDK_ID_MAX)
     return parley_error_set(err, PARLEY_EINVAL, "twitter: tweet without a valid string 'id'");
+  /* a retweet repeats someone else's words: not a new message (§11.9) */
+  if (referenced(tweet, "retweeted"))
+    return PARLEY_ENOENT;
   parley_kind_t kind = parley_twitter_classify(tweet, ctx);
   parley_event_t *ev = event_base(id, ctx, kind, PARLEY_VISIBILITY_PUBLIC);
   if (!ev)
     return parley_error_set(err, PARLEY_ENOMEM, "twitter: out of memory mapping tweet %s", id);
   const char *conv = parley_sdk_json_str(tweet, "conversation_id", NULL);
   parley_event_set_conversation_id(ev, conv ? conv : id);
-  const char *parent = replied_to(tweet);
+  const char *parent = referenced(tweet, "replied_to");
   if (parent)
     parley_event_set_in_reply_to(ev, event_id(parent, buf, sizeof buf));
   const char *author = parley_sdk_json_str(tweet, "author_id", NULL);
@@ -344,6 +348,10 @@ static json_t *v1_tweet(const json_t *t, json_t **includes) {
     json_object_set_new(v2, "conversation_id", json_string(parent));
   }
   put_str(v2, "lang", parley_sdk_json_str(t, "lang", NULL));
+  char rt[PARLEY_SDK_ID_MAX];
+  if (parley_sdk_json_id(t, "retweeted_status.id_str", rt, sizeof rt) > 0)
+    json_object_set_new(v2, "referenced_tweets",
+                        json_pack("[{s:s,s:s}]", "type", "retweeted", "id", rt));
   /* timestamp_ms keeps the milliseconds that created_at (seconds) drops */
   if (parley_sdk_time_from_json(t, "timestamp_ms", &ms) == 0)
     put_time(v2, ms);

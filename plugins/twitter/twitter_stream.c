@@ -187,21 +187,22 @@ static const char *rule_value(parley_twitter_stream_t *st, const char *id, const
   return tag;
 }
 
-static void take_line(parley_twitter_stream_t *st, const char *line, size_t len) {
+/* Returns 1 for a tweet line, 0 for anything else. */
+static int take_line(parley_twitter_stream_t *st, const char *line, size_t len) {
   parley_twitter_t *tw = st->tw;
   parley_error_t err = {0};
   json_t *msg = parley_sdk_json_parse(line, len, "stream line", &err);
   if (!msg) {
     tw->host->counter_add(tw->inst, "twitter_stream_bad_lines_total", 1);
     log_st(st, PARLEY_LOG_WARN, "line skipped", err.message);
-    return;
+    return 0;
   }
   json_t *data = json_object_get(msg, "data");
   if (!json_is_object(data)) {
     log_st(st, PARLEY_LOG_WARN, "platform message",
            parley_sdk_json_str(msg, "errors.0.title", parley_sdk_json_str(msg, "title", "?")));
     json_decref(msg);
-    return;
+    return 0;
   }
   const char *matched = rule_value(st, parley_sdk_json_str(msg, "matching_rules.0.id", NULL),
                                    parley_sdk_json_str(msg, "matching_rules.0.tag", NULL));
@@ -209,12 +210,27 @@ static void take_line(parley_twitter_stream_t *st, const char *line, size_t len)
   parley_event_t *ev = NULL;
   parley_twitter_map_ctx(tw, matched, &ctx);
   tw->host->counter_add(tw->inst, "twitter_stream_tweets_total", 1);
-  if (parley_twitter_map_tweet(data, json_object_get(msg, "includes"), &ctx, &ev, &err) == 0)
+  int rc = parley_twitter_map_tweet(data, json_object_get(msg, "includes"), &ctx, &ev, &err);
+  if (rc == 0)
     parley_twitter_emit(tw, ev);
-  else
+  else if (rc != PARLEY_ENOENT) /* ENOENT: a retweet, nothing to emit */
     log_st(st, PARLEY_LOG_WARN, "tweet skipped", err.message);
   seen(st, parley_sdk_json_str(data, "id", NULL));
   json_decref(msg);
+  return 1;
+}
+
+/* A keep-alive or a tweet proves the connection works (an error body does
+ * not): now the gap before it can be back-filled. */
+static void proven(parley_twitter_stream_t *st) {
+  if (!st->backfill_due)
+    return;
+  st->backfill_due = 0;
+  st->tw->host->gauge_set(st->tw->inst, "twitter_stream_connected", 1);
+  if (!st->bf && !st->bf_retry) /* else the owed back-fill starts from an older id */
+    snprintf(st->bf_since, sizeof st->bf_since, "%s", st->since);
+  if (!st->bf_retry)
+    start_backfill(st);
 }
 
 static int buffer(parley_twitter_stream_t *st, const char *chunk, size_t n) {
@@ -238,16 +254,6 @@ static int buffer(parley_twitter_stream_t *st, const char *chunk, size_t n) {
 static void on_chunk(parley_http_t *req, const char *chunk, size_t n, void *data) {
   parley_twitter_stream_t *st = data;
   st->last_ms = st->tw->host->now_ms(st->tw->inst);
-  if (!st->got_bytes) { /* the first byte (a keep-alive at the latest) proves the connection */
-    st->tw->host->gauge_set(st->tw->inst, "twitter_stream_connected", 1);
-    if (st->backfill_due) {
-      st->backfill_due = 0;
-      if (!st->bf && !st->bf_retry) /* else the owed back-fill starts from an older id */
-        snprintf(st->bf_since, sizeof st->bf_since, "%s", st->since);
-      if (!st->bf_retry)
-        start_backfill(st);
-    }
-  }
   st->got_bytes = 1;
   if (buffer(st, chunk, n) != 0) {
     log_st(st, PARLEY_LOG_WARN, "a line longer than 1 MiB; reconnecting", NULL);
@@ -260,8 +266,8 @@ static void on_chunk(parley_http_t *req, const char *chunk, size_t n, void *data
     if (st->buf[i] != '\n')
       continue;
     size_t end = i > start && st->buf[i - 1] == '\r' ? i - 1 : i;
-    if (end > start)
-      take_line(st, st->buf + start, end - start); /* empty: a keep-alive */
+    if (end == start || take_line(st, st->buf + start, end - start))
+      proven(st); /* a keep-alive (empty line) or a tweet */
     start = i + 1;
   }
   memmove(st->buf, st->buf + start, st->len - start);

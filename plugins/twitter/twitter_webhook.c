@@ -50,7 +50,7 @@ static int map_tweet(parley_twitter_t *tw, const json_t *item, const json_t *pay
   int rc = parley_twitter_map_v1_tweet(item, &ctx, &ev, &err);
   if (rc == 0)
     parley_twitter_emit(tw, ev);
-  else
+  else if (rc != PARLEY_ENOENT) /* ENOENT: a retweet */
     tw->host->log(tw->inst, PARLEY_LOG_WARN, "webhook: tweet skipped: %s", err.message);
   return rc;
 }

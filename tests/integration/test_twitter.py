@@ -53,6 +53,9 @@ ITEMS = [
     tweet("t5", "lisa_v", "Switching to globex, they actually answer", -2500, lang="nl"),
     tweet("t7", "bob_r", "this thread is useless, buy crypto now", -2000, parent_ref="b1"),
     tweet("x1", "bob_r", "nice weather in Utrecht today", -1500),
+    # a retweet repeats t1's words: in the mentions timeline, not a message
+    tweet("rt1", "bob_r", "RT @jana_k: @acme Meine Bestellung ist seit zwei Wochen unterwegs.",
+          -1200, retweet_of_ref="t1"),
     dict(platform="twitter", type="dm", ref="d1", author="tom_b", recipient="acme",
          text="Order 5512, can you check?", at=-1000),
 ]

@@ -304,6 +304,21 @@ static void test_account_activity_dm_uses_the_users_map(void **state) {
   json_decref(p);
 }
 
+static void test_retweets_are_not_messages(void **state) {
+  (void)state;
+  json_t *v2 = parse("{\"id\":\"31\",\"text\":\"RT @jana_k: @acme my order\",\"author_id\":\"5\","
+                     "\"referenced_tweets\":[{\"type\":\"retweeted\",\"id\":\"30\"}]}");
+  json_t *v1 = parse("{\"id_str\":\"32\",\"text\":\"RT @jana_k: @acme my order\","
+                     "\"user\":{\"id_str\":\"5\"},\"retweeted_status\":{\"id_str\":\"30\"}}");
+  parley_event_t *ev = NULL;
+  parley_error_t err = {0};
+  assert_int_equal(parley_twitter_map_tweet(v2, NULL, &ctx, &ev, &err), PARLEY_ENOENT);
+  assert_int_equal(parley_twitter_map_v1_tweet(v1, &ctx, &ev, &err), PARLEY_ENOENT);
+  assert_null(ev);
+  json_decref(v2);
+  json_decref(v1);
+}
+
 static void test_dm_conversation_orders_ids_by_value(void **state) {
   (void)state;
   char buf[64];
@@ -340,6 +355,7 @@ int main(void) {
       cmocka_unit_test(test_account_activity_tweet_maps_like_the_v2_tweet),
       cmocka_unit_test(test_account_activity_reply_and_long_text),
       cmocka_unit_test(test_account_activity_dm_uses_the_users_map),
+      cmocka_unit_test(test_retweets_are_not_messages),
       cmocka_unit_test(test_dm_conversation_orders_ids_by_value),
       cmocka_unit_test(test_keywords_leave_out_operators_and_negations),
   };
