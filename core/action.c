@@ -5,6 +5,7 @@
 
 #include "parley/action.h"
 #include "parley/error.h"
+#include "util.h"
 
 /* Idempotency keys travel in headers (Nats-Msg-Id) and journal rows, so they
  * are short and plain: 1 to 256 printable ASCII characters, no spaces. */
@@ -56,56 +57,6 @@ int parley_action_type_parse(const char *name, parley_action_type_t *t) {
 }
 
 /* ------------------------------------------------------------------ */
-/* Strings                                                             */
-/* ------------------------------------------------------------------ */
-
-/* Strict UTF-8 (RFC 3629), as in event.c: no overlong forms, surrogates or
- * code points past U+10FFFF, so the encoder never meets a string it cannot
- * write. */
-static int parley_action_utf8_valid(const unsigned char *s) {
-  while (*s) {
-    unsigned c = *s, min, cp;
-    size_t n;
-    if (c < 0x80) {
-      s++;
-      continue;
-    } else if ((c & 0xe0) == 0xc0) {
-      n = 1, min = 0x80, cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2, min = 0x800, cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3, min = 0x10000, cp = c & 0x07;
-    } else {
-      return 0;
-    }
-    for (size_t i = 1; i <= n; i++) {
-      if ((s[i] & 0xc0) != 0x80)
-        return 0; /* also stops at the terminating NUL */
-      cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-      return 0;
-    s += n + 1;
-  }
-  return 1;
-}
-
-/* NULL and "" both clear the field, as for events. */
-static int parley_action_strset(char **slot, const char *s) {
-  char *copy = NULL;
-  if (s != NULL && *s != '\0') {
-    if (!parley_action_utf8_valid((const unsigned char *)s))
-      return PARLEY_EINVAL;
-    copy = strdup(s);
-    if (copy == NULL)
-      return PARLEY_ENOMEM;
-  }
-  free(*slot);
-  *slot = copy;
-  return 0;
-}
-
-/* ------------------------------------------------------------------ */
 /* Lifecycle and fields                                                */
 /* ------------------------------------------------------------------ */
 
@@ -144,7 +95,7 @@ parley_action_t *parley_action_clone(const parley_action_t *a) {
 
 #define PARLEY_ACTION_STRING_FIELD(name)                                       \
   int parley_action_set_##name(parley_action_t *a, const char *v) {           \
-    return a ? parley_action_strset(&a->name, v) : PARLEY_EINVAL;             \
+    return a ? parley_util_strset(&a->name, v) : PARLEY_EINVAL;             \
   }                                                                            \
   const char *parley_action_##name(const parley_action_t *a) { return a ? a->name : NULL; }
 

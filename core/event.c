@@ -9,6 +9,7 @@
 #include "parley/error.h"
 #include "parley/event.h"
 #include "parley/time.h"
+#include "util.h"
 
 typedef struct parley_event_media {
   char *type;
@@ -55,57 +56,9 @@ static const char *const parley_event_media_types[] = {"image", "video", "gif", 
 /* Strings                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past
- * U+10FFFF. Checked when a string enters the event, so the encoder never
- * meets a string it cannot write. */
-static int parley_event_utf8_valid(const unsigned char *s) {
-  while (*s) {
-    unsigned c = *s;
-    size_t n;
-    unsigned min, cp;
-    if (c < 0x80) {
-      s++;
-      continue;
-    } else if ((c & 0xe0) == 0xc0) {
-      n = 1, min = 0x80, cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2, min = 0x800, cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3, min = 0x10000, cp = c & 0x07;
-    } else {
-      return 0;
-    }
-    for (size_t i = 1; i <= n; i++) {
-      if ((s[i] & 0xc0) != 0x80)
-        return 0; /* also stops at the terminating NUL */
-      cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-      return 0;
-    s += n + 1;
-  }
-  return 1;
-}
-
-/* Copy s into *slot. NULL and "" both clear the field: an empty string
- * carries no information and the schema has no empty strings. */
-static int parley_event_strset(char **slot, const char *s) {
-  char *copy = NULL;
-  if (s != NULL && *s != '\0') {
-    if (!parley_event_utf8_valid((const unsigned char *)s))
-      return PARLEY_EINVAL;
-    copy = strdup(s);
-    if (copy == NULL)
-      return PARLEY_ENOMEM;
-  }
-  free(*slot);
-  *slot = copy;
-  return 0;
-}
-
 /* A copy of a required, non-empty, valid UTF-8 string, for list items. */
 static int parley_event_strdup_item(const char *s, char **out) {
-  if (s == NULL || *s == '\0' || !parley_event_utf8_valid((const unsigned char *)s))
+  if (s == NULL || *s == '\0' || !parley_util_utf8_valid((const unsigned char *)s))
     return PARLEY_EINVAL;
   *out = strdup(s);
   return *out ? 0 : PARLEY_ENOMEM;
@@ -211,7 +164,7 @@ parley_event_t *parley_event_clone(const parley_event_t *ev) {
   int parley_event_set_##name(parley_event_t *ev, const char *v) {            \
     if (ev == NULL)                                                            \
       return PARLEY_EINVAL;                                                    \
-    return parley_event_strset(&ev->field, v);                                 \
+    return parley_util_strset(&ev->field, v);                                 \
   }                                                                            \
   const char *parley_event_##name(const parley_event_t *ev) {                 \
     return ev ? ev->field : NULL;                                              \

@@ -254,15 +254,7 @@ void parley_router_free(parley_router_t *r) {
     parley_output_destroy(r->outputs[i]);
   for (size_t i = 0; i < r->n_plugins; i++)
     parley_plugin_unload(r->plugins[i]);
-  r->n_pcb = 0;
-  for (size_t i = 0; i < r->n_pend; i++) {
-    parley_event_free(r->pend[i].ev);
-    free(r->pend[i].json);
-  }
-  for (size_t i = 0; i < r->n_pcp; i++) {
-    free(r->pcp[i].key);
-    free(r->pcp[i].value);
-  }
+  parley_router_clear_pending(r);
   free(r->pend);
   free(r->pcp);
   free(r->pcb);

@@ -182,6 +182,8 @@ int parley_router_commit_later(parley_router_t *r, parley_instance_t *inst,
 /* Commit the pending batch now. Returns the journal's status. */
 int parley_router_commit_now(parley_router_t *r);
 void parley_router_update_pause(parley_router_t *r);
+/* Free the uncommitted events and checkpoints (they were not accepted). */
+void parley_router_clear_pending(parley_router_t *r);
 
 /* route_match.c */
 /* The outputs an event goes to: the union of the outputs of every matching

@@ -164,7 +164,7 @@ static void route_committed(parley_router_t *r, parley_journal_entry_t *e, size_
   free(masks);
 }
 
-static void clear_pending(parley_router_t *r) {
+void parley_router_clear_pending(parley_router_t *r) {
   for (size_t i = 0; i < r->n_pend; i++) {
     parley_event_free(r->pend[i].ev);
     free(r->pend[i].json);
@@ -218,7 +218,7 @@ int parley_router_commit_now(parley_router_t *r) {
   if (rc == 0)
     route_committed(r, e, r->n_pend);
   free(e);
-  clear_pending(r);
+  parley_router_clear_pending(r);
   /* Callbacks may emit and commit again: detach the list first. */
   parley_pending_cb_t *cbs = r->pcb;
   size_t ncb = r->n_pcb;

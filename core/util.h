@@ -18,6 +18,13 @@ char *parley_asprintf(const char *fmt, ...) PARLEY_UTIL_PRINTF(1, 2);
 int parley_util_is_name(const char *s);
 /* 1 if s is a non-empty [A-Za-z0-9_-]+ instance name. */
 int parley_util_is_instance_name(const char *s);
+/* 1 if s is strict UTF-8 (RFC 3629): no overlong forms, no surrogates, no
+ * code points past U+10FFFF — what JSON encoders can always write. */
+int parley_util_utf8_valid(const unsigned char *s);
+/* Replace *slot by a copy of s (freeing the old value). NULL and "" clear
+ * it: an empty string carries no information. PARLEY_EINVAL for invalid
+ * UTF-8, PARLEY_ENOMEM; *slot is unchanged on failure. */
+int parley_util_strset(char **slot, const char *s);
 /* Constant-time equality of two NUL-terminated strings (length leaks). */
 int parley_util_secret_eq(const char *a, const char *b);
 
