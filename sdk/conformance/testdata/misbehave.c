@@ -5,6 +5,7 @@
  *   REEMIT     no checkpoint: every tick emits the same events again
  *   RANDID     event ids change from run to run
  *   LEAKTIMER  stop() forgets a running timer
+ *   LEAKMEM    every instance leaks 4 KiB
  * Otherwise it is a correct connector: 5 events, checkpointed. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,13 @@ static int mb_create(const parley_host_t *host, parley_instance_t *inst, const v
   m->host = host;
   m->inst = inst;
   m->cfg = config;
+#ifdef MISBEHAVE_LEAKMEM
+  static void *volatile sink; /* keeps the compiler from dropping the malloc */
+  sink = malloc(4096);
+  if (sink)
+    memset(sink, 1, 4096);
+  sink = NULL;
+#endif
   *instance = m;
   return 0;
 }
