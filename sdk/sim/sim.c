@@ -189,10 +189,6 @@ static void parley_sim_platform_route(parley_httpd_req_t *req, void *data) {
 
 /* ---- generator ------------------------------------------------------ */
 
-static int parley_sim_brand_root(json_t *item, void *data) {
-  return json_is_true(json_object_get(item, "from_brand")) && !json_object_get(item, "parent_id");
-}
-
 /* For a platform without its own generator: a customer comments on the
  * brand's newest post (every platform here has comments under posts). */
 static json_t *parley_sim_generic_item(parley_sim_t *sim, const char *platform) {
@@ -204,9 +200,9 @@ static json_t *parley_sim_generic_item(parley_sim_t *sim, const char *platform) 
       {"de", "Der Support antwortet seit Tagen nicht."},
       {"nl", "Mijn pakket is beschadigd aangekomen."},
   };
-  parley_sim_filter_t f = {.platform = platform, .match = parley_sim_brand_root};
-  json_t *posts = parley_sim_items(sim, &f), *users = parley_sim_users(sim, platform);
-  json_t *post = json_array_get(posts, 0), *item = NULL;
+  json_t *users = parley_sim_users(sim, platform);
+  json_t *post = parley_sim_store_brand_root(sim, platform), *item = NULL;
+  if (json_is_true(json_object_get(post, "deleted"))) post = NULL;
   size_t nu = json_array_size(users);
   if (post && nu) {
     json_t *u = json_array_get(users, (size_t)(parley_sim_random(sim) % nu));
@@ -216,12 +212,11 @@ static json_t *parley_sim_generic_item(parley_sim_t *sim, const char *platform) 
                      json_object_get(u, "id"), "text", texts[k][1], "lang", texts[k][0],
                      "generated", 1);
   }
-  json_decref(posts);
   json_decref(users);
   return item;
 }
 
-static void parley_sim_generate_one(parley_sim_t *sim, parley_sim_timer_t *t, void *data) {
+static void parley_sim_generate_one(parley_sim_t *sim) {
   /* Round-robin over the platforms; the first that produces an item wins. */
   for (size_t tries = 0; tries < sim->nplatforms; tries++) {
     const parley_sim_platform_t *p = sim->platforms[sim->gen_count++ % sim->nplatforms];
@@ -235,12 +230,28 @@ static void parley_sim_generate_one(parley_sim_t *sim, parley_sim_timer_t *t, vo
   }
 }
 
+/* Makes as many items as the rate says by now: a timer cannot fire more
+ * than once per millisecond, rates above 1000/s need several per tick. */
+static void parley_sim_generate_due(parley_sim_t *sim, parley_sim_timer_t *t, void *data) {
+  parley_sim_internal_t *in = parley_sim_in(sim);
+  uint64_t elapsed = uv_now(sim->loop) - in->gen_start;
+  uint64_t due = (uint64_t)(sim->config.rate * (double)elapsed / 1000.0);
+  /* bounded per tick: a rate the machine cannot keep falls behind rather
+   * than starving the requests */
+  for (unsigned n = 0; in->gen_made < due && n < 200; n++) {
+    in->gen_made++;
+    parley_sim_generate_one(sim);
+  }
+}
+
 static void parley_sim_start_generator(parley_sim_t *sim) {
   if (sim->config.rate <= 0) return;
+  parley_sim_internal_t *in = parley_sim_in(sim);
   double interval = 1000.0 / sim->config.rate;
   uint64_t ms = interval < 1.0 ? 1 : (uint64_t)interval;
-  parley_sim_in(sim)->gen_timer = parley_sim_timer_start(sim, ms, ms, parley_sim_generate_one,
-                                                         NULL);
+  uv_update_time(sim->loop);
+  in->gen_start = uv_now(sim->loop);
+  in->gen_timer = parley_sim_timer_start(sim, ms, ms, parley_sim_generate_due, NULL);
 }
 
 /* ---- lifecycle ------------------------------------------------------- */

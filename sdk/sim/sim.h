@@ -262,10 +262,14 @@ typedef struct parley_sim_filter {
   /* Extra test; NULL: none. Return non-zero to keep the item. */
   int (*match)(json_t *item, void *data);
   void *match_data;
+  /* Stop after this many matches, newest first (0: all). With newer_than
+   * and limit a poll costs what it returns, not the size of the store. */
+  size_t limit;
 } parley_sim_filter_t;
 
 /* New array of the matching items (references to the stored objects: do
- * not modify them in place unless you mean to), newest (largest id) first. */
+ * not modify them in place unless you mean to), newest (largest id) first;
+ * with platform NULL, grouped by platform name, newest first in each. */
 json_t *parley_sim_items(parley_sim_t *sim, const parley_sim_filter_t *f);
 /* Compare two decimal id strings by numeric value (length first): <0, 0, >0. */
 int parley_sim_id_cmp(const char *a, const char *b);

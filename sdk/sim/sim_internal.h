@@ -34,6 +34,8 @@ typedef struct parley_sim_internal {
   parley_sim_timer_t *timers;     /* every live timer */
   parley_sim_reqctx_t *held;      /* requests waiting on a timer */
   parley_sim_timer_t *gen_timer;
+  uint64_t gen_start;             /* loop time the generator started */
+  uint64_t gen_made;              /* items generated so far */
   json_t *scheduled;              /* timeline items not yet due (owned) */
   size_t closing;                 /* uv handles being closed at stop */
   void (*timers_done)(parley_sim_t *sim);
@@ -50,6 +52,10 @@ static inline parley_sim_internal_t *parley_sim_in(parley_sim_t *sim) {
 /* sim_scenario.c: "author"/"recipient" handles, "parent_ref", "at" into
  * store keys (used for scenario items and POST /_sim/items). */
 int parley_sim_item_resolve(parley_sim_t *sim, json_t *item, parley_error_t *err);
+
+/* sim_store.c: the platform's newest brand item without a parent (its
+ * newest post), borrowed, or NULL; kept up to date on every add. */
+json_t *parley_sim_store_brand_root(parley_sim_t *sim, const char *platform);
 
 /* sim_faults.c */
 void parley_sim_fault_clear_rules(parley_sim_faults_t *f);

@@ -1,6 +1,8 @@
 /* parley-sim — the store: items and users of every platform as JSON
- * objects, ids per platform, queries newest first. Linear scans: the
- * simulator holds thousands of items, not millions. */
+ * objects, ids per platform, queries newest first. Items are kept per
+ * platform in id order, so a query walks from its newest bound down and
+ * stops at its oldest bound or limit: polls stay cheap while a load test
+ * fills the store. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +19,9 @@ typedef struct parley_sim_idgen {
 } parley_sim_idgen_t;
 
 struct parley_sim_store {
-  json_t *items;      /* array, insertion order */
+  json_t *items;      /* platform -> array of items, oldest (smallest id) first */
   json_t *item_index; /* "platform:id" -> item */
+  json_t *brand_roots; /* platform -> newest brand item without parent */
   json_t *users;      /* array */
   json_t *user_index; /* "platform:id" -> user */
   parley_sim_idgen_t ids[PARLEY_SIM_MAX_PLATFORMS];
@@ -28,11 +31,12 @@ struct parley_sim_store {
 int parley_sim_store_new(parley_sim_store_t **out) {
   parley_sim_store_t *s = calloc(1, sizeof *s);
   if (!s) return PARLEY_ENOMEM;
-  s->items = json_array();
+  s->items = json_object();
   s->item_index = json_object();
+  s->brand_roots = json_object();
   s->users = json_array();
   s->user_index = json_object();
-  if (!s->items || !s->item_index || !s->users || !s->user_index) {
+  if (!s->items || !s->item_index || !s->brand_roots || !s->users || !s->user_index) {
     parley_sim_store_free(s);
     return PARLEY_ENOMEM;
   }
@@ -44,6 +48,7 @@ void parley_sim_store_free(parley_sim_store_t *s) {
   if (!s) return;
   json_decref(s->items);
   json_decref(s->item_index);
+  json_decref(s->brand_roots);
   json_decref(s->users);
   json_decref(s->user_index);
   free(s);
@@ -120,6 +125,28 @@ static void parley_sim_item_defaults(parley_sim_t *sim, json_t *item, const char
   }
 }
 
+/* Index of the first item of list whose id is greater than id. */
+static size_t parley_sim_after(json_t *list, const char *id) {
+  size_t lo = 0, hi = json_array_size(list);
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (parley_sim_id_cmp(parley_sim_str(json_array_get(list, mid), "id"), id) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* Index of the first item of list whose id is not smaller than id. */
+static size_t parley_sim_from(json_t *list, const char *id) {
+  size_t lo = 0, hi = json_array_size(list);
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (parley_sim_id_cmp(parley_sim_str(json_array_get(list, mid), "id"), id) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 json_t *parley_sim_item_add(parley_sim_t *sim, json_t *item, parley_error_t *err) {
   char key[256];
   if (!json_is_object(item)) {
@@ -143,8 +170,18 @@ json_t *parley_sim_item_add(parley_sim_t *sim, json_t *item, parley_error_t *err
     json_decref(item);
     return NULL;
   }
-  json_array_append_new(sim->store->items, item);
+  json_t *list = json_object_get(sim->store->items, platform);
+  if (!list) {
+    list = json_array();
+    json_object_set_new(sim->store->items, platform, list);
+  }
+  /* Ids usually grow, so this is an append; explicit ids may land earlier. */
+  json_array_insert_new(list, parley_sim_after(list, parley_sim_str(item, "id")), item);
   json_object_set(sim->store->item_index, key, item);
+  json_t *root = json_object_get(sim->store->brand_roots, platform);
+  if (json_is_true(json_object_get(item, "from_brand")) && !json_is_string(json_object_get(item, "parent_id")) &&
+      (!root || parley_sim_id_cmp(parley_sim_str(item, "id"), parley_sim_str(root, "id")) > 0))
+    json_object_set(sim->store->brand_roots, platform, item);
   if (sim->running && p->on_item) p->on_item(sim, item);
   return item;
 }
@@ -170,27 +207,38 @@ static int parley_sim_filter_match(json_t *item, const parley_sim_filter_t *f) {
   return f->match ? f->match(item, f->match_data) : 1;
 }
 
-static int parley_sim_newest_first(const void *a, const void *b) {
-  json_t *ia = *(json_t *const *)a, *ib = *(json_t *const *)b;
-  int c = strcmp(parley_sim_str(ia, "platform"), parley_sim_str(ib, "platform"));
-  if (c) return c;
-  return -parley_sim_id_cmp(parley_sim_str(ia, "id"), parley_sim_str(ib, "id"));
+/* Append the matches of one platform's list to out, newest first. */
+static void parley_sim_scan(json_t *list, const parley_sim_filter_t *f, json_t *out) {
+  size_t i = f->older_than ? parley_sim_from(list, f->older_than) : json_array_size(list);
+  while (i-- > 0) {
+    json_t *item = json_array_get(list, i);
+    if (f->newer_than && parley_sim_id_cmp(parley_sim_str(item, "id"), f->newer_than) <= 0) break;
+    if (!parley_sim_filter_match(item, f)) continue;
+    json_array_append(out, item);
+    if (f->limit && json_array_size(out) >= f->limit) break;
+  }
+}
+
+static int parley_sim_name_cmp(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 json_t *parley_sim_items(parley_sim_t *sim, const parley_sim_filter_t *f) {
-  size_t n = json_array_size(sim->store->items), k = 0, i;
-  json_t **v = malloc((n ? n : 1) * sizeof *v);
   json_t *out = json_array();
-  json_t *item;
-  if (!v || !out) {
-    free(v);
-    json_decref(out);
-    return NULL;
+  if (!out) return NULL;
+  if (f->platform) {
+    json_t *list = json_object_get(sim->store->items, f->platform);
+    if (list) parley_sim_scan(list, f, out);
+    return out;
   }
-  json_array_foreach(sim->store->items, i, item) if (parley_sim_filter_match(item, f)) v[k++] = item;
-  qsort(v, k, sizeof *v, parley_sim_newest_first);
-  for (i = 0; i < k; i++) json_array_append(out, v[i]);
-  free(v);
+  /* every platform, in name order */
+  const char *names[PARLEY_SIM_MAX_PLATFORMS * 2], *name;
+  size_t n = 0;
+  json_t *list;
+  json_object_foreach(sim->store->items, name, list) if (n < sizeof names / sizeof names[0]) names[n++] = name;
+  qsort(names, n, sizeof names[0], parley_sim_name_cmp);
+  for (size_t i = 0; i < n && (!f->limit || json_array_size(out) < f->limit); i++)
+    parley_sim_scan(json_object_get(sim->store->items, names[i]), f, out);
   return out;
 }
 
@@ -239,4 +287,8 @@ json_t *parley_sim_users(parley_sim_t *sim, const char *platform) {
       json_array_append(out, u);
   }
   return out;
+}
+
+json_t *parley_sim_store_brand_root(parley_sim_t *sim, const char *platform) {
+  return json_object_get(sim->store->brand_roots, platform);
 }

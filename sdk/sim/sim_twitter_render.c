@@ -500,6 +500,22 @@ static void parley_tw_page_answer(parley_tw_call_t *c, json_t *items, size_t fro
   parley_tw_reply(c, 200, body);
 }
 
+/* How many matches have an id >= bound (at most cap): the depth already
+ * paged through. */
+static size_t parley_tw_count_from(parley_tw_call_t *c, const parley_sim_filter_t *filter,
+                                   const char *bound, size_t cap) {
+  char before[32];
+  unsigned long long b = strtoull(bound, NULL, 10);
+  snprintf(before, sizeof before, "%llu", b ? b - 1 : 0);
+  parley_sim_filter_t f = *filter;
+  if (!f.newer_than || parley_sim_id_cmp(before, f.newer_than) > 0) f.newer_than = before;
+  f.limit = cap;
+  json_t *items = parley_sim_items(c->sim, &f);
+  size_t n = json_array_size(items);
+  json_decref(items);
+  return n;
+}
+
 void parley_tw_page(parley_tw_call_t *c, parley_sim_filter_t *filter,
                     const parley_tw_page_opts_t *o) {
   char ids[2][32], tok[64], kind = 0, bound[32];
@@ -513,23 +529,33 @@ void parley_tw_page(parley_tw_call_t *c, parley_sim_filter_t *filter,
     parley_tw_invalid_param(c, o->next_param, tok, "The pagination token is invalid");
     return;
   }
-  json_t *items = parley_sim_items(c->sim, filter);
-  size_t n = json_array_size(items);
-  if (o->depth && n > o->depth) n = o->depth; /* older ones are out of reach */
-  size_t from = 0, to;
-  if (kind == 'n') {
-    while (from < n && parley_sim_id_cmp(parley_tw_str(json_array_get(items, from), "id"), bound) >= 0)
-      from++;
-    to = from + (size_t)max < n ? from + (size_t)max : n;
-  } else if (kind == 'p') {
-    /* previous page: the max items just newer than the bound */
-    to = 0;
-    while (to < n && parley_sim_id_cmp(parley_tw_str(json_array_get(items, to), "id"), bound) > 0)
-      to++;
-    from = to > (size_t)max ? to - (size_t)max : 0;
+  size_t page = (size_t)max, from = 0, to;
+  int more;
+  json_t *items;
+  if (kind == 'p') {
+    /* previous page: the max items just newer than the bound; the bound
+     * itself is older, so a next page exists */
+    if (!filter->newer_than || parley_sim_id_cmp(bound, filter->newer_than) > 0)
+      filter->newer_than = bound;
+    items = parley_sim_items(c->sim, filter);
+    to = json_array_size(items);
+    from = to > page ? to - page : 0;
+    more = 1;
   } else {
-    to = (size_t)max < n ? (size_t)max : n;
+    size_t seen = 0;
+    if (kind == 'n') {
+      if (o->depth) seen = parley_tw_count_from(c, filter, bound, o->depth);
+      if (!filter->older_than || parley_sim_id_cmp(bound, filter->older_than) < 0)
+        filter->older_than = bound;
+    }
+    /* older items than the depth cap are out of reach (§2) */
+    size_t room = o->depth ? (seen < o->depth ? o->depth - seen : 0) : (size_t)-1;
+    if (page > room) page = room;
+    filter->limit = page + 1; /* one more tells whether a next page exists */
+    items = page ? parley_sim_items(c->sim, filter) : json_array();
+    to = json_array_size(items) < page ? json_array_size(items) : page;
+    more = json_array_size(items) > page;
   }
-  parley_tw_page_answer(c, items, from, to, to < n, has_tok, o);
+  parley_tw_page_answer(c, items, from, to, more, has_tok, o);
   json_decref(items);
 }

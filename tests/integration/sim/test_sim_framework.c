@@ -119,6 +119,33 @@ static void test_items_are_newest_first_within_since_and_until(void **state) {
   json_decref(got);
 }
 
+static void test_items_with_explicit_older_ids_still_come_out_in_id_order(void **state) {
+  parley_sim_t *sim = *state;
+  const char *ids[] = {"1860000000000000050", "1860000000000000010", "1860000000000000030"};
+  for (size_t i = 0; i < 3; i++) {
+    json_t *t = tweet("7", ids[i]);
+    json_object_set_new(t, "id", json_string(ids[i]));
+    add(sim, t);
+  }
+  parley_sim_filter_t f = {.platform = "twitter"};
+  json_t *got = parley_sim_items(sim, &f);
+  assert_string_equal(str(json_array_get(got, 0), "id"), "1860000000000000050");
+  assert_string_equal(str(json_array_get(got, 1), "id"), "1860000000000000030");
+  assert_string_equal(str(json_array_get(got, 2), "id"), "1860000000000000010");
+  json_decref(got);
+}
+
+static void test_limit_returns_only_the_newest_matches(void **state) {
+  parley_sim_t *sim = *state;
+  for (int i = 0; i < 10; i++) add(sim, tweet("7", "x"));
+  json_t *newest = add(sim, tweet("7", "newest"));
+  parley_sim_filter_t f = {.platform = "twitter", .limit = 3};
+  json_t *got = parley_sim_items(sim, &f);
+  assert_int_equal(json_array_size(got), 3);
+  assert_ptr_equal(json_array_get(got, 0), newest);
+  json_decref(got);
+}
+
 static void test_hidden_items_are_left_out_unless_asked_for(void **state) {
   parley_sim_t *sim = *state;
   json_t *t = add(sim, tweet("7", "hide me"));
@@ -325,6 +352,8 @@ int main(void) {
       T(test_item_for_an_unserved_platform_is_refused_by_name),
       T(test_item_with_an_existing_id_is_refused),
       T(test_items_are_newest_first_within_since_and_until),
+      T(test_items_with_explicit_older_ids_still_come_out_in_id_order),
+      T(test_limit_returns_only_the_newest_matches),
       T(test_hidden_items_are_left_out_unless_asked_for),
       T(test_fault_with_a_count_is_used_up),
       T(test_fault_always_stays_until_cleared),

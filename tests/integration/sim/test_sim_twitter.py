@@ -192,6 +192,45 @@ class MentionsTimeline(SimTestCase):
         self.assertRegex(body["data"][0]["created_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
+    def test_previous_token_leads_back_to_the_newer_page(self):
+        _, _, first = mentions(self.sim, max_results=5)
+        _, _, second = mentions(self.sim, max_results=5,
+                                pagination_token=first["meta"]["next_token"])
+        self.assertNotIn("previous_token", first["meta"])
+        _, _, back = mentions(self.sim, max_results=5,
+                              pagination_token=second["meta"]["previous_token"])
+        self.assertEqual(ids_of(back), ids_of(first))
+
+
+class MentionsDepth(unittest.TestCase):
+    def test_only_the_800_newest_mentions_are_reachable(self):
+        scenario = {"platforms": {"twitter": {"account": {"id": "1", "handle": "acme"},
+                                              "tokens": [{"token": "t", "kind": "app"}]}},
+                    "users": [{"platform": "twitter", "id": "2", "handle": "jo"}],
+                    "items": [{"platform": "twitter", "type": "tweet", "author": "jo",
+                               "text": "@acme no %d" % i, "at": -1000 + i} for i in range(805)]}
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(scenario, f)
+        sim = Sim(scenario=f.name)
+        try:
+            seen, token = [], None
+            while True:
+                params = {"max_results": 100}
+                if token:
+                    params["pagination_token"] = token
+                _, _, page = sim.tw("/2/users/1/mentions", token="t", params=params)
+                seen += ids_of(page)
+                token = page["meta"].get("next_token")
+                if not token:
+                    break
+            self.assertEqual(len(seen), 800)
+            self.assertEqual(len(set(seen)), 800)
+            self.assertEqual(seen, sorted(seen, key=int, reverse=True))
+        finally:
+            sim.stop()
+            os.unlink(f.name)
+
+
 class RecentSearch(SimTestCase):
     def search(self, query, **params):
         params["query"] = query
