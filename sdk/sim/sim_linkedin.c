@@ -15,7 +15,11 @@
  *   mention  a member's post that mentions the organization (SHARE_MENTION)
  * Users are members (urn:li:person:<id>); the account is the organization
  * (scenario account.urn, or urn:li:organization:<account.id>).
- * Scenario keys: client_secret, oldest_version (YYYYMM, default 202401),
+ * OAuth: GET /oauth/v2/authorization (consents at once, 302 with a code),
+ * POST /oauth/v2/accessToken (authorization_code once per code, or
+ * refresh_token; refresh tokens count down from the first consent).
+ * Scenario keys: client_secret, auth_codes (default ["sim-auth-code"]),
+ * oldest_version (YYYYMM, default 202401),
  * rate_limit {member_day, app_day}, webhook_duplicates (bool). */
 #include <ctype.h>
 #include <stdio.h>
@@ -38,6 +42,8 @@ typedef struct parley_sim_li {
   int validated;            /* -1 refused, 0 pending/none, 1 validated */
   char challenge[40];
   json_t *waiting;          /* bodies waiting for validation */
+  json_t *codes;            /* authorization codes not used yet */
+  uint64_t consent_ms;      /* first consent: the refresh token's clock */
 } parley_sim_li_t;
 
 typedef struct parley_sim_li_req {
@@ -591,11 +597,116 @@ static void parley_sim_li_notifications(parley_sim_li_req_t *r) {
                              NULL);
 }
 
+/* ---- OAuth 2 (www.linkedin.com/oauth/v2 in reality) ------------------------------------------ */
+
+#define PARLEY_SIM_LI_ACCESS_S 5184000u    /* 60 days */
+#define PARLEY_SIM_LI_REFRESH_S 31536000u  /* 365 days from the first consent */
+#define PARLEY_SIM_LI_SCOPES "r_organization_social w_organization_social rw_organization_admin"
+
+static void parley_sim_li_oauth_error(parley_sim_li_req_t *r, int status, const char *error,
+                                      const char *description) {
+  parley_sim_respond_json(r->sim, r->req, status,
+                          json_pack("{s:s,s:s}", "error", error, "error_description", description),
+                          NULL, NULL);
+}
+
+/* GET /oauth/v2/authorization: the member consents at once; 302 back to
+ * redirect_uri with a fresh code and the state. */
+static void parley_sim_li_authorize(parley_sim_li_req_t *r) {
+  char redirect[1024], state[256] = "", code[64];
+  if (parley_httpd_req_query_param(r->req, "redirect_uri", redirect, sizeof redirect) < 0) {
+    parley_sim_li_oauth_error(r, 400, "invalid_request", "redirect_uri is required");
+    return;
+  }
+  parley_httpd_req_query_param(r->req, "state", state, sizeof state);
+  snprintf(code, sizeof code, "sim-code-%016llx", (unsigned long long)parley_sim_random(r->sim));
+  json_array_append_new(r->li->codes, json_string(code));
+  parley_sim_headers_t h = {0};
+  /* state is echoed as sent; a test value, never a secret */
+  parley_sim_headers_add(&h, "Location: %s%scode=%s&state=%s", redirect,
+                         strchr(redirect, '?') ? "&" : "?", code, state);
+  parley_sim_respond(r->sim, r->req, 302, "text/plain", "", 0, &h);
+  parley_sim_headers_free(&h);
+}
+
+static int parley_sim_li_take_code(parley_sim_li_t *li, const char *code) {
+  size_t i;
+  json_t *c;
+  json_array_foreach(li->codes, i, c) {
+    if (!strcmp(json_string_value(c), code)) {
+      json_array_remove(li->codes, i);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* POST /oauth/v2/accessToken (form): authorization_code or refresh_token. */
+static void parley_sim_li_access_token(parley_sim_li_req_t *r) {
+  char grant[32] = "", secret[256] = "", code[128] = "", access[64], refresh[64];
+  size_t n = 0;
+  const char *body = parley_httpd_req_body(r->req, &n);
+  parley_sim_form_param(body, n, "grant_type", grant, sizeof grant);
+  parley_sim_form_param(body, n, "client_secret", secret, sizeof secret);
+  if (strcmp(secret, r->li->secret)) {
+    parley_sim_li_oauth_error(r, 401, "invalid_client", "Client authentication failed");
+    return;
+  }
+  uint64_t now = parley_sim_now_ms();
+  if (!strcmp(grant, "authorization_code")) {
+    parley_sim_form_param(body, n, "code", code, sizeof code);
+    if (!parley_sim_li_take_code(r->li, code)) {
+      parley_sim_li_oauth_error(r, 400, "invalid_request",
+                                "Unable to retrieve access token: authorization code not found, "
+                                "expired or already used");
+      return;
+    }
+    if (!r->li->consent_ms) r->li->consent_ms = now;
+  } else if (!strcmp(grant, "refresh_token")) {
+    const parley_sim_token_t *tok = NULL;
+    parley_sim_form_param(body, n, "refresh_token", code, sizeof code);
+    if (parley_sim_auth(r->sim, PARLEY_SIM_LI, code, &tok) != PARLEY_SIM_AUTH_OK || !tok ||
+        strcmp(tok->kind, "refresh")) {
+      parley_sim_li_oauth_error(r, 400, "invalid_request", "The provided refresh token is invalid");
+      return;
+    }
+  } else {
+    parley_sim_li_oauth_error(r, 400, "invalid_request",
+                              "grant_type must be authorization_code or refresh_token");
+    return;
+  }
+  /* The refresh token's clock runs from the first consent: never reset. */
+  uint64_t left_ms = r->li->consent_ms + PARLEY_SIM_LI_REFRESH_S * 1000ull - now;
+  uint64_t left_s = left_ms / 1000u ? left_ms / 1000u : 1;
+  if (!parley_sim_token_issue(r->sim, PARLEY_SIM_LI, "AQX", "user", PARLEY_SIM_LI_SCOPES, NULL,
+                              PARLEY_SIM_LI_ACCESS_S, access, sizeof access) ||
+      !parley_sim_token_issue(r->sim, PARLEY_SIM_LI, "AQW", "refresh", NULL, NULL, left_s,
+                              refresh, sizeof refresh)) {
+    parley_sim_li_oauth_error(r, 500, "server_error", "out of memory");
+    return;
+  }
+  parley_sim_respond_json(r->sim, r->req, 200,
+                          json_pack("{s:s,s:I,s:s,s:I,s:s}", "access_token", access, "expires_in",
+                                    (json_int_t)PARLEY_SIM_LI_ACCESS_S, "refresh_token", refresh,
+                                    "refresh_token_expires_in", (json_int_t)left_s, "scope",
+                                    "r_organization_social,rw_organization_admin,"
+                                    "w_organization_social"),
+                          NULL, NULL);
+}
+
 /* ---- dispatch --------------------------------------------------------------------------- */
 
 static void parley_sim_li_handle(parley_sim_t *sim, parley_httpd_req_t *req, const char *subpath) {
   parley_sim_li_req_t r = {.sim = sim, .li = parley_sim_li(sim), .req = req,
                            .method = parley_httpd_req_method(req)};
+  if (!strcmp(subpath, "/oauth/v2/authorization") && !strcmp(r.method, "GET")) {
+    parley_sim_li_authorize(&r);
+    return;
+  }
+  if (!strcmp(subpath, "/oauth/v2/accessToken") && !strcmp(r.method, "POST")) {
+    parley_sim_li_access_token(&r);
+    return;
+  }
   if (strncmp(subpath, "/rest/", 6)) {
     parley_sim_li_not_found(&r);
     return;
@@ -719,7 +830,10 @@ static int parley_sim_li_init(parley_sim_t *sim, json_t *part, parley_error_t *e
   parley_sim_set_state(sim, PARLEY_SIM_LI, li);
   li->secret = strdup(secret ? secret : "sim-linkedin-client-secret");
   li->waiting = json_array();
-  if (!li->secret || !li->waiting) return parley_error_set(err, PARLEY_ENOMEM, "linkedin: out of memory");
+  li->codes = json_is_array(json_object_get(part, "auth_codes"))
+                  ? json_deep_copy(json_object_get(part, "auth_codes"))
+                  : json_pack("[s]", "sim-auth-code");
+  if (!li->secret || !li->waiting || !li->codes) return parley_error_set(err, PARLEY_ENOMEM, "linkedin: out of memory");
   if (parley_sim_li_str(acct, "urn")) snprintf(li->org, sizeof li->org, "%s", parley_sim_li_str(acct, "urn"));
   else snprintf(li->org, sizeof li->org, "urn:li:organization:%s",
                 parley_sim_li_str(acct, "id") ? parley_sim_li_str(acct, "id") : "0");
@@ -739,6 +853,7 @@ static void parley_sim_li_free(parley_sim_t *sim) {
   if (!li) return;
   free(li->secret);
   json_decref(li->waiting);
+  json_decref(li->codes);
   free(li);
   parley_sim_set_state(sim, PARLEY_SIM_LI, NULL);
 }

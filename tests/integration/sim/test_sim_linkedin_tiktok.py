@@ -12,6 +12,7 @@ and Receiver helpers come from test_sim_meta.py next to this file.
 """
 import hashlib
 import hmac
+import http.client
 import json
 import sys
 import time
@@ -179,6 +180,41 @@ class LinkedIn(SimCase):
                           parent_id=self.sim.by_ref("linkedin", "li-post-1")["id"],
                           author="emily-chen", text="anyone?")
         self.assertFalse(self.sim.wait_log("linkedin", lambda e: e.get("skipped"))["ok"])
+
+    def token_call(self, **form):
+        form.setdefault("client_id", "sim-linkedin-client-id")
+        form.setdefault("client_secret", LI_SECRET)
+        return self.sim.json("POST", "/linkedin/oauth/v2/accessToken", form=form)
+
+    def test_oauth_code_exchange_then_refresh_keeps_the_consent_clock(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.sim.port, timeout=30)
+        conn.request("GET", "/linkedin/oauth/v2/authorization?" + urllib.parse.urlencode({
+            "response_type": "code", "client_id": "sim-linkedin-client-id",
+            "redirect_uri": "https://example.com/cb", "state": "s-42",
+            "scope": "r_organization_social w_organization_social"}))
+        resp = conn.getresponse()
+        resp.read()
+        conn.close()
+        self.assertEqual(resp.status, 302)
+        back = urllib.parse.urlsplit(resp.getheader("Location"))
+        q = dict(urllib.parse.parse_qsl(back.query))
+        self.assertEqual((back.netloc, back.path, q["state"]), ("example.com", "/cb", "s-42"))
+        status, _, tok = self.token_call(grant_type="authorization_code", code=q["code"],
+                                         redirect_uri="https://example.com/cb")
+        self.assertEqual(status, 200, tok)
+        self.assertEqual(tok["expires_in"], 5184000)
+        self.assertLessEqual(tok["refresh_token_expires_in"], 31536000)
+        h = dict(LI_HEADERS, Authorization="Bearer " + tok["access_token"])
+        self.assertEqual(self.li("/posts", headers=h, params={"q": "author", "author": LI_ORG})[0], 200)
+        status, _, again = self.token_call(grant_type="authorization_code", code=q["code"])
+        self.assertEqual((status, again["error"]), (400, "invalid_request"))
+        status, _, bad = self.token_call(grant_type="authorization_code", code="x", client_secret="no")
+        self.assertEqual((status, bad["error"]), (401, "invalid_client"))
+        status, _, fresh = self.token_call(grant_type="refresh_token",
+                                           refresh_token=tok["refresh_token"])
+        self.assertEqual(status, 200, fresh)
+        self.assertNotEqual(fresh["access_token"], tok["access_token"])
+        self.assertLessEqual(fresh["refresh_token_expires_in"], tok["refresh_token_expires_in"])
 
     def test_daily_limit_is_429_without_retry_after(self):
         for _ in range(1000):
