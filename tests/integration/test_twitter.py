@@ -276,9 +276,16 @@ def test_reply_dm_and_hide_are_performed_once(tmp, sim):
     status, hide = action(port, dict(idempotency_key="hide-t7", type="hide",
                                      target=f"twitter:{ids['t7']}"))
     assert status == 200 and hide["status"] == "done", hide
+    status, unhide = action(port, dict(idempotency_key="unhide-t7", type="unhide",
+                                       target=f"twitter:{ids['t7']}"))
+    assert status == 200 and unhide["status"] == "done", unhide
     status, refused = action(port, dict(idempotency_key="hide-t1", type="hide",
                                         target=f"twitter:{ids['t1']}"))
     assert status == 502 and refused["http_status"] == 403, refused  # not the brand's thread
+    assert "conversations you authored" in refused["message"]
+    status, bad = action(port, dict(idempotency_key="reply-bad", type="reply_public",
+                                    target="twitter:not-a-number", text="hi"))
+    assert status == 502 and bad["error"] == "PARLEY_EINVAL", bad
 
     sent = sim.get("/_sim/sent?platform=twitter")["sent"]
     replies = [s for s in sent if s["action"] == "reply"]
@@ -286,7 +293,7 @@ def test_reply_dm_and_hide_are_performed_once(tmp, sim):
     dms = [s for s in sent if s["action"] == "dm"]
     assert len(dms) == 2
     hides = [s for s in sent if s["action"] == "hide"]
-    assert [(h["id"], h["hidden"]) for h in hides] == [(ids["t7"], True)]
+    assert [(h["id"], h["hidden"]) for h in hides] == [(ids["t7"], True), (ids["t7"], False)]
 
     # the answers appear in their conversations as outbound events
     outbound = {f"twitter:{reply_id}", f"twitter:{dm['platform_id']}", f"twitter:{dm2['platform_id']}"}
@@ -340,6 +347,14 @@ def test_a_refreshed_token_keeps_mentions_flowing(tmp, sim):
     later = sim.post("/_sim/items", tweet("r1", "tom_b", "@acme hello again"))
     wait_ids(tmp, {f"twitter:{later['id']}"}, "a mention written after the expiry")
     assert metric(port, "twitter_token_refreshes_total") >= 1
+    assert d.stop() == 0
+    # the configured tokens are spent now (rotation): a restart must use the
+    # refreshed pair kept in the checkpoint store
+    d = Parleyd(config(tmp, port, sim, ["mentions"], extra), tmpdir=tmp).start(
+        f"http://127.0.0.1:{port}")
+    after = sim.post("/_sim/items", tweet("r2", "tom_b", "@acme and after the restart"))
+    wait_ids(tmp, {f"twitter:{after['id']}"}, "a mention after the restart")
+    assert metric(port, "twitter_token_refreshes_total") == 0
     assert not [e for e in events(tmp) if e["kind"] == "system"]
     assert d.stop() == 0
     assert_no_secrets(d.logs())
@@ -421,5 +436,66 @@ def test_stream_gaps_are_back_filled_through_search(tmp):
         validate_events(events(tmp))
         assert d.stop() == 0
         assert_no_secrets(d.logs())
+    finally:
+        sim.stop()
+
+
+def test_a_refused_instance_does_not_stop_the_others(tmp, sim):
+    port = free_port()
+    second = f"""  - name: tw2
+    plugin: twitter
+    options:
+      base_url: {sim.base}/twitter
+      account_id: "{BRAND}"
+      user_access_token: not-a-valid-token
+      poll_floor: 200ms
+"""
+    text = config(tmp, port, sim, ["mentions"]).replace("outputs:\n", second + "outputs:\n", 1)
+    d = Parleyd(text, tmpdir=tmp).start(f"http://127.0.0.1:{port}")
+    ids = sim.ids()
+    wait_until(lambda: [e for e in events(tmp) if e["kind"] == "system"], 60, what="tw2 unhealthy")
+    wait_ids(tmp, {f"twitter:{ids['t1']}"}, "tw's mentions")
+    later = sim.post("/_sim/items", tweet("o1", "bob_r", "@acme still there?"))
+    wait_ids(tmp, {f"twitter:{later['id']}"}, "a later mention through tw")
+    status = json.loads(http("GET", f"http://127.0.0.1:{port}/v1/status")[2])
+    health = {c["name"]: c["healthy"] for c in status["connectors"]}
+    assert health == {"tw": True, "tw2": False}
+    sys_evs = [e for e in events(tmp) if e["kind"] == "system"]
+    assert len(sys_evs) == 1 and sys_evs[0]["connector"] == "tw2"
+    assert d.stop() == 0
+    assert "not-a-valid-token" not in d.logs() + json.dumps(sys_evs)
+
+
+@pytest.mark.parametrize("fault", ["status429", "status5xx", "timeout", "truncated",
+                                   "invalid_utf8", "duplicate", "out_of_order", "oversized"])
+def test_a_fault_in_the_middle_of_a_paged_walk_loses_nothing(tmp, fault):
+    """25 new mentions take three pages; the fault hits the second page
+    request (and the first of the re-walk): the walk restarts from the
+    unmoved checkpoint and every mention arrives exactly once."""
+    sim = Sim(tmp, "--rate-window-s", "2", "--timeout-hold-ms", "1000")
+    try:
+        port = free_port()
+        d = Parleyd(config(tmp, port, sim, ["mentions"]), tmpdir=tmp).start(
+            f"http://127.0.0.1:{port}")
+        ids = sim.ids()
+        first = {f"twitter:{ids[r]}" for r in ["t1", "t3", "t7"]}
+        wait_ids(tmp, first, "the first page")
+        assert d.stop() == 0
+        burst = {"twitter:" + sim.post("/_sim/items", tweet(f"m{i}", USERS[i % 4][1],
+                                                            f"@acme order {i}?"))["id"]
+                 for i in range(25)}
+        # the first request after the restart passes, the next two get the fault
+        path = f"/2/users/{BRAND}/mentions"
+        sim.post("/_sim/faults", {"platform": "twitter", "path": path, "fault": "slow",
+                                  "delay_ms": 1})
+        sim.post("/_sim/faults", {"platform": "twitter", "path": path, "fault": fault, "count": 2})
+        d = Parleyd(config(tmp, port, sim, ["mentions"]), tmpdir=tmp).start(
+            f"http://127.0.0.1:{port}")
+        wait_ids(tmp, first | burst, f"all 25 mentions despite {fault}")
+        assert not sim.get("/_sim/faults")["faults"], "the faults were not all served"
+        got = customer_ids(tmp)
+        assert len(got) == len(set(got)) and set(got) == first | burst
+        validate_events(events(tmp))
+        assert d.stop() == 0
     finally:
         sim.stop()
