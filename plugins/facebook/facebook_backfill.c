@@ -59,7 +59,8 @@ static int read_feed(parley_meta_t *m, parley_meta_pass_t *p, parley_meta_task_t
     if (fresh && (tagged || !from || strcmp(from, t->account) != 0)) {
       parley_event_t *ev = NULL;
       parley_error_t err = {0};
-      emit_mapped(m, parley_facebook_map_post(m, t->account, post, tagged, &ev, &err), ev, &err);
+      int rc = parley_facebook_map_post(m, t->account, post, tagged, &ev, &err);
+      emit_mapped(m, rc, ev, &err);
     }
     if (!tagged && id && strlen(id) < PARLEY_META_ID_MAX) {
       char path[PARLEY_META_ID_MAX + 16];
@@ -86,7 +87,8 @@ static int read_comments(parley_meta_t *m, parley_meta_pass_t *p, parley_meta_ta
       return 0; /* newest first: the rest is older */
     parley_event_t *ev = NULL;
     parley_error_t err = {0};
-    emit_mapped(m, parley_facebook_map_comment(m, t->account, t->node, c, &ev, &err), ev, &err);
+    int rc = parley_facebook_map_comment(m, t->account, t->node, c, &ev, &err);
+    emit_mapped(m, rc, ev, &err);
   }
   return 1;
 }

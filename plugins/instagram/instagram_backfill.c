@@ -78,7 +78,8 @@ static void take_comment(parley_meta_t *m, parley_meta_pass_t *p, parley_meta_ta
     return;
   parley_event_t *ev = NULL;
   parley_error_t err = {0};
-  emit_mapped(m, parley_instagram_map_comment(m, t->account, t->node, c, &ev, &err), ev, &err);
+  int rc = parley_instagram_map_comment(m, t->account, t->node, c, &ev, &err);
+  emit_mapped(m, rc, ev, &err);
 }
 
 static int read_comments(parley_meta_t *m, parley_meta_pass_t *p, parley_meta_task_t *t,
@@ -118,7 +119,8 @@ static int read_tags(parley_meta_t *m, parley_meta_pass_t *p, parley_meta_task_t
       return 0;
     parley_event_t *ev = NULL;
     parley_error_t err = {0};
-    emit_mapped(m, parley_instagram_map_tagged(m, t->account, media, &ev, &err), ev, &err);
+    int rc = parley_instagram_map_tagged(m, t->account, media, &ev, &err);
+    emit_mapped(m, rc, ev, &err);
   }
   return 1;
 }

@@ -38,6 +38,8 @@
  * one-second resolution and the Graph API is eventually consistent); the
  * core deduplicates what was seen before. */
 #define PARLEY_META_BACKFILL_OVERLAP_MS 60000
+/* Longest throttle a single Graph call waits out before failing. */
+#define PARLEY_META_MAX_CALL_WAIT_MS 5000
 
 /* The options both connectors take. Each plugin's option table names the
  * account list and the token after its platform (pages/page_access_token,

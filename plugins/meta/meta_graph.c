@@ -32,6 +32,10 @@ int parley_meta_graph_init(parley_meta_t *m, parley_error_t *err) {
   parley_sdk_http_policy_t pol;
   parley_sdk_http_policy_init(&pol, PARLEY_SDK_META);
   pol.auth_style = PARLEY_SDK_AUTH_BEARER;
+  /* Sit out only short throttles inside a call; a longer one (Meta names
+   * minutes) comes back to the caller: the back-fill's scheduler waits it
+   * out and it is counted and logged, an action reports it at once. */
+  pol.retry.max_wait_ms = PARLEY_META_MAX_CALL_WAIT_MS;
   int rc = parley_sdk_http_new(m->host, m->inst, &pol, &m->http, err);
   if (rc == 0 && parley_sdk_http_set_token(m->http, m->cfg->access_token) != 0)
     rc = parley_error_set(err, PARLEY_ECONFIG, "%s: %s: contains control characters",

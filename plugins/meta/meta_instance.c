@@ -67,6 +67,14 @@ void parley_meta_emit(parley_meta_t *m, parley_event_t *ev) {
   parley_meta_count(m, rc == PARLEY_EINVAL ? "events_refused_total" : "events_emitted_total", 1);
 }
 
+/* The gauge "<platform>_throttled" is 1 while the Graph API throttles us. */
+static void set_throttled(parley_meta_t *m, int on) {
+  char name[64];
+  m->throttled = on;
+  snprintf(name, sizeof name, "%s_throttled", m->plat->name);
+  m->host->gauge_set(m->inst, name, on);
+}
+
 /* Throttling codes (4/17/32/613/8000x) reach us as is_rate_limit from the
  * SDK, which has already blocked further calls until the regain time. */
 void parley_meta_call_outcome(parley_meta_t *m, const parley_sdk_http_result_t *r,
@@ -74,10 +82,13 @@ void parley_meta_call_outcome(parley_meta_t *m, const parley_sdk_http_result_t *
   const parley_sdk_error_t *e = r->error;
   char reason[1600];
   if (r->status == 0) {
-    if (m->unhealthy || m->throttled) {
-      m->unhealthy = m->throttled = 0;
+    if (m->throttled) {
+      set_throttled(m, 0);
+      m->host->log(m->inst, PARLEY_LOG_INFO, "%s: no longer throttled", what);
+    }
+    if (m->unhealthy) {
+      m->unhealthy = 0;
       m->host->set_health(m->inst, 1, "Graph API calls succeed again");
-      m->host->log(m->inst, PARLEY_LOG_INFO, "%s: Graph API calls succeed again", what);
     }
     return;
   }
@@ -94,7 +105,7 @@ void parley_meta_call_outcome(parley_meta_t *m, const parley_sdk_http_result_t *
   } else if (e->is_rate_limit) {
     parley_meta_count(m, "throttled_total", 1);
     if (!m->throttled) {
-      m->throttled = 1;
+      set_throttled(m, 1);
       m->host->log(m->inst, PARLEY_LOG_WARN,
                    "%s: throttled by the Graph API (error %s), waiting %lld s before calling again",
                    what, e->platform_code, (long long)(e->retry_after_ms > 0 ? e->retry_after_ms / 1000 : 0));
