@@ -75,6 +75,9 @@ int parley_nats_actions_subscribe(parley_nats_actions_t *a, void *js, void *nc,
                                   int create_stream, char *err, size_t errlen);
 void parley_nats_actions_close(parley_nats_actions_t *a, void (*cb)(void *data), void *data);
 void parley_nats_actions_free(parley_nats_actions_t *a);
+/* cnats' detail of the last failed JetStream API call on this thread, or
+ * the text of status. Never used for connect errors (URLs). */
+const char *parley_nats_error_text(int status);
 #endif
 #endif
 

@@ -241,6 +241,16 @@ static void start_batch(nats_out_t *s) {
   pump(s);
 }
 
+/* The detail cnats keeps for the calling thread ("consumer is already
+ * bound to a subscription") when it has one. Only for JetStream API calls:
+ * their texts come from the server and hold no URL or credential. */
+const char *parley_nats_error_text(int status) {
+  const char *last = nats_GetLastError(NULL);
+  return last && *last ? last : natsStatus_GetText((natsStatus)status);
+}
+
+#define js_error_text(st) parley_nats_error_text((int)(st))
+
 /* ---- setup: connect, JetStream context, stream ----
  * On a worker thread: cnats' connect and the JetStream API calls block
  * (the loop must not). Runs before the first batch and again after a
@@ -293,8 +303,8 @@ static natsStatus setup_stream(nats_out_t *s) {
   }
   jsStreamInfo_Destroy(si);
   if (st != NATS_OK)
-    snprintf(s->setup_err, sizeof s->setup_err, "cannot find or create stream %s: %s%s",
-             s->cfg->stream, natsStatus_GetText(st), jerr ? " (JetStream error)" : "");
+    snprintf(s->setup_err, sizeof s->setup_err, "cannot find or create stream %s: %s",
+             s->cfg->stream, js_error_text(st));
   return st;
 }
 

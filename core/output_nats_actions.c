@@ -227,7 +227,7 @@ static natsStatus ensure_stream(parley_nats_actions_t *a, jsCtx *js, char *err, 
   jsStreamInfo_Destroy(si);
   if (st != NATS_OK)
     snprintf(err, errlen, "cannot find or create action stream %s: %s", a->stream,
-             natsStatus_GetText(st));
+             parley_nats_error_text(st));
   return st;
 }
 
@@ -252,8 +252,7 @@ static natsStatus subscribe_one(parley_nats_actions_t *a, jsCtx *js, const char 
   so.Config.AckWait = (int64_t)60 * 1000 * 1000 * 1000; /* ns: a platform call may be slow */
   natsStatus st = js_Subscribe(sub, js, subject, on_msg, a, NULL, &so, &jerr);
   if (st != NATS_OK)
-    snprintf(err, errlen, "cannot consume %s: %s%s", subject, natsStatus_GetText(st),
-             jerr ? " (JetStream error)" : "");
+    snprintf(err, errlen, "cannot consume %s: %s", subject, parley_nats_error_text(st));
   return st;
 }
 
