@@ -96,13 +96,11 @@ int parley_instagram_map_comment(parley_meta_t *m, const char *account, const ch
   const char *id = parley_sdk_json_str(comment, "id", NULL);
   const char *from = parley_sdk_json_str(comment, "from.id", NULL);
   const char *parent = parley_sdk_json_str(comment, "parent_id", NULL);
-  const char *user = parley_sdk_json_str(comment, "username", NULL);
   if (!id)
     return parley_error_set(err, PARLEY_EINVAL, "%s: comment of media %s without an id",
                             m->plat->name, media);
-  /* the account's own replies: by id when the API gives from, else by name */
+  /* the account's own replies, by the from.id the API gives */
   int own = from ? !strcmp(from, account) : 0;
-  (void)user;
   parley_kind_t kind = own ? PARLEY_KIND_OUTBOUND : parent ? PARLEY_KIND_REPLY : PARLEY_KIND_COMMENT;
   parley_event_t *ev = parley_meta_event_new(m, id, account, kind, PARLEY_VISIBILITY_PUBLIC);
   if (!ev)
