@@ -7,7 +7,6 @@
  * event id. A redelivered event (the router delivers at least once) finds
  * its row already there and changes nothing, not even the conversation's
  * counters, because those are updated only when the message row is new. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,8 +394,11 @@ static void sqlite_close(void *state, void (*cb)(parley_output_t *o), parley_out
 
 static void sqlite_destroy(void *state) {
   sqlite_store_t *s = state;
-  if (s && s->db)
-    sqlite3_close(s->db);
+  if (!s)
+    return;
+  for (int i = 0; i < ST_COUNT; i++) /* opened but never closed */
+    sqlite3_finalize(s->st[i]);
+  sqlite3_close(s->db);
   free(s);
 }
 
