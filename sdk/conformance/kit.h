@@ -58,6 +58,7 @@ typedef struct parley_kit {
   const char *sim_url;        /* --sim-url or NULL */
   const char *checker;        /* check_schema.py path or NULL */
   const char *probe_type;     /* item type posted to /_sim/items */
+  const char *probe_json;     /* --probe: extra item fields (a JSON object) or NULL */
   int verbose;
   uint64_t max_run_ms;        /* upper bound of an event run */
   uint64_t quiet_ms;          /* an event run ends after this long without events */

@@ -46,14 +46,27 @@ static void next_fault(fault_ctx_t *f, uint64_t now) {
   f->probes = 0;
 }
 
-/* Add an item to the platform; its native id goes to f->probe[f->probes]. */
+/* Add an item to the platform: --probe's fields, then platform, type and a
+ * text naming the fault (appended to --probe's text, which may have to
+ * mention the brand). Its native id goes to f->probe[f->probes]. */
 static int add_probe(fault_ctx_t *f, char *why, size_t whylen) {
   parley_error_t err = {0};
-  char text[128];
-  snprintf(text, sizeof text, "conformance probe %d after %s: Hallo, werkt dit nog?",
-           f->probes + 1, fault_kinds[f->idx]);
-  json_t *body = json_pack("{s:s,s:s,s:s,s:s}", "platform", f->platform, "type",
-                           f->kit->probe_type, "text", text, "lang", "nl");
+  json_t *body = f->kit->probe_json ? json_loads(f->kit->probe_json, 0, NULL) : json_object();
+  if (!json_is_object(body)) {
+    json_decref(body);
+    snprintf(why, whylen, "--probe is not a JSON object");
+    return -1;
+  }
+  char text[512];
+  const char *given = json_string_value(json_object_get(body, "text"));
+  snprintf(text, sizeof text, "%s%sconformance probe %d after %s: Hallo, werkt dit nog?",
+           given ? given : "", given ? " " : "", f->probes + 1, fault_kinds[f->idx]);
+  json_object_set_new(body, "platform", json_string(f->platform));
+  if (!json_object_get(body, "type"))
+    json_object_set_new(body, "type", json_string(f->kit->probe_type));
+  json_object_set_new(body, "text", json_string(text));
+  if (!json_object_get(body, "lang"))
+    json_object_set_new(body, "lang", json_string("nl"));
   json_t *item = NULL;
   long st = parley_kit_sim_call(f->kit->sim_url, "POST", "/_sim/items", body, &item, &err);
   json_decref(body);

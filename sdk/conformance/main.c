@@ -24,6 +24,8 @@ static void usage(FILE *f) {
         "  --sim-url URL          the platform simulator's control API (parley-sim or a\n"
         "                         fake platform speaking /_sim/): enables the fault rows\n"
         "  --probe-type TYPE      item type posted to /_sim/items after a fault (mention)\n"
+        "  --probe JSON           more fields of that item, e.g. '{\"text\":\"@acme help\"}'\n"
+        "                         (the platform may only return items that mention the brand)\n"
         "  --schema-checker FILE  check_schema.py to use (default: the installed one)\n"
         "  --quiet-ms N           an event run ends N ms after the last event (1500)\n"
         "  --max-run-ms N         and at the latest after N ms (15000)\n"
@@ -96,6 +98,8 @@ static int parse_args(parley_kit_t *kit, int argc, char **argv, const char **plu
       kit->sim_url = v;
     } else if (!strcmp(a, "--probe-type")) {
       kit->probe_type = v;
+    } else if (!strcmp(a, "--probe")) {
+      kit->probe_json = v;
     } else if (!strcmp(a, "--schema-checker")) {
       kit->checker = v;
     } else if (!strcmp(a, "--quiet-ms") && parse_ms(v, &kit->quiet_ms) == 0) {
