@@ -147,11 +147,11 @@ static void walk(parley_meta_t *m, const json_t *env) {
   size_t i;
   json_t *e;
   json_array_foreach(json_object_get(env, "entry"), i, e) {
-    char id[PARLEY_META_ID_MAX];
+    char id[PARLEY_META_ID_MAX] = "";
     if (parley_sdk_json_id(e, "id", id, sizeof id) < 0 || !parley_meta_is_account(m, id)) {
       /* another Page / account of the same app: not ours */
       parley_meta_count(m, "webhook_unknown_entries_total", 1);
-      m->host->log(m->inst, PARLEY_LOG_DEBUG, "webhook entry for id %s ignored: not in %s", id,
+      m->host->log(m->inst, PARLEY_LOG_DEBUG, "webhook entry for id %.64s ignored: not in %s", id[0] ? id : "(too long)",
                    m->plat->list_option);
       continue;
     }
