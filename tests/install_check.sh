@@ -69,11 +69,11 @@ CMAKE_SO=$TMP/chirp/build/chirp.so
 step "build the template with make: PKG_CONFIG_PATH=$LIBDIR/pkgconfig"
 export PKG_CONFIG_PATH=$LIBDIR/pkgconfig
 pc_prefix=$(pkg-config --variable=prefix parley)
-if [ "$pc_prefix" != "$PREFIX" ]; then
+# compare directories, not spellings (a relocatable .pc says .../pkgconfig/../..)
+if [ "$(cd "$pc_prefix" 2>/dev/null && pwd -P)" != "$(cd "$PREFIX" && pwd -P)" ]; then
   fail "the installed parley.pc says prefix=$pc_prefix, but parley was installed to $PREFIX:
-  the .pc files are written with the configure-time CMAKE_INSTALL_PREFIX, so
-  'cmake --install --prefix' yields a pkg-config file pointing elsewhere
-  (fix core/cmake/parley.pc.in and sdk/lib/parley-sdk.pc.in: prefix=\${pcfiledir}/<up to the prefix>)"
+  the .pc files must not hard-code the configure-time CMAKE_INSTALL_PREFIX
+  (core/cmake/parley.pc.in, sdk/lib/parley-sdk.pc.in: prefix from \${pcfiledir})"
 fi
 run make -C "$TMP/chirp-make" >"$TMP/chirp-make.log" 2>&1 ||
   { cat "$TMP/chirp-make.log"; fail "make build of the template"; }
