@@ -29,6 +29,7 @@ typedef struct fault_ctx {
   uint64_t since, last_call;
   char probe[2][64];
   int probes;
+  int failed;         /* an earlier fault row failed */
 } fault_ctx_t;
 
 static void row(fault_ctx_t *f, parley_kit_verdict_t v, const char *fmt, const char *detail) {
@@ -166,12 +167,16 @@ static void phase_events(fault_ctx_t *f, parley_kit_run_t *run, uint64_t now) {
     char state[32] = "", reason[256] = "";
     health_now(run, reason, sizeof reason, state, sizeof state);
     if (f->probes < 2)
-      row(f, PARLEY_KIT_SKIP, "%s", "no request reached the simulator, fault never served");
+      row(f, PARLEY_KIT_SKIP, "%s",
+          f->failed ? "fault never served: no request in 40 s (still backing off from an "
+                      "earlier fault?)"
+                    : "fault never served: the connector sent no request in 40 s");
     else {
       snprintf(why, sizeof why, "no event for probe %s within %d s after the fault (state %s)",
                seen_native(run, f->probe[0]) ? f->probe[1] : f->probe[0],
                PARLEY_KIT_FAULT_WINDOW_MS / 1000, state);
       row(f, PARLEY_KIT_FAIL, "%s", why);
+      f->failed = 1;
     }
     next_fault(f, now);
   }
