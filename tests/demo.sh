@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job: install, build, run parleyd with a connector and the ndjson
-# output on loopback, push a customer message through a webhook, answer it
-# with an action, show the stream, stop cleanly.
+# The main job: install, build, start the platform simulator (parley-sim,
+# loopback only) and parleyd with the Twitter/X, Facebook and Instagram
+# connectors against it; customers write new messages (a tweet, a Facebook
+# comment, an Instagram comment), they arrive as unified events, the agent
+# answers the tweet through parley, and the simulator records the reply.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/deps.sh
@@ -9,50 +11,116 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 WORK=$(mktemp -d)
+SIM_PORT=${PARLEY_DEMO_SIM_PORT:-18787}
 PORT=${PARLEY_DEMO_PORT:-18080}
+SIM=http://127.0.0.1:$SIM_PORT
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT
+
+build/sdk/sim/parley-sim --listen 127.0.0.1:$SIM_PORT --scenario sdk/sim/scenarios/demo.json \
+  --rate-window-s 60 > "$WORK/sim.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do curl -sf "$SIM/_sim/health" >/dev/null && break; sleep 0.1; done
+
 cat > "$WORK/parley.yaml" <<YAML
 router:
   listen: 127.0.0.1:$PORT
-  plugin_dir: [$PWD/build/plugins, $PWD/build/tests/plugins]
+  plugin_dir: $PWD/build/plugins
   journal: $WORK/parley.journal
 connectors:
-  - name: acme-test
-    plugin: testconn
+  - name: acme-twitter
+    plugin: twitter
     options:
-      account: acme
-      count: 12
-      interval: 200ms
-      batch: 3
-      kinds: [mention, comment, direct_message]
+      base_url: $SIM/twitter
+      account_id: "2244994945"
+      account_handle: acme
+      bearer_token: \${TW_BEARER}
+      user_access_token: \${TW_USER_TOKEN}
+      sources: [mentions, search, dms]
+      search_queries: ["acme -from:acme"]
+      poll_floor: 1s
+      poll_interval: 1s
+  - name: acme-facebook
+    plugin: facebook
+    options:
+      base_url: $SIM/facebook
+      app_secret: \${META_APP_SECRET}
+      verify_token: \${META_VERIFY_TOKEN}
+      pages: ["104000000000001"]
+      page_access_token: \${FB_PAGE_TOKEN}
+  - name: acme-instagram
+    plugin: instagram
+    options:
+      base_url: $SIM/instagram
+      app_secret: \${META_APP_SECRET}
+      verify_token: \${META_VERIFY_TOKEN}
+      accounts: ["17841400000000001"]
+      access_token: \${IG_TOKEN}
 outputs:
-  - name: stream
+  - name: inbox
     type: ndjson
     options: {path: $WORK/events.ndjson}
+  - name: store
+    type: sqlite
+    options: {path: $WORK/conversations.db}
 routes:
-  - outputs: stream
+  - outputs: [inbox, store]
 YAML
+# secrets come from the environment, as an operator would provide them
+export TW_BEARER=tw-app-bearer TW_USER_TOKEN=tw-user-token FB_PAGE_TOKEN=fb-page-token \
+       IG_TOKEN=ig-page-token META_APP_SECRET=sim-meta-app-secret META_VERIFY_TOKEN=sim-verify-token
+
 echo "== parleyd --check-config"
 build/core/parleyd --check-config "$WORK/parley.yaml"
 build/core/parleyd --config "$WORK/parley.yaml" 2> "$WORK/parleyd.log" &
-PID=$!
-trap 'kill $PID 2>/dev/null || true' EXIT
+PIDS+=($!)
+PARLEYD=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-echo "== a customer message arrives by webhook"
-curl -s -X POST "http://127.0.0.1:$PORT/hooks/acme-test" -H 'Content-Type: application/json' -d '{
-  "schema":"parley.event.v1","id":"test:webhook-1","platform":"test","connector":"x",
-  "account":"acme","kind":"mention","visibility":"public","conversation_id":"conv-9",
-  "author":{"id":"7","handle":"petra_nl","followers":1200},"lang":"nl",
-  "text":"@acme mijn bestelling is al twee weken onderweg!",
-  "created_at":"2026-11-23T09:20:06Z","received_at":"2026-11-23T09:20:06Z"}'
-echo "== the agent answers it (parley.action.v1)"
-curl -s -X POST "http://127.0.0.1:$PORT/v1/actions" -d '{
-  "schema":"parley.action.v1","idempotency_key":"demo-reply-1","type":"reply_public",
-  "connector":"acme-test","conversation_id":"conv-9","target":"test:webhook-1",
-  "text":"Sorry Petra! We zoeken het uit, check je DM."}'
+for p in facebook instagram; do
+  curl -s -o /dev/null -X POST "$SIM/_sim/webhook-target" \
+    -d "{\"platform\":\"$p\",\"url\":\"http://127.0.0.1:$PORT/hooks/acme-$p\"}"
+done
+
+echo "== customers write (through the simulator's control API)"
+post() { curl -s -X POST "$SIM/_sim/items" -d "$1" | python3 -c 'import json,sys; i=json.load(sys.stdin); print("  created", i["platform"], i["type"], i["id"])'; }
+post '{"platform":"twitter","type":"tweet","author":"pieterdevries","lang":"nl","text":"@acme mijn Rocket Skates zijn na een week al kapot. Wie helpt me?"}'
+post '{"platform":"facebook","type":"comment","author":"jana.krueger","parent_ref":"fb-post-1","lang":"de","text":"Seit zwei Wochen keine Antwort vom Support. Sehr enttäuscht."}'
+post '{"platform":"instagram","type":"comment","author":"lotte.bakes","parent_ref":"ig-media-1","lang":"nl","text":"Prachtig! Wanneer komen ze in het roze?"}'
+sleep 4
+
+TWEET=$(python3 - "$WORK/events.ndjson" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["platform"] == "twitter" and "kapot" in e.get("text", ""):
+        print(e["id"]); break
+PY
+)
+echo "== the agent answers the tweet $TWEET (parley.action.v1 to POST /v1/actions)"
+curl -s -X POST "http://127.0.0.1:$PORT/v1/actions" -d "{
+  \"schema\":\"parley.action.v1\",\"idempotency_key\":\"demo-reply-1\",\"type\":\"reply_public\",
+  \"connector\":\"acme-twitter\",\"target\":\"$TWEET\",
+  \"text\":\"Dat is vervelend, Pieter! We sturen je een DM om het op te lossen.\"}"
 echo
-sleep 3
-kill -TERM $PID; wait $PID; trap - EXIT
-echo "== the unified stream ($WORK/events.ndjson)"
-cat "$WORK/events.ndjson"
-echo "== parleyd log"
-cat "$WORK/parleyd.log"
+echo "== what the simulator recorded as sent by the brand"
+curl -s "$SIM/_sim/sent?platform=twitter"; echo
+sleep 2
+kill -TERM "$PARLEYD"; wait "$PARLEYD" || true
+echo "== the unified stream: $(wc -l < "$WORK/events.ndjson") events from $WORK/events.ndjson, by platform and kind"
+python3 - "$WORK/events.ndjson" <<'PY'
+import collections, json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+for (p, k), n in sorted(collections.Counter((e["platform"], e["kind"]) for e in evs).items()):
+    print(f"  {p:10} {k:15} {n}")
+print("== the newest customer messages")
+for e in [e for e in evs if e["kind"] != "outbound"][-3:]:
+    print(json.dumps(e, ensure_ascii=False))
+print("== the brand's answer")
+for e in [e for e in evs if e["kind"] == "outbound"][-1:]:
+    print(json.dumps(e, ensure_ascii=False))
+PY
+echo "== open conversations in the SQLite store"
+sqlite3 "$WORK/conversations.db" "SELECT platform, COUNT(*) FROM conversations GROUP BY platform;" 2>/dev/null || true
+echo "== LinkedIn and TikTok: the simulator serves them; their connectors are not written yet"
+echo "== parleyd log (tail)"
+tail -15 "$WORK/parleyd.log"

@@ -192,7 +192,13 @@ int main(int argc, char **argv) {
   if (parley_sim_init(&m.sim, loop, &cli.config, parley_sim_all, n, &err) != 0 ||
       parley_sim_apply_webhooks(&m.sim, &cli) != 0 || parley_sim_start(&m.sim, &err) != 0) {
     if (err.code) fprintf(stderr, "parley-sim: %s\n", err.message);
+    /* The server may already listen: close it properly before freeing. */
+    if (m.sim.internal) {
+      parley_sim_stop(&m.sim, NULL, NULL);
+      uv_run(loop, UV_RUN_DEFAULT);
+    }
     parley_sim_free(&m.sim);
+    uv_loop_close(loop);
     return 1;
   }
   const char *colon = strrchr(cli.config.listen, ':');
