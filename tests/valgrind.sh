@@ -4,13 +4,15 @@
 # parleyd with every plugin loaded. Any definite or indirect leak, or any
 # memory error, fails.
 set -euo pipefail
-BUILD=${1:-build}
 cd "$(dirname "$0")/.."
+# absolute: the config's relative paths would resolve from its own directory
+BUILD=$(cd "${1:-build}" && pwd)
 PARLEYD=$BUILD/core/parleyd
 VG=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
     --show-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=no)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+fail() { echo "valgrind: $1"; tail -30 "$WORK/run.err" 2>/dev/null; exit 1; }
 cp "$BUILD"/tests/plugins/*.so "$WORK/"
 cp "$(ls /lib/*/libz.so.1 /usr/lib/*/libz.so.1 2>/dev/null | head -1)" "$WORK/libz.so"
 head -c 2000 "$BUILD/tests/plugins/testconn.so" > "$WORK/truncated.so"
@@ -37,13 +39,13 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 for _ in $(seq 300); do
-  [ "$(wc -l < "$WORK/out.ndjson" 2>/dev/null || echo 0)" -ge 600 ] && break
+  [ -f "$WORK/out.ndjson" ] && [ "$(wc -l < "$WORK/out.ndjson")" -ge 600 ] && break
   sleep 0.1
 done
-curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics"
+curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" || fail "parleyd did not serve /metrics"
 kill -TERM $PID
 rc=0; wait $PID || rc=$?
-if [ $rc -ne 0 ]; then cat "$WORK/run.err"; echo "valgrind: parleyd exited $rc"; exit 1; fi
+[ $rc -eq 0 ] || fail "parleyd exited $rc"
 lines=$(wc -l < "$WORK/out.ndjson")
-[ "$lines" -ge 600 ] || { echo "valgrind: only $lines events"; exit 1; }
+[ "$lines" -ge 600 ] || fail "only $lines events"
 echo "valgrind: clean ($lines events delivered)"
