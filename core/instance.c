@@ -29,14 +29,9 @@ int parley_router_load_plugin(parley_router_t *r, const char *name, parley_plugi
   if (!grown)
     return parley_error_set(err, PARLEY_ENOMEM, "out of memory");
   r->plugins = grown;
-  /* Without configured dirs, look where `cmake --install` puts plugins. */
-  static const char *const fallback[] = {PARLEY_PLUGIN_DIR};
-  const char *const *dirs = (const char *const *)r->cfg->plugin_dirs;
-  size_t ndirs = r->cfg->n_plugin_dirs;
-  if (!ndirs) {
-    dirs = fallback;
-    ndirs = 1;
-  }
+  size_t ndirs;
+  const char *const *dirs =
+      parley_plugin_search_dirs(r->cfg->plugin_dirs, r->cfg->n_plugin_dirs, &ndirs);
   int rc = parley_plugin_load(out, name, dirs, ndirs, err);
   if (rc == 0)
     r->plugins[r->n_plugins++] = *out;

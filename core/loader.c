@@ -251,3 +251,9 @@ void parley_plugin_scan(const char *const *dirs, size_t ndirs, parley_plugin_sca
   for (size_t i = 0; i < ndirs; i++)
     scan_dir(dirs[i], cb, data);
 }
+
+const char *const *parley_plugin_search_dirs(char *const *dirs, size_t n, size_t *ndirs) {
+  static const char *const fallback[] = {PARLEY_PLUGIN_DIR};
+  *ndirs = n ? n : 1;
+  return n ? (const char *const *)dirs : fallback;
+}

@@ -26,6 +26,11 @@ int parley_plugin_load(parley_plugin_t **out, const char *name_or_path,
                        const char *const *dirs, size_t ndirs, parley_error_t *err);
 void parley_plugin_unload(parley_plugin_t *p); /* NULL is fine */
 
+/* The dirs to search: the configured ones, or, when none are configured,
+ * the one `cmake --install` puts plugins in. The result borrows from dirs
+ * (or is static); *ndirs receives its length (at least 1). */
+const char *const *parley_plugin_search_dirs(char *const *dirs, size_t n, size_t *ndirs);
+
 /* Check a descriptor without loading anything (also used by the
  * conformance kit). file names it in messages. */
 int parley_plugin_check_descriptor(const parley_connector_t *d, const char *file,

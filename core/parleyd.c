@@ -219,10 +219,10 @@ static int list_plugins(daemon_t *d) {
     return 1;
   }
   add_dirs(cfg, d->extra_dirs, d->n_extra_dirs);
-  const char *fallback = PARLEY_PLUGIN_DIR;
-  const char *const *dirs = cfg->n_plugin_dirs ? (const char *const *)cfg->plugin_dirs : &fallback;
+  size_t ndirs;
+  const char *const *dirs = parley_plugin_search_dirs(cfg->plugin_dirs, cfg->n_plugin_dirs, &ndirs);
   int count = 0;
-  parley_plugin_scan(dirs, cfg->n_plugin_dirs ? cfg->n_plugin_dirs : 1, describe_one, &count);
+  parley_plugin_scan(dirs, ndirs, describe_one, &count);
   int outputs = 0;
   for (size_t i = 0; parley_output_types[i]; i++, outputs++) {
     const parley_output_type_t *t = parley_output_types[i];
