@@ -56,6 +56,15 @@ static const char *referenced(const json_t *tweet, const char *type) {
   return NULL;
 }
 
+/* The first id of edit_history_tweet_ids when the tweet is a later version
+ * of it (an edit gets a new id, §11.7), else NULL. */
+static const char *edit_of(const json_t *tweet, const char *id) {
+  size_t n;
+  json_t *hist = parley_sdk_json_array(tweet, "edit_history_tweet_ids", &n);
+  const char *first = n > 1 ? json_string_value(json_array_get(hist, 0)) : NULL;
+  return first && parley_sdk_id_valid(first) && !str_eq(first, id) ? first : NULL;
+}
+
 static int word_char(char c) { return isalnum((unsigned char)c) || c == '_'; }
 
 /* Does text hold "@handle" as a whole token (case-insensitive)? */
@@ -193,13 +202,16 @@ static int map_tweet(const json_t *tweet, const json_t *includes, const json_t *
   /* a retweet repeats someone else's words: not a new message (§11.9) */
   if (referenced(tweet, "retweeted"))
     return PARLEY_ENOENT;
-  parley_kind_t kind = parley_twitter_classify(tweet, ctx);
+  /* A later version keeps its own id (so dedup lets it through) and names
+   * the original as in_reply_to, as every connector maps edits. */
+  const char *original = edit_of(tweet, id);
+  parley_kind_t kind = original ? PARLEY_KIND_EDITED : parley_twitter_classify(tweet, ctx);
   parley_event_t *ev = event_base(id, ctx, kind, PARLEY_VISIBILITY_PUBLIC);
   if (!ev)
     return parley_error_set(err, PARLEY_ENOMEM, "twitter: out of memory mapping tweet %s", id);
   const char *conv = parley_sdk_json_str(tweet, "conversation_id", NULL);
   parley_event_set_conversation_id(ev, conv ? conv : id);
-  const char *parent = referenced(tweet, "replied_to");
+  const char *parent = original ? original : referenced(tweet, "replied_to");
   if (parent)
     parley_event_set_in_reply_to(ev, event_id(parent, buf, sizeof buf));
   const char *author = parley_sdk_json_str(tweet, "author_id", NULL);

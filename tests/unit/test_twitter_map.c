@@ -99,6 +99,30 @@ static void test_reply_to_the_brand_is_a_reply_with_its_parent(void **state) {
   parley_event_free(ev);
 }
 
+static void test_a_later_version_of_an_edited_tweet_is_edited(void **state) {
+  (void)state;
+  parley_event_t *ev = map_tweet(
+      "{\"id\":\"1790000000000000060\",\"text\":\"@acme still waiting (edited)\","
+      "\"author_id\":\"99887766\",\"conversation_id\":\"1790000000000000059\","
+      "\"edit_history_tweet_ids\":[\"1790000000000000059\",\"1790000000000000060\"],"
+      "\"created_at\":\"2024-05-13T09:40:00.000Z\"}",
+      jane, &ctx);
+  assert_int_equal(parley_event_kind(ev), PARLEY_KIND_EDITED);
+  assert_string_equal(parley_event_id(ev), "twitter:1790000000000000060");
+  assert_string_equal(parley_event_in_reply_to(ev), "twitter:1790000000000000059");
+  assert_string_equal(parley_event_text(ev), "@acme still waiting (edited)");
+  assert_valid(ev);
+  parley_event_free(ev);
+  /* the first version, with its history of one, is an ordinary tweet */
+  ev = map_tweet("{\"id\":\"1790000000000000059\",\"text\":\"@acme still waiting\","
+                 "\"author_id\":\"99887766\",\"edit_history_tweet_ids\":[\"1790000000000000059\"],"
+                 "\"created_at\":\"2024-05-13T09:39:00.000Z\"}",
+                 jane, &ctx);
+  assert_int_equal(parley_event_kind(ev), PARLEY_KIND_MENTION);
+  assert_null(parley_event_in_reply_to(ev));
+  parley_event_free(ev);
+}
+
 static void test_the_brands_own_tweet_is_outbound(void **state) {
   (void)state;
   parley_event_t *ev = map_tweet(
@@ -344,6 +368,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tagged_mention_maps_every_field),
       cmocka_unit_test(test_reply_to_the_brand_is_a_reply_with_its_parent),
+      cmocka_unit_test(test_a_later_version_of_an_edited_tweet_is_edited),
       cmocka_unit_test(test_the_brands_own_tweet_is_outbound),
       cmocka_unit_test(test_untagged_brand_name_is_a_keyword_match_with_its_terms),
       cmocka_unit_test(test_competitor_query_names_the_competitor),
