@@ -57,6 +57,8 @@ struct parley_httpc {
   size_t active;
   size_t ncanceled;
   parley_httpc_sock_t *socks;
+  int tls_verify;    /* for transfers started from now on */
+  char *ca_file;     /* NULL: the system store */
   int closing;
   int pending_closes; /* uv handles whose close callback has not run */
   void (*close_cb)(void *data);
@@ -199,6 +201,25 @@ static int parley_httpc_status_of(parley_http_t *t, CURLcode rc) {
   }
 }
 
+/* Failures of the TLS layer, whose curl messages ("SSL certificate
+ * problem: ...") do not always say so to someone who reads only the
+ * status page. */
+static int parley_httpc_is_tls_error(CURLcode rc) {
+  switch (rc) {
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_CLIENTCERT: return 1;
+  default: return 0;
+  }
+}
+
 /* Finishes t: out of curl, out of the list, one callback, freed. */
 static void parley_httpc_complete(parley_http_t *t, CURLcode rc) {
   parley_httpc_t *c = t->c;
@@ -231,7 +252,12 @@ static void parley_httpc_complete(parley_http_t *t, CURLcode rc) {
     snprintf(msg, sizeof msg, "response body larger than %zu bytes", t->max_response);
     res.error = msg;
   } else {
-    res.error = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
+    const char *why = t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc);
+    if (parley_httpc_is_tls_error(rc)) {
+      snprintf(msg, sizeof msg, "TLS: %s", why);
+      why = msg;
+    }
+    res.error = why;
   }
   t->cb(t, &res, t->data);
   parley_httpc_transfer_free(t);
@@ -359,6 +385,16 @@ static int parley_httpc_setup(parley_http_t *t, const parley_http_request_t *req
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->req_headers);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "parley");
+  if (!t->c->tls_verify) { /* both: a wrong name is as unchecked as a wrong CA */
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+  } else if (t->c->ca_file) {
+    /* instead of the system store, not beside it: CAPATH NULL drops the
+     * built-in directory (/etc/ssl/certs on Debian) */
+    if (curl_easy_setopt(e, CURLOPT_CAINFO, t->c->ca_file) != CURLE_OK)
+      return PARLEY_ENOMEM;
+    curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+  }
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                    (long)(req->timeout_ms ? req->timeout_ms : PARLEY_HTTPC_DEFAULT_TIMEOUT_MS));
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, parley_httpc_on_body);
@@ -429,6 +465,43 @@ void parley_httpc_cancel(parley_http_t *h) {
 
 size_t parley_httpc_active(parley_httpc_t *c) { return c ? c->active : 0; }
 
+int parley_httpc_set_tls(parley_httpc_t *c, int verify, const char *ca_file,
+                         parley_error_t *err) {
+  char *copy = NULL;
+
+  if (!c)
+    return parley_error_set(err, PARLEY_EINVAL, "http client: set_tls without a client");
+  if (ca_file && !(copy = strdup(ca_file)))
+    return parley_error_set(err, PARLEY_ENOMEM, "http client: out of memory copying ca_file");
+  free(c->ca_file);
+  c->ca_file = copy;
+  c->tls_verify = verify != 0;
+  return 0;
+}
+
+/* curl's URL API parses the way the transfer will, so what is cut here is
+ * what curl would have sent as user info or query. */
+const char *parley_httpc_url_for_log(const char *url, char *out, size_t outlen) {
+  static const CURLUPart drop[] = {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS,
+                                   CURLUPART_QUERY, CURLUPART_FRAGMENT};
+  CURLU *u = curl_url();
+  char *s = NULL;
+  size_t i;
+
+  if (!out || outlen == 0)
+    return out;
+  if (u && url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+    for (i = 0; i < sizeof drop / sizeof drop[0]; i++)
+      curl_url_set(u, drop[i], NULL, 0);
+    if (curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
+      s = NULL;
+  }
+  snprintf(out, outlen, "%s", s ? s : "(unparsable URL)");
+  curl_free(s);
+  curl_url_cleanup(u);
+  return out;
+}
+
 /* ------------------------------------------------------------------ */
 /* Deferred work: cancellations and close                              */
 /* ------------------------------------------------------------------ */
@@ -493,6 +566,7 @@ int parley_httpc_new(parley_httpc_t **out, uv_loop_t *loop, parley_error_t *err)
     return parley_error_set(err, PARLEY_ENOMEM, "http client: out of memory");
   }
   c->loop = loop;
+  c->tls_verify = 1;
   curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, parley_httpc_on_socket);
   curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
   curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, parley_httpc_on_timeout);
@@ -521,6 +595,7 @@ void parley_httpc_close(parley_httpc_t *c, void (*cb)(void *data), void *data) {
 void parley_httpc_free(parley_httpc_t *c) {
   if (!c)
     return;
+  free(c->ca_file);
   free(c);
   curl_global_cleanup();
 }

@@ -6,14 +6,23 @@
  * `batch_size` events, one after the other; it counts as delivered when
  * every POST was answered 2xx. Anything else fails the whole batch and the
  * router retries it with backoff: a receiver may see an event again and
- * must deduplicate by its `id` (docs/outputs.md). */
+ * must deduplicate by its `id` (docs/outputs.md).
+ *
+ * TLS is verified against the system store by default; `ca_file` trusts a
+ * given CA instead, `tls_verify: false` turns checking off (with a
+ * warning at start). Errors name the URL cut to scheme, host and path:
+ * a query string or user info may carry a receiver's token. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <errno.h>
+
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "http_client.h"
 #include "log.h"
@@ -25,6 +34,7 @@ typedef struct webhook_config {
   int64_t batch_size;
   int64_t timeout_ms;
   int tls_verify;
+  const char *ca_file;
 } webhook_config_t;
 
 typedef struct webhook {
@@ -40,6 +50,7 @@ typedef struct webhook {
   int closing;
   void (*close_cb)(parley_output_t *o);
   parley_output_t *close_o;
+  char url_for_log[512];              /* cfg->url without query or user info */
 } webhook_t;
 
 #define WEBHOOK_MAX_BATCH 256
@@ -54,7 +65,9 @@ static const parley_option_t webhook_options[] = {
     {"timeout", PARLEY_OPT_DURATION, 0, "10s", offsetof(webhook_config_t, timeout_ms),
      "time a POST may take before it counts as failed"},
     {"tls_verify", PARLEY_OPT_BOOL, 0, "true", offsetof(webhook_config_t, tls_verify),
-     "verify the receiver's TLS certificate (turning it off is refused, see docs/outputs.md)"},
+     "verify the receiver's TLS certificate and host name (false: neither, a warning at start)"},
+    {"ca_file", PARLEY_OPT_STRING, 0, NULL, offsetof(webhook_config_t, ca_file),
+     "PEM file of the CA certificates trusted instead of the system store"},
     {NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -128,17 +141,18 @@ static void batch_finished(webhook_t *w, int status, const char *msg) {
 
 static void post_answered(parley_http_t *req, const parley_http_response_t *res, void *data) {
   webhook_t *w = data;
-  char msg[256];
+  char msg[1024];
   (void)req;
   w->active = NULL;
   if (w->closing) /* the router is stopping: it keeps the batch undelivered */
     return;
   if (res->status != 0) {
-    snprintf(msg, sizeof msg, "POST to the webhook URL failed: %s",
+    snprintf(msg, sizeof msg, "POST to %s failed: %s", w->url_for_log,
              res->error ? res->error : parley_strerror(res->status));
     batch_finished(w, res->status, msg);
   } else if (res->http_status < 200 || res->http_status > 299) {
-    snprintf(msg, sizeof msg, "webhook receiver answered HTTP %ld", res->http_status);
+    snprintf(msg, sizeof msg, "webhook receiver %s answered HTTP %ld", w->url_for_log,
+             res->http_status);
     batch_finished(w, PARLEY_EHTTP, msg);
   } else if (w->next < w->n) {
     post_next(w);
@@ -188,8 +202,8 @@ static void post_next(webhook_t *w) {
   }
   free(body);
   if (rc) {
-    char msg[128];
-    snprintf(msg, sizeof msg, "cannot start a POST to the webhook URL: %s",
+    char msg[640];
+    snprintf(msg, sizeof msg, "cannot start a POST to %s: %s", w->url_for_log,
              parley_strerror(rc));
     batch_finished(w, rc, msg);
     return;
@@ -198,6 +212,37 @@ static void post_next(webhook_t *w) {
 }
 
 /* ---- the output ---- */
+
+/* The one check --check-config makes on disk: a CA file that cannot be
+ * read, or holds no certificate, would otherwise fail only at the first
+ * handshake, as a failing output. */
+static int check_ca_file(const char *name, const char *path, parley_error_t *err) {
+  FILE *f = fopen(path, "r");
+  X509 *cert;
+  if (!f)
+    return parley_error_set(err, PARLEY_ECONFIG, "output %s: ca_file: cannot read %s: %s", name,
+                            path, strerror(errno));
+  cert = PEM_read_X509(f, NULL, NULL, NULL);
+  fclose(f);
+  if (!cert)
+    return parley_error_set(err, PARLEY_ECONFIG,
+                            "output %s: ca_file: %s holds no PEM certificate", name, path);
+  X509_free(cert);
+  return 0;
+}
+
+static int check_tls(const webhook_config_t *cfg, const char *name, parley_error_t *err) {
+  if (!cfg->ca_file)
+    return 0;
+  if (!cfg->tls_verify) /* a CA that is never consulted hides a mistake */
+    return parley_error_set(err, PARLEY_ECONFIG,
+                            "output %s: ca_file: has no effect with tls_verify: false; "
+                            "remove one of them",
+                            name);
+  if (!*cfg->ca_file)
+    return parley_error_set(err, PARLEY_ECONFIG, "output %s: ca_file: empty path", name);
+  return check_ca_file(name, cfg->ca_file, err);
+}
 
 static int webhook_create(parley_output_t *o, const void *config, void **state,
                           parley_error_t *err) {
@@ -211,18 +256,15 @@ static int webhook_create(parley_output_t *o, const void *config, void **state,
                             name, WEBHOOK_MAX_BATCH, (long long)cfg->batch_size);
   if (cfg->timeout_ms < 1 || cfg->timeout_ms > 3600000)
     return parley_error_set(err, PARLEY_ECONFIG, "output %s: timeout: must be 1ms to 1h", name);
-  /* The shared HTTP client always verifies certificates (libcurl's
-   * default) and has no switch yet; refusing beats pretending. */
-  if (!cfg->tls_verify)
-    return parley_error_set(err, PARLEY_ENOTSUP,
-                            "output %s: tls_verify: false is not supported by this build's "
-                            "HTTP client; install the receiver's CA in the system store",
-                            name);
+  int rc = check_tls(cfg, name, err);
+  if (rc)
+    return rc;
   webhook_t *w = calloc(1, sizeof *w);
   if (!w)
     return parley_error_set(err, PARLEY_ENOMEM, "out of memory");
   w->o = o;
   w->cfg = cfg;
+  parley_httpc_url_for_log(cfg->url, w->url_for_log, sizeof w->url_for_log);
   *state = w;
   return 0;
 }
@@ -230,8 +272,14 @@ static int webhook_create(parley_output_t *o, const void *config, void **state,
 static int webhook_open(void *state, uv_loop_t *loop, parley_error_t *err) {
   webhook_t *w = state;
   int rc = parley_httpc_new(&w->http, loop, err);
+  if (rc == 0)
+    rc = parley_httpc_set_tls(w->http, w->cfg->tls_verify, w->cfg->ca_file, err);
   if (rc)
     return rc;
+  if (!w->cfg->tls_verify)
+    parley_log(PARLEY_LOG_WARN, parley_output_name(w->o),
+               "tls_verify is false: the certificate and host name of %s are not checked",
+               w->url_for_log);
   if (!w->cfg->secret)
     parley_log(PARLEY_LOG_WARN, parley_output_name(w->o),
                "no secret: webhook requests are not signed");

@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config clang git ca-certificates
       libuv1-dev libcurl4-openssl-dev libjansson-dev libh2o-dev libyaml-dev
-      libsqlite3-dev sqlite3 libssl-dev libnats-dev nats-server libcmocka-dev zlib1g curl
+      libsqlite3-dev sqlite3 libssl-dev openssl libnats-dev nats-server libcmocka-dev zlib1g curl
       python3 python3-pytest python3-jsonschema valgrind libclang-rt-14-dev)
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi

@@ -2,10 +2,15 @@
 on 127.0.0.1:0) that verifies the Parley-Signature header exactly as
 docs/outputs.md tells a receiver to: HMAC-SHA256 over "<t>." + body,
 constant-time compare, timestamp within 5 minutes, dedup by event id.
-Receiver and verifier are imported by the outage and crash tests."""
+Receiver and verifier are imported by the outage and crash tests.
+The TLS tests serve the same receiver over HTTPS (Python's ssl) with a
+self-signed certificate the openssl CLI makes at test time."""
 import hashlib
 import hmac
 import json
+import os
+import ssl
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,10 +46,11 @@ def verify(secret, header, body, now=None, tolerance=TOLERANCE_S):
 class Receiver:
     """Records every verified event id (with repeats) and every request.
     mode: "ok" answers 204, "fail" answers 500; stop()/start() reopen on the
-    same port (the outage test)."""
+    same port (the outage test). tls: (cert, key) PEM paths to serve HTTPS."""
 
-    def __init__(self, secret=SECRET, port=0):
+    def __init__(self, secret=SECRET, port=0, tls=None):
         self.secret = secret
+        self.tls = tls
         self.mode = "ok"
         self.ids = []
         self.requests = []
@@ -55,7 +61,7 @@ class Receiver:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}/parley"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/parley"
 
     def start(self):
         outer = self
@@ -86,6 +92,12 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
+        if self.tls:
+            # the handshake runs in accept(); a failed one is an OSError
+            # that socketserver drops, and the client sees the alert
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -128,6 +140,26 @@ def status(base):
     return json.loads(http("GET", f"{base}/v1/status")[2])
 
 
+def deliver(tmp, url, count, opts=""):
+    """Runs parleyd until the output's cursor is at count; returns it stopped."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    d = Parleyd(config(tmp, port, url, count=count, opts=opts), tmpdir=tmp).start(base)
+    wait_until(lambda: status(base)["outputs"][0]["cursor"] >= count, what=f"cursor at {count}")
+    assert d.stop() == 0
+    return d
+
+
+def until_failing(tmp, url, count, opts=""):
+    """Starts parleyd and waits for the output to fail; returns (parleyd, its
+    base URL, the output's status)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    d = Parleyd(config(tmp, port, url, count=count, opts=opts), tmpdir=tmp).start(base)
+    wait_until(lambda: status(base)["outputs"][0]["state"] == "failing", what="failing")
+    return d, base, status(base)["outputs"][0]
+
+
 @pytest.fixture
 def tmp(tmp_path):
     return str(tmp_path)
@@ -152,11 +184,7 @@ def test_verify_follows_the_documented_format():
 
 
 def test_each_event_is_posted_signed_with_its_id(tmp, receiver):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    d = Parleyd(config(tmp, port, receiver.url, count=300), tmpdir=tmp).start(base)
-    wait_until(lambda: status(base)["outputs"][0]["cursor"] >= 300, what="cursor at 300")
-    assert d.stop() == 0
+    d = deliver(tmp, receiver.url, 300)
     assert receiver.ids == [f"test:tc1-{n}" for n in range(300)] and not receiver.rejected
     headers, body = receiver.requests[0]
     assert headers["Content-Type"] == "application/json"
@@ -166,12 +194,7 @@ def test_each_event_is_posted_signed_with_its_id(tmp, receiver):
 
 
 def test_batches_post_a_json_array(tmp, receiver):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    d = Parleyd(config(tmp, port, receiver.url, count=1000, opts="      batch_size: 50\n"),
-                tmpdir=tmp).start(base)
-    wait_until(lambda: status(base)["outputs"][0]["cursor"] >= 1000, what="cursor at 1000")
-    assert d.stop() == 0
+    deliver(tmp, receiver.url, 1000, opts="      batch_size: 50\n")
     assert receiver.ids == [f"test:tc1-{n}" for n in range(1000)]
     sizes = [len(json.loads(b)) for _, b in receiver.requests]
     assert max(sizes) == 50 and all(isinstance(json.loads(b), list) for _, b in receiver.requests)
@@ -181,11 +204,7 @@ def test_batches_post_a_json_array(tmp, receiver):
 def test_a_receiver_with_another_secret_rejects_and_nothing_counts_as_delivered(tmp):
     r = Receiver(secret="not-the-same").start()
     try:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        d = Parleyd(config(tmp, port, r.url, count=10), tmpdir=tmp).start(base)
-        wait_until(lambda: status(base)["outputs"][0]["state"] == "failing", what="failing")
-        st = status(base)["outputs"][0]
+        d, _, st = until_failing(tmp, r.url, 10)
         assert st["cursor"] == 0 and "HTTP 401" in st["last_error"]
         assert r.rejected[0] == "signature mismatch" and not r.ids
         d.stop()
@@ -197,11 +216,97 @@ def test_a_receiver_with_another_secret_rejects_and_nothing_counts_as_delivered(
 def test_check_config_refuses_bad_webhook_options(tmp):
     port = free_port()
     for opts, url, msg in [("      batch_size: 0\n", "http://127.0.0.1:1/x", "batch_size"),
-                           ("", "ftp://127.0.0.1/x", "url"),
-                           ("      tls_verify: false\n", "https://127.0.0.1:1/x", "tls_verify")]:
+                           ("", "ftp://127.0.0.1/x", "url")]:
         path = f"{tmp}/bad.yaml"
         with open(path, "w") as f:
             f.write(config(tmp, port, url, opts=opts))
         r = run_parleyd("--check-config", path)
         assert r.returncode != 0 and msg in r.stderr, r.stderr
         assert SECRET not in r.stderr + r.stdout
+
+
+# ---- TLS ----
+
+def make_cert(tmp, name, san):
+    """A self-signed certificate (its own CA) for san, and its key."""
+    cert, key = os.path.join(tmp, f"{name}.crt"), os.path.join(tmp, f"{name}.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", f"/CN={name}", "-addext", f"subjectAltName={san}"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.fixture
+def tls_receiver(tmp):
+    cert = make_cert(tmp, "receiver", "IP:127.0.0.1")
+    r = Receiver(tls=cert).start()
+    yield r
+    r.stop()
+
+
+# a query string is where a receiver's token often sits: never shown
+TOKEN_QUERY = "?token=qs-s3cr3t-77"
+
+
+def test_https_is_verified_by_default_and_a_fixed_config_delivers_everything(tmp, tls_receiver):
+    url = tls_receiver.url + TOKEN_QUERY
+    d, base, st = until_failing(tmp, url, 20)
+    assert st["cursor"] == 0 and not tls_receiver.requests
+    assert tls_receiver.url in st["last_error"], st["last_error"]
+    assert "TLS: " in st["last_error"] and "certificate" in st["last_error"], st["last_error"]
+    assert d.stop() == 0
+    # the same journal, now trusting the receiver's certificate
+    cert, port = tls_receiver.tls[0], int(base.rsplit(":", 1)[1])
+    with open(d.config, "w") as f:
+        f.write(config(tmp, port, url, count=20, opts=f"      ca_file: {cert}\n"))
+    d.start(base)
+    wait_until(lambda: status(base)["outputs"][0]["cursor"] >= 20, what="cursor at 20")
+    assert d.stop() == 0
+    assert tls_receiver.ids == [f"test:tc1-{n}" for n in range(20)]
+    for secret in (SECRET, "qs-s3cr3t-77"):
+        assert secret not in d.logs()
+
+
+def test_ca_file_does_not_excuse_a_wrong_host_name(tmp):
+    cert = make_cert(tmp, "elsewhere", "DNS:elsewhere.example")
+    r = Receiver(tls=cert).start()
+    try:
+        d, _, st = until_failing(tmp, r.url, 5, opts=f"      ca_file: {cert[0]}\n")
+        assert st["cursor"] == 0 and "127.0.0.1" in st["last_error"] and not r.requests
+        assert "TLS: " in st["last_error"], st["last_error"]
+        assert d.stop() == 0
+    finally:
+        r.stop()
+
+
+def test_tls_verify_false_checks_neither_the_chain_nor_the_name_and_says_so(tmp):
+    # self-signed and for another name: both checks would refuse it
+    r = Receiver(tls=make_cert(tmp, "elsewhere", "DNS:elsewhere.example")).start()
+    try:
+        d = deliver(tmp, r.url, 30, opts="      tls_verify: false\n")
+        assert r.ids == [f"test:tc1-{n}" for n in range(30)]
+        warnings = [l for l in d.logs().splitlines() if "tls_verify is false" in l]
+        assert len(warnings) == 1 and "[hook]" in warnings[0] and " warn " in warnings[0], warnings
+    finally:
+        r.stop()
+
+
+def test_check_config_refuses_an_unusable_ca_file(tmp):
+    port = free_port()
+    empty = os.path.join(tmp, "empty.pem")
+    open(empty, "w").close()
+    cert, _ = make_cert(tmp, "receiver", "IP:127.0.0.1")
+    for opts, msg in [(f"      ca_file: {tmp}/missing-ca.pem\n",
+                       f"output hook: ca_file: cannot read {tmp}/missing-ca.pem"),
+                      (f"      ca_file: {empty}\n", "holds no PEM certificate"),
+                      (f"      ca_file: {cert}\n      tls_verify: false\n", "tls_verify")]:
+        path = f"{tmp}/bad.yaml"
+        with open(path, "w") as f:
+            f.write(config(tmp, port, "https://127.0.0.1:1/x", opts=opts))
+        r = run_parleyd("--check-config", path)
+        assert r.returncode != 0 and msg in r.stderr and "ca_file" in r.stderr, r.stderr
+    with open(path, "w") as f:
+        f.write(config(tmp, port, "https://127.0.0.1:1/x", opts=f"      ca_file: {cert}\n"))
+    r = run_parleyd("--check-config", path)
+    assert r.returncode == 0, r.stderr

@@ -348,6 +348,63 @@ static void test_refused_connection_gives_enetwork_with_curls_message(void **sta
   assert_non_null(strstr(f->res.error, "127.0.0.1"));
 }
 
+/* The fixture's server speaks plain HTTP: an https:// URL makes curl's
+ * TLS handshake fail, which is enough to see which TLS settings it used. */
+static void https_hello(fx_t *f) {
+  char u[128];
+  parley_http_request_t req = {"GET", u, NULL, NULL, 0, 0, 0};
+
+  snprintf(u, sizeof u, "https://127.0.0.1:%d/hello", f->port);
+  assert_int_equal(parley_httpc_request(f->cli, &req, NULL, on_done, f, NULL), 0);
+  run_until(f, &f->res.calls);
+  assert_int_equal(f->res.status, PARLEY_ENETWORK);
+  assert_int_equal(f->res.http_status, 0);
+}
+
+static void test_a_failed_tls_handshake_says_tls(void **state) {
+  fx_t *f = *state;
+
+  https_hello(f);
+  assert_memory_equal(f->res.error, "TLS: ", 5);
+}
+
+static void test_ca_file_is_copied_and_used_instead_of_the_system_store(void **state) {
+  fx_t *f = *state;
+  char ca[] = "/nonexistent/parley-test-ca.pem";
+  parley_error_t err = {0};
+
+  assert_int_equal(parley_httpc_set_tls(f->cli, 1, ca, &err), 0);
+  memset(ca, 'x', sizeof ca - 1); /* the client holds its own copy */
+  https_hello(f);
+  assert_memory_equal(f->res.error, "TLS: ", 5);
+  assert_non_null(strstr(f->res.error, "/nonexistent/parley-test-ca.pem"));
+}
+
+static void test_verify_off_ignores_the_ca_file(void **state) {
+  fx_t *f = *state;
+  parley_error_t err = {0};
+
+  assert_int_equal(parley_httpc_set_tls(f->cli, 0, "/nonexistent/parley-test-ca.pem", &err), 0);
+  https_hello(f);
+  assert_memory_equal(f->res.error, "TLS: ", 5);
+  assert_null(strstr(f->res.error, "parley-test-ca.pem"));
+  assert_int_equal(parley_httpc_set_tls(NULL, 1, NULL, &err), PARLEY_EINVAL);
+}
+
+static void test_url_for_log_drops_user_info_query_and_fragment(void **state) {
+  char out[128];
+  (void)state;
+
+  assert_string_equal(parley_httpc_url_for_log("https://u:pw@example.com:8443/in/hook?token=s3#f",
+                                               out, sizeof out),
+                      "https://example.com:8443/in/hook");
+  assert_string_equal(parley_httpc_url_for_log("http://127.0.0.1:9/x", out, sizeof out),
+                      "http://127.0.0.1:9/x");
+  assert_string_equal(parley_httpc_url_for_log("not a url", out, sizeof out), "(unparsable URL)");
+  assert_string_equal(parley_httpc_url_for_log(NULL, out, sizeof out), "(unparsable URL)");
+  assert_string_equal(parley_httpc_url_for_log("http://example.com/abc", out, 12), "http://exam");
+}
+
 static void test_callback_never_runs_inside_request(void **state) {
   fx_t *f = *state;
   /* fails at once inside curl, yet is reported on a later loop turn */
@@ -572,6 +629,10 @@ int main(void) {
       T(test_response_within_max_response_is_delivered_whole),
       T(test_server_that_does_not_answer_in_time_gives_etimedout),
       T(test_refused_connection_gives_enetwork_with_curls_message),
+      T(test_a_failed_tls_handshake_says_tls),
+      T(test_ca_file_is_copied_and_used_instead_of_the_system_store),
+      T(test_verify_off_ignores_the_ca_file),
+      cmocka_unit_test(test_url_for_log_drops_user_info_query_and_fragment),
       T(test_callback_never_runs_inside_request),
       T(test_missing_url_or_callback_is_einval_and_no_callback),
       T(test_cancel_runs_the_callback_once_with_ecanceled),
