@@ -13,7 +13,11 @@
  *   tag      someone else's media the account is tagged in (/tags)
  *   message, postback, reaction  DMs, as on Messenger
  * Scenario keys besides sim_meta.h's: page_id (the linked Facebook Page:
- * /{page-id}/messages and /{page-id}/conversations act for the account). */
+ * /{page-id}/messages and /{page-id}/conversations act for the account);
+ * each accounts[] entry (another IG account of the same Meta app) may name
+ * its own page_id too. Every account sees only its own media, tags and
+ * mentions; mentioned_comment / mentioned_media on another account's node
+ * answer (#100) as Graph does for an object the node cannot reach. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +30,7 @@
 
 typedef struct parley_sim_ig {
   parley_sim_meta_t meta;
-  char *page_id; /* linked Facebook Page, or NULL */
+  json_t *pages; /* linked Facebook Page id -> IG account id */
 } parley_sim_ig_t;
 
 static const char *parley_sim_ig_str(json_t *o, const char *k) {
@@ -106,18 +110,33 @@ static json_t *parley_sim_ig_render_media(parley_sim_t *sim, json_t *item,
   return parley_sim_meta_select(o, sel, "id");
 }
 
+/* The media a comment is on, as the comment's "media" field: {id} plus,
+ * when the media is known, its permalink and owner's username. */
+static json_t *parley_sim_ig_comment_media(parley_sim_t *sim, json_t *item) {
+  const char *id = parley_sim_ig_str(item, "conversation_id");
+  json_t *media = parley_sim_ig_find(sim, id);
+  json_t *o = json_pack("{s:s}", "id", id ? id : "");
+  if (!media) return o;
+  char link[256];
+  snprintf(link, sizeof link, "https://www.instagram.com/p/%s/", id);
+  json_object_set_new(o, "permalink", json_string(link));
+  json_object_set_new(o, "username", json_string(parley_sim_ig_username(
+                                         sim, parley_sim_ig_str(media, "author_id"))));
+  return o;
+}
+
 static json_t *parley_sim_ig_render_comment(parley_sim_t *sim, json_t *item,
                                             const parley_sim_meta_field_t *sel, void *data) {
   char t[32];
   const char *text = parley_sim_ig_str(item, "text"), *author = parley_sim_ig_str(item, "author_id");
   json_t *parent = parley_sim_ig_find(sim, parley_sim_ig_str(item, "parent_id"));
   int reply = parent && parley_sim_meta_is_comment(parent);
-  json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:i,s:b,s:{s:s}}", "id", parley_sim_ig_str(item, "id"),
+  json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:i,s:b,s:o}", "id", parley_sim_ig_str(item, "id"),
                         "text", text ? text : "", "username", parley_sim_ig_username(sim, author),
                         "timestamp", parley_sim_meta_time(parley_sim_meta_ms(item), t, sizeof t),
                         "from", parley_sim_meta_user(sim, PARLEY_SIM_IG, author ? author : "0", 1),
                         "like_count", 0, "hidden", json_is_true(json_object_get(item, "hidden")),
-                        "media", "id", parley_sim_ig_str(item, "conversation_id"));
+                        "media", parley_sim_ig_comment_media(sim, item));
   if (reply) json_object_set_new(o, "parent_id", json_string(parley_sim_ig_str(parent, "id")));
   else parley_sim_ig_edge_into(sim, o, item, sel, "replies");
   return parley_sim_meta_select(o, sel, "id,text,timestamp");
@@ -145,8 +164,10 @@ static int parley_sim_ig_mentioned(parley_sim_meta_req_t *r, json_t *o, const ch
   if (!f) return 0;
   json_t *item = id ? parley_sim_ig_find(r->sim, id) : NULL;
   int comment = !strcmp(field, "mentioned_comment");
-  if (!item || (comment ? !parley_sim_meta_is(item, "mention") || !parley_sim_ig_str(item, "parent_id")
-                        : !parley_sim_ig_is_foreign_media(item))) {
+  const char *owner = parley_sim_ig_str(item, "account_id");
+  if (!item || (owner && strcmp(owner, r->node)) || /* a mention of another account */
+      (comment ? !parley_sim_meta_is(item, "mention") || !parley_sim_ig_str(item, "parent_id")
+               : !parley_sim_ig_is_foreign_media(item))) {
     char msg[256];
     snprintf(msg, sizeof msg, "(#100) %s: %s(%s) names no media or comment mentioning this "
                               "account", field, arg, id ? id : "");
@@ -281,10 +302,9 @@ static void parley_sim_ig_write(parley_sim_meta_req_t *r) {
 
 static void parley_sim_ig_serve(parley_sim_meta_req_t *r) {
   parley_sim_ig_t *ig = parley_sim_ig(r->sim);
-  const char *acct = parley_sim_ig_str(parley_sim_account(r->sim, PARLEY_SIM_IG), "id");
+  const char *acct = json_string_value(json_object_get(ig->pages, r->node));
   /* Facebook-Login apps act through the linked Page's id. */
-  if (ig->page_id && acct && !strcmp(r->node, ig->page_id))
-    snprintf(r->node, sizeof r->node, "%s", acct);
+  if (acct) snprintf(r->node, sizeof r->node, "%s", acct);
   if (!strcmp(r->method, "GET")) parley_sim_ig_get(r);
   else parley_sim_ig_write(r);
 }
@@ -332,9 +352,27 @@ static void parley_sim_ig_on_item(parley_sim_t *sim, json_t *item) {
 
 /* ---- lifecycle ------------------------------------------------------------------------ */
 
+/* page_id of the scenario account and of each accounts[] entry. */
+static int parley_sim_ig_link_pages(parley_sim_ig_t *ig, json_t *part, parley_error_t *err) {
+  json_t *acct = json_object_get(part, "account"), *a;
+  const char *page = parley_sim_ig_str(part, "page_id"), *id = parley_sim_ig_str(acct, "id");
+  size_t i;
+  if (!(ig->pages = json_object()))
+    return parley_error_set(err, PARLEY_ENOMEM, "instagram: out of memory");
+  if (page && id) json_object_set_new(ig->pages, page, json_string(id));
+  json_array_foreach(json_object_get(part, "accounts"), i, a) {
+    page = parley_sim_ig_str(a, "page_id");
+    id = parley_sim_ig_str(a, "id");
+    if (page && !id)
+      return parley_error_set(err, PARLEY_ECONFIG, "scenario: platforms.instagram.accounts[%zu]: "
+                                                   "page_id without an id", i);
+    if (page) json_object_set_new(ig->pages, page, json_string(id));
+  }
+  return 0;
+}
+
 static int parley_sim_ig_init(parley_sim_t *sim, json_t *part, parley_error_t *err) {
   parley_sim_ig_t *ig = calloc(1, sizeof *ig);
-  const char *page = parley_sim_ig_str(part, "page_id");
   if (!ig) return parley_error_set(err, PARLEY_ENOMEM, "instagram: out of memory");
   ig->meta.platform = PARLEY_SIM_IG;
   ig->meta.object = "instagram";
@@ -343,16 +381,15 @@ static int parley_sim_ig_init(parley_sim_t *sim, json_t *part, parley_error_t *e
   ig->meta.text_max = PARLEY_SIM_IG_TEXT_MAX;
   ig->meta.window_subcode = 2534022;
   parley_sim_set_state(sim, PARLEY_SIM_IG, ig);
-  if (page && !(ig->page_id = strdup(page)))
-    return parley_error_set(err, PARLEY_ENOMEM, "instagram: out of memory");
-  return parley_sim_meta_init(sim, &ig->meta, part, 80002, err);
+  int rc = parley_sim_ig_link_pages(ig, part, err);
+  return rc ? rc : parley_sim_meta_init(sim, &ig->meta, part, 80002, err);
 }
 
 static void parley_sim_ig_free(parley_sim_t *sim) {
   parley_sim_ig_t *ig = parley_sim_ig(sim);
   if (!ig) return;
   parley_sim_meta_free(&ig->meta);
-  free(ig->page_id);
+  json_decref(ig->pages);
   free(ig);
   parley_sim_set_state(sim, PARLEY_SIM_IG, NULL);
 }

@@ -742,6 +742,65 @@ class Instagram(MetaCase):
         self.assertEqual(ev["message"]["mid"], dm["id"])
 
 
+class TwoInstagramAccounts(MetaCase):
+    """One Meta app, two IG accounts (demo: acme.store and acme.store.nl,
+    the latter linked to Page 104000000000002): each has its own media,
+    comments and mentions; webhooks are told apart by entry.id."""
+    IG2 = "17841400000000002"
+    IG2_PAGE = "104000000000002"
+
+    def test_each_account_lists_only_its_own_media(self):
+        nl = self.sim.by_ref("instagram", "ig-nl-media-1")["id"]
+        _, _, own = self.ig("/%s/media" % self.IG2, params={"fields": "id,username,comments_count"})
+        self.assertEqual(own["data"], [{"id": nl, "username": "acme.store.nl", "comments_count": 1}])
+        _, _, first = self.ig("/%s/media" % IG_USER, params={"fields": "id"})
+        self.assertNotIn(nl, [m["id"] for m in first["data"]])
+
+    def test_mentions_resolve_only_on_the_mentioned_account(self):
+        nl = self.sim.by_ref("instagram", "ig-nl-m-1")
+        field = "mentioned_media.media_id(%s){id,caption,username,permalink}" % nl["id"]
+        status, _, body = self.ig("/" + self.IG2, params={"fields": field})
+        self.assertEqual(status, 200)
+        self.assertEqual(body["mentioned_media"]["caption"], nl["text"])
+        self.assertEqual(body["mentioned_media"]["username"], "lotte.bakes")
+        status, _, err = self.ig("/" + IG_USER, params={"fields": field})
+        self.assert_graph_error(status, err, 100)
+
+    def test_mentioned_comment_names_its_media_with_permalink_and_owner(self):
+        other = self.sim.by_ref("instagram", "ig-m-1")
+        c = self.sim.add_item(platform="instagram", type="mention", parent_id=other["id"],
+                              author="markus.k", text="@acme.store ich auch!")
+        field = ("mentioned_comment.comment_id(%s){id,text,timestamp,username,"
+                 "media{id,permalink,username}}" % c["id"])
+        status, _, body = self.ig("/" + IG_USER, params={"fields": field})
+        self.assertEqual(status, 200)
+        mc = body["mentioned_comment"]
+        self.assertEqual((mc["id"], mc["text"], mc["username"]),
+                         (c["id"], "@acme.store ich auch!", "markus.k"))
+        self.assertEqual(mc["media"], {"id": other["id"], "username": "sam.okafor",
+                                       "permalink": "https://www.instagram.com/p/%s/" % other["id"]})
+        status, _, err = self.ig("/" + self.IG2, params={"fields": field})
+        self.assert_graph_error(status, err, 100)
+
+    def test_the_linked_page_id_acts_for_its_account(self):
+        status, _, node = self.ig("/" + self.IG2_PAGE, params={"fields": "id,username"})
+        self.assertEqual((status, node), (200, {"id": self.IG2, "username": "acme.store.nl"}))
+
+    def test_webhook_entries_carry_each_accounts_id(self):
+        self.subscribe("instagram")
+        nl = self.sim.by_ref("instagram", "ig-nl-media-1")["id"]
+        c2 = self.sim.add_item(platform="instagram", type="comment", parent_id=nl,
+                               account_id=self.IG2, author="markus.k", text="Und in Deutschland?")
+        m1 = self.sim.add_item(platform="instagram", type="mention", author="sam.okafor",
+                               text="@acme.store again")
+        got = {}
+        for _ in range(2):
+            entry = json.loads(self.rx.next("POST")["body"])["entry"][0]
+            got[entry["id"]] = entry["changes"][0]
+        self.assertEqual(got[self.IG2]["value"]["id"], c2["id"])
+        self.assertEqual(got[IG_USER]["value"], {"media_id": m1["id"]})
+
+
 class Generator(unittest.TestCase):
     def test_rate_generates_customer_comments_on_every_platform(self):
         sim = Sim("--rate", "200", "--seed", "3")
