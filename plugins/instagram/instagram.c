@@ -40,11 +40,15 @@ static const parley_meta_platform_t instagram_platform = {
     .list_option = "accounts",
     .token_option = "access_token",
     .conversations_platform = "instagram",
-    .map_change = parley_instagram_map_change,
+    .map_change = parley_instagram_webhook_change,
     .backfill_seed = parley_instagram_backfill_seed,
     .backfill_page = parley_instagram_backfill_page,
     .reply_path = reply_path,
     .hide_param = "hide",
+    .create = parley_instagram_mentions_create,
+    .start = parley_instagram_mentions_start,
+    .stop = parley_instagram_mentions_stop,
+    .destroy = parley_instagram_mentions_destroy,
 };
 
 static int ig_create(const parley_host_t *host, parley_instance_t *inst, const void *config,

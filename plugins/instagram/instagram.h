@@ -3,8 +3,9 @@
  * media, Instagram DMs. The Graph API mechanics it shares with Facebook live
  * in plugins/meta/ (meta.h); this plugin adds the Instagram specifics: the
  * "comments"/"live_comments"/"mentions" webhook changes (instagram.md §9),
- * the back-fill of media, comments and tags (§3-§5), and the comment
- * endpoints (§6). */
+ * the back-fill of media, comments and tags (§3-§5), the comment
+ * endpoints (§6), and mentions resolved to their content by a lookup that
+ * survives restarts (instagram_mentions.c, §5). */
 #ifndef PARLEY_INSTAGRAM_H
 #define PARLEY_INSTAGRAM_H
 
@@ -30,6 +31,36 @@ int parley_instagram_map_comment(parley_meta_t *m, const char *account, const ch
 /* A media the account is tagged in (GET /{ig-user}/tags): a mention. */
 int parley_instagram_map_tagged(parley_meta_t *m, const char *account, const json_t *media,
                                 parley_event_t **out, parley_error_t *err);
+
+/* A mentioned_comment object (GET /{ig-user}?fields=mentioned_comment...,
+ * §5) as the mention it is: id = the comment, conversation = its media (or
+ * media, the webhook's media_id, when the object names none), author
+ * handle, text, the media's permalink, created_at from its timestamp. */
+int parley_instagram_map_mentioned_comment(parley_meta_t *m, const char *account,
+                                           const char *media, const json_t *comment,
+                                           parley_event_t **out, parley_error_t *err);
+/* A mentioned_media object (a caption mention) maps like tagged media:
+ * parley_instagram_map_tagged. */
+
+/* ---- instagram_mentions.c: mentions resolved to their content ---------- */
+
+/* At most this many mentions wait for their lookup per instance; past it a
+ * mention is emitted with its ids only (counted, logged), never dropped. */
+#define PARLEY_INSTAGRAM_MENTIONS_MAX 256
+/* The checkpoint holding the pending set (a JSON array of
+ * [account, media_id, comment_id or "", entry time ms]). */
+#define PARLEY_INSTAGRAM_MENTIONS_KEY "mentions_pending"
+
+/* The platform's map_change: "mentions" changes join the pending set (no
+ * event now: *out stays NULL and 0 is returned); everything else goes to
+ * parley_instagram_map_change. */
+int parley_instagram_webhook_change(parley_meta_t *m, const parley_meta_change_t *c,
+                                    parley_event_t **out, parley_error_t *err);
+/* The pending set's lifecycle (parley_meta_platform_t create..destroy). */
+int parley_instagram_mentions_create(parley_meta_t *m, parley_error_t *err);
+int parley_instagram_mentions_start(parley_meta_t *m);
+void parley_instagram_mentions_stop(parley_meta_t *m);
+void parley_instagram_mentions_destroy(parley_meta_t *m);
 
 /* ---- instagram_backfill.c --------------------------------------------- */
 

@@ -104,6 +104,16 @@ typedef struct parley_meta_platform {
    * target, a comment, or the post/media itself when on_root. */
   void (*reply_path)(const char *target, int on_root, char *path, size_t plen);
   const char *hide_param; /* "is_hidden" (facebook) / "hide" (instagram) */
+
+  /* Optional (NULL: none): the plugin's own per-instance state, kept in
+   * m->ext. create runs after the shared part is built (0 or PARLEY_E*
+   * with err set); start after the back-fill is armed; stop before the
+   * Graph client closes (stop timers: calls in flight then come back with
+   * PARLEY_ECANCELED); destroy frees m->ext (also after a failed create). */
+  int (*create)(parley_meta_t *m, parley_error_t *err);
+  int (*start)(parley_meta_t *m);
+  void (*stop)(parley_meta_t *m);
+  void (*destroy)(parley_meta_t *m);
 } parley_meta_platform_t;
 
 struct parley_meta {
@@ -120,6 +130,7 @@ struct parley_meta {
   int throttled;               /* a throttle was reported */
   int stopping;
   char counter[96];            /* scratch for counter names */
+  void *ext;                   /* the plugin's state (platform create..destroy) */
 };
 
 /* ---- meta_instance.c --------------------------------------------------- */

@@ -136,6 +136,8 @@ int parley_meta_create(const parley_meta_platform_t *plat, const parley_host_t *
   rc = parley_meta_graph_init(m, err);
   if (rc == 0)
     rc = parley_meta_backfill_new(m, err);
+  if (rc == 0 && plat->create)
+    rc = plat->create(m, err);
   if (rc) {
     parley_meta_destroy(m);
     return rc;
@@ -150,6 +152,8 @@ int parley_meta_start(void *instance) {
   m->host->log(m->inst, PARLEY_LOG_INFO, "%zu %s, back-fill every %lld ms, Graph %s",
                m->cfg->accounts.count, m->plat->list_option,
                (long long)m->cfg->backfill_interval_ms, m->cfg->graph_version);
+  if (rc == 0 && m->plat->start)
+    rc = m->plat->start(m);
   return rc;
 }
 
@@ -161,6 +165,8 @@ static void closed(void *data) {
 void parley_meta_stop(void *instance) {
   parley_meta_t *m = instance;
   m->stopping = 1;
+  if (m->plat->stop)
+    m->plat->stop(m);
   parley_sdk_poll_stop(m->poll);
   parley_sdk_http_t *http = m->http;
   m->http = NULL;
@@ -171,6 +177,8 @@ void parley_meta_destroy(void *instance) {
   parley_meta_t *m = instance;
   if (!m)
     return;
+  if (m->plat->destroy)
+    m->plat->destroy(m);
   parley_meta_backfill_free(m);
   if (m->http) /* start() failed or never ran */
     parley_sdk_http_close(m->http, NULL, NULL);

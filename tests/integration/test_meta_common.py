@@ -24,14 +24,15 @@ IG_TOKEN = "it-ig-token-88bb"
 SECRETS = [APP_SECRET, VERIFY_TOKEN, FB_TOKEN, IG_TOKEN]
 
 PAGE1, PAGE2, PAGE3 = "104000000000001", "104000000000002", "104000000000003"
-IG1 = "17841400000000001"
+IG1, IG2 = "17841400000000001", "17841400000000002"
 JANA, PIETER, EMILY = "7100000000000001", "7100000000000002", "7100000000000003"
 IG_JANA, IG_PIETER = "6789012345678901", "6789012345678902"
 
 
 def scenario():
     """Three Pages of one Meta app (two served by one instance, one by
-    another), one IG account, customers, a post per Page and a media."""
+    another), two IG accounts of the same app, customers, a post per Page
+    and a media per IG account."""
     fb_users = [
         {"platform": "facebook", "id": JANA, "handle": "jana.krueger", "name": "Jana Krüger"},
         {"platform": "facebook", "id": PIETER, "handle": "pieter.devries", "name": "Pieter de Vries"},
@@ -49,6 +50,8 @@ def scenario():
                                     {"id": PAGE3, "handle": "acme.de", "name": "Acme DE"}],
                              tokens=[{"token": FB_TOKEN, "kind": "page"}]),
             "instagram": dict(meta, account={"id": IG1, "handle": "acme.store", "name": "Acme"},
+                              accounts=[{"id": IG2, "handle": "acme.store.nl",
+                                         "name": "Acme NL"}],
                               tokens=[{"token": IG_TOKEN, "kind": "page"}]),
         },
         "users": fb_users + ig_users,
@@ -61,6 +64,8 @@ def scenario():
              "account_id": PAGE3, "at": -7000, "text": "Herbstschlussverkauf!"},
             {"platform": "instagram", "type": "media", "ref": "m1", "author_id": IG1,
              "account_id": IG1, "at": -7000, "text": "New colours just dropped"},
+            {"platform": "instagram", "type": "media", "ref": "m2", "author_id": IG2,
+             "account_id": IG2, "at": -6900, "text": "Nieuwe kleuren!"},
         ],
     }
 
@@ -115,7 +120,21 @@ class Sim:
         self.err.close()
 
 
-def connectors_yaml(sim, fb=True, ig=True, interval="1s"):
+def ig_yaml(sim, name, account, interval, verify=True):
+    hub = f"\n      verify_token: {VERIFY_TOKEN}" if verify else ""
+    return f"""
+  - name: {name}
+    plugin: instagram
+    options:
+      base_url: {sim.base}/instagram
+      app_secret: {APP_SECRET}{hub}
+      accounts: ["{account}"]
+      access_token: {IG_TOKEN}
+      backfill_interval: {interval}
+"""
+
+
+def connectors_yaml(sim, fb=True, ig=True, interval="1s", ig2=False):
     out = ""
     if fb:
         out += f"""
@@ -139,17 +158,9 @@ def connectors_yaml(sim, fb=True, ig=True, interval="1s"):
       backfill_interval: {interval}
 """
     if ig:
-        out += f"""
-  - name: ig
-    plugin: instagram
-    options:
-      base_url: {sim.base}/instagram
-      app_secret: {APP_SECRET}
-      verify_token: {VERIFY_TOKEN}
-      accounts: ["{IG1}"]
-      access_token: {IG_TOKEN}
-      backfill_interval: {interval}
-"""
+        out += ig_yaml(sim, "ig", IG1, interval)
+    if ig2:  # the app's second IG account, served by an instance of its own
+        out += ig_yaml(sim, "ig_nl", IG2, interval, verify=False)
     return out
 
 
@@ -176,13 +187,14 @@ class Stack:
     """parley-sim + parleyd wired together: the simulator's webhooks for
     each platform go to /hooks/<instance> (after its hub.challenge check)."""
 
-    def __init__(self, tmp, fb=True, ig=True, interval="1s", sim_args=(), max_body=None):
+    def __init__(self, tmp, fb=True, ig=True, interval="1s", sim_args=(), max_body=None,
+                 ig2=False):
         self.tmp = tmp
         self.sim = Sim(tmp, *sim_args)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.text = parleyd_config(tmp, self.port, connectors_yaml(self.sim, fb, ig, interval),
-                                   max_body)
+        self.text = parleyd_config(tmp, self.port,
+                                   connectors_yaml(self.sim, fb, ig, interval, ig2), max_body)
         self.d = Parleyd(self.text, tmpdir=tmp).start(self.base)
         if fb:
             self.sim.target("facebook", self.base + "/hooks/fb")
@@ -210,9 +222,23 @@ class Stack:
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
 
-    def restart(self):
-        assert self.d.stop() == 0
+    def restart(self, kill9=False, meanwhile=None):
+        """Stop parleyd (SIGTERM, or kill -9 when kill9), call meanwhile()
+        if given, and start it again on the same config and journal."""
+        if kill9:
+            self.d.kill9()
+        else:
+            assert self.d.stop() == 0
+        if meanwhile:
+            meanwhile()
         self.d = Parleyd(self.text, tmpdir=self.tmp).start(self.base)
+
+    def hook(self, instance, envelope):
+        """POST an envelope signed with the app secret, as Meta does, to
+        /hooks/<instance>; returns the HTTP status."""
+        body = json.dumps(envelope)
+        return http("POST", f"{self.base}/hooks/{instance}", body,
+                    {"X-Hub-Signature-256": sign(body), "Content-Type": "application/json"})[0]
 
     def action(self, **kw):
         doc = dict({"schema": "parley.action.v1"}, **kw)
