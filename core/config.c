@@ -188,18 +188,35 @@ static int cfg_size_parse(const char *s, uint64_t *out) {
   return PARLEY_EINVAL;
 }
 
-static int cfg_size(parley_cfgctx_t *c, const parley_node_t *n, const char *path, size_t *out) {
+/* A size of at least min bytes ("0" is allowed only when min is 0). */
+static int cfg_size(parley_cfgctx_t *c, const parley_node_t *n, const char *path, uint64_t min,
+                    uint64_t *out) {
   int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a size");
   uint64_t v;
   char shown[96];
   if (rc != 0)
     return rc;
-  if (cfg_size_parse(n->value, &v) == 0 && v > 0) {
-    *out = (size_t)v;
+  if (cfg_size_parse(n->value, &v) == 0 && v >= min) {
+    *out = v;
     return 0;
   }
   cfg_show(n, 0, shown, sizeof shown);
-  return cfg_fail(c, n->line, path, "%s is not a size (use e.g. 1MiB, 512KiB or bytes)", shown);
+  return cfg_fail(c, n->line, path, "%s is not a size%s (use e.g. 1MiB, 512KiB or bytes)", shown,
+                  min ? "" : " or 0");
+}
+
+/* A duration ("30s", "7d", "0"), in ms. */
+static int cfg_duration(parley_cfgctx_t *c, const parley_node_t *n, const char *path,
+                        int64_t *out) {
+  int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a duration");
+  char shown[96];
+  if (rc != 0)
+    return rc;
+  if (parley_duration_parse(n->value, out) == 0)
+    return 0;
+  cfg_show(n, 0, shown, sizeof shown);
+  return cfg_fail(c, n->line, path, "%s is not a duration (use e.g. 30s, 5m, 1h, 7d, or 0)",
+                  shown);
 }
 
 /* ------------------------------------------------------------------ */
@@ -281,7 +298,11 @@ static int cfg_r_admin_token(parley_cfgctx_t *c, const parley_node_t *n, const c
 }
 
 static int cfg_r_max_body(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
-  return cfg_size(c, n, path, &c->cfg->max_body);
+  uint64_t v = 0;
+  int rc = cfg_size(c, n, path, 1, &v);
+  if (rc == 0)
+    c->cfg->max_body = (size_t)v;
+  return rc;
 }
 
 static int cfg_r_max_connections(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
@@ -298,6 +319,22 @@ static int cfg_r_queue_size(parley_cfgctx_t *c, const parley_node_t *n, const ch
   if (rc == 0)
     c->cfg->queue_size = (size_t)v;
   return rc;
+}
+
+static int cfg_r_retention(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  return cfg_duration(c, n, path, &c->cfg->retention_ms);
+}
+
+static int cfg_r_dedup_window(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  return cfg_duration(c, n, path, &c->cfg->dedup_window_ms);
+}
+
+static int cfg_r_max_backlog(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  return cfg_size(c, n, path, 0, &c->cfg->max_backlog);
+}
+
+static int cfg_r_max_backlog_age(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  return cfg_duration(c, n, path, &c->cfg->max_backlog_age_ms);
 }
 
 static int cfg_r_default_output(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
@@ -319,6 +356,10 @@ static const struct {
     {"max_body", cfg_r_max_body},
     {"max_connections", cfg_r_max_connections},
     {"queue_size", cfg_r_queue_size},
+    {"retention", cfg_r_retention},
+    {"dedup_window", cfg_r_dedup_window},
+    {"max_backlog", cfg_r_max_backlog},
+    {"max_backlog_age", cfg_r_max_backlog_age},
     {"default_output", cfg_r_default_output},
 };
 #define PARLEY_N_ROUTER_KEYS (sizeof parley_router_keys / sizeof parley_router_keys[0])
@@ -333,7 +374,8 @@ static int cfg_router_key(parley_cfgctx_t *c, const char *key, const parley_node
   }
   return cfg_fail(c, n->line, path,
                   "unknown key (known keys: listen, plugin_dir, journal, log_level, log_format, "
-                  "admin_token, max_body, max_connections, queue_size, default_output)");
+                  "admin_token, max_body, max_connections, queue_size, retention, dedup_window, "
+                  "max_backlog, max_backlog_age, default_output)");
 }
 
 static int cfg_router(parley_cfgctx_t *c, const parley_node_t *n) {
@@ -604,6 +646,9 @@ static parley_config_t *cfg_alloc(const char *source, const char *base_dir) {
   cfg->max_body = 1024 * 1024;
   cfg->max_connections = 1024;
   cfg->queue_size = 10000;
+  cfg->retention_ms = PARLEY_DEFAULT_RETENTION_MS;
+  cfg->dedup_window_ms = PARLEY_DEFAULT_DEDUP_WINDOW_MS;
+  cfg->max_backlog = PARLEY_DEFAULT_MAX_BACKLOG;
   cfg->source = strdup(source);
   cfg->base_dir = base_dir ? strdup(base_dir) : NULL;
   cfg->listen = strdup("127.0.0.1:8080");

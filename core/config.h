@@ -15,6 +15,11 @@
 #include "node.h"
 #include "parley/parley.h"
 
+/* Router defaults (docs/config-reference.md says why). */
+#define PARLEY_DEFAULT_RETENTION_MS (7 * 86400000LL)     /* 7d */
+#define PARLEY_DEFAULT_DEDUP_WINDOW_MS (30 * 86400000LL) /* 30d */
+#define PARLEY_DEFAULT_MAX_BACKLOG (1024ULL * 1024 * 1024) /* 1GiB */
+
 typedef struct parley_conf_instance {
   char *name;               /* unique among connectors and outputs */
   char *plugin;             /* connector plugin name or path; output type */
@@ -49,7 +54,11 @@ struct parley_config {
   char *admin_token;        /* secret, may be NULL */
   size_t max_body;          /* webhook body limit, default 1 MiB */
   size_t max_connections;   /* default 1024 */
-  size_t queue_size;        /* per-output queue bound, default 10000 */
+  size_t queue_size;        /* per-output in-memory queue bound, default 10000 */
+  int64_t retention_ms;     /* delivered events' bodies kept this long; 0 keeps them. 7d */
+  int64_t dedup_window_ms;  /* event ids kept at least this long for dedup. 30d */
+  uint64_t max_backlog;     /* undelivered bytes before sources pause; 0 no bound. 1GiB */
+  int64_t max_backlog_age_ms; /* oldest undelivered age before sources pause; 0 none */
   char *default_output;     /* for unrouted events; NULL: count only */
 
   parley_conf_instance_t *connectors; size_t n_connectors;

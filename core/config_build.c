@@ -59,6 +59,14 @@ static void build_take(parley_config_t *cfg, parley_config_t *src, const char *k
     cfg->max_connections = src->max_connections;
   } else if (strcmp(key, "queue_size") == 0) {
     cfg->queue_size = src->queue_size;
+  } else if (strcmp(key, "retention") == 0) {
+    cfg->retention_ms = src->retention_ms;
+  } else if (strcmp(key, "dedup_window") == 0) {
+    cfg->dedup_window_ms = src->dedup_window_ms;
+  } else if (strcmp(key, "max_backlog") == 0) {
+    cfg->max_backlog = src->max_backlog;
+  } else if (strcmp(key, "max_backlog_age") == 0) {
+    cfg->max_backlog_age_ms = src->max_backlog_age_ms;
   } else if (strcmp(key, "default_output") == 0) {
     PARLEY_SWAP(cfg->default_output, src->default_output);
   }

@@ -39,7 +39,12 @@ enum {
   PARLEY_JST_ACTION_INSERT,
   PARLEY_JST_ACTION_RESULT,
   PARLEY_JST_ACTION_FINISH,
+  PARLEY_JST_OLD_PREFIX,
   PARLEY_JST_PRUNE,
+  PARLEY_JST_FORGET,
+  PARLEY_JST_META_GET,
+  PARLEY_JST_META_PUT,
+  PARLEY_JST_SIZES,
   PARLEY_JST_STATS,
   PARLEY_JST_COUNT_
 };
@@ -74,7 +79,19 @@ static const char *const parley_journal_sql[PARLEY_JST_COUNT_] = {
     [PARLEY_JST_ACTION_RESULT] = "SELECT result_json FROM actions WHERE key = ?1",
     [PARLEY_JST_ACTION_FINISH] =
         "UPDATE actions SET state = 'done', result_json = ?2, updated_ms = ?3 WHERE key = ?1",
-    [PARLEY_JST_PRUNE] = "DELETE FROM events WHERE seq <= ?1 AND received_ms < ?2",
+    /* Retention walks seq ranges (the rowid) rather than received_ms,
+     * which has no index (every index costs each commit). */
+    [PARLEY_JST_OLD_PREFIX] =
+        "SELECT seq, received_ms FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+    [PARLEY_JST_PRUNE] =
+        "UPDATE events SET json = NULL WHERE seq > ?1 AND seq <= ?2 AND json IS NOT NULL",
+    [PARLEY_JST_FORGET] = "DELETE FROM events WHERE seq > ?1 AND seq <= ?2",
+    [PARLEY_JST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [PARLEY_JST_META_PUT] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    /* length() of a BLOB comes from the record header: no body is read. */
+    [PARLEY_JST_SIZES] =
+        "SELECT seq, received_ms, length(json) FROM events WHERE seq > ?1 ORDER BY seq",
     [PARLEY_JST_STATS] =
         "SELECT (SELECT count(*) FROM events), "
         "((SELECT page_count FROM pragma_page_count()) - "
@@ -86,6 +103,7 @@ struct parley_journal {
   sqlite3 *db;
   char *path;
   sqlite3_stmt *st[PARLEY_JST_COUNT_];
+  int64_t pruned_seq;  /* meta.pruned_seq: bodies of seq <= it are pruned */
   parley_error_t last; /* for the calls that take no parley_error_t */
 };
 
@@ -256,6 +274,20 @@ static int parley_journal_prepare(parley_journal_t *j, parley_error_t *err) {
   return 0;
 }
 
+/* meta.pruned_seq, absent until the first prune. */
+static int parley_journal_load_pruned(parley_journal_t *j, parley_error_t *err) {
+  sqlite3_stmt *st = j->st[PARLEY_JST_META_GET];
+  int rc;
+  sqlite3_bind_text(st, 1, "pruned_seq", -1, SQLITE_STATIC);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    j->pruned_seq = sqlite3_column_int64(st, 0);
+  else if (rc != SQLITE_DONE)
+    rc = parley_journal_io(j, err, "reading the prune position");
+  parley_journal_release(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : rc;
+}
+
 int parley_journal_open(parley_journal_t **out, const char *path, parley_error_t *err) {
   parley_journal_t *j;
   int rc, created = 0;
@@ -282,8 +314,9 @@ int parley_journal_open(parley_journal_t **out, const char *path, parley_error_t
                           "%s: cannot open the journal for writing: the file is read-only",
                           path);
   else if ((rc = parley_journal_configure(j->db, path, err)) == 0 &&
-           (rc = parley_journal_schema_migrate(j->db, path, err)) == 0)
-    rc = parley_journal_prepare(j, err);
+           (rc = parley_journal_schema_migrate(j->db, path, err)) == 0 &&
+           (rc = parley_journal_prepare(j, err)) == 0)
+    rc = parley_journal_load_pruned(j, err);
   if (rc != 0) {
     parley_journal_close(j);
     if (created)
@@ -317,6 +350,7 @@ static void parley_journal_entries_clear(parley_journal_entry_t *entries, size_t
   for (i = 0; i < n; i++) {
     entries[i].duplicate = 0;
     entries[i].seq = 0;
+    entries[i].received_ms = 0;
   }
 }
 
@@ -382,6 +416,7 @@ static int parley_journal_insert(parley_journal_t *j, parley_journal_entry_t *e,
     return rc;
   }
   e->seq = sqlite3_last_insert_rowid(j->db);
+  e->received_ms = now;
   parley_journal_release(st);
   return 0;
 }
@@ -642,21 +677,106 @@ int parley_journal_action_finish(parley_journal_t *j, const char *key, const cha
 
 /* ---- maintenance ----------------------------------------------------- */
 
-int64_t parley_journal_prune(parley_journal_t *j, int64_t min_cursor, int64_t before_ms) {
-  sqlite3_stmt *st;
-  int64_t n;
+/* The highest seq of the run of events in (lo, hi], oldest first, at most
+ * limit of them, all received before before_ms; lo when there is none.
+ * Stopping at the first younger event keeps an event whose clock went
+ * backwards a little longer, never shorter. PARLEY_EIO on failure. */
+static int64_t parley_journal_old_prefix(parley_journal_t *j, int64_t lo, int64_t hi,
+                                         int64_t before_ms, size_t limit) {
+  sqlite3_stmt *st = j->st[PARLEY_JST_OLD_PREFIX];
+  int64_t end = lo;
+  int rc;
 
-  if (!j)
-    return PARLEY_EINVAL;
-  st = j->st[PARLEY_JST_PRUNE];
-  sqlite3_bind_int64(st, 1, min_cursor);
-  sqlite3_bind_int64(st, 2, before_ms);
-  if (parley_journal_exec(j, PARLEY_JST_PRUNE) == SQLITE_OK)
-    n = sqlite3_changes64(j->db);
-  else
-    n = parley_journal_io(j, NULL, "pruning events");
+  sqlite3_bind_int64(st, 1, lo);
+  sqlite3_bind_int64(st, 2, hi);
+  sqlite3_bind_int64(st, 3, limit > (size_t)INT32_MAX ? INT32_MAX : (sqlite3_int64)limit);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_int64(st, 1) < before_ms)
+    end = sqlite3_column_int64(st, 0);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    end = parley_journal_io(j, NULL, "finding events to prune");
   parley_journal_release(st);
+  return end;
+}
+
+/* Run the range statement id on (lo, hi], then (prune only) store the new
+ * position, in one transaction. Returns the rows changed or PARLEY_EIO. */
+static int64_t parley_journal_range(parley_journal_t *j, int id, int64_t lo, int64_t hi,
+                                    const char *what) {
+  sqlite3_stmt *st = j->st[id], *meta = j->st[PARLEY_JST_META_PUT];
+  int64_t n;
+  int rc = parley_journal_exec(j, PARLEY_JST_BEGIN);
+
+  sqlite3_reset(j->st[PARLEY_JST_BEGIN]);
+  if (rc != SQLITE_OK)
+    return parley_journal_io(j, NULL, what);
+  sqlite3_bind_int64(st, 1, lo);
+  sqlite3_bind_int64(st, 2, hi);
+  rc = parley_journal_exec(j, id);
+  n = sqlite3_changes64(j->db);
+  parley_journal_release(st);
+  if (rc == SQLITE_OK && id == PARLEY_JST_PRUNE) {
+    sqlite3_bind_text(meta, 1, "pruned_seq", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(meta, 2, hi);
+    rc = parley_journal_exec(j, PARLEY_JST_META_PUT);
+    parley_journal_release(meta);
+  }
+  if (rc == SQLITE_OK)
+    rc = parley_journal_exec(j, PARLEY_JST_COMMIT);
+  sqlite3_reset(j->st[PARLEY_JST_COMMIT]);
+  if (rc == SQLITE_OK)
+    return n;
+  n = parley_journal_io(j, NULL, what);
+  parley_journal_abort(j, NULL, 0, (int)n);
   return n;
+}
+
+int64_t parley_journal_prune(parley_journal_t *j, int64_t min_cursor, int64_t before_ms,
+                             size_t limit) {
+  int64_t hi, n;
+
+  if (!j || limit == 0)
+    return j ? 0 : PARLEY_EINVAL;
+  hi = parley_journal_old_prefix(j, j->pruned_seq, min_cursor, before_ms, limit);
+  if (hi <= j->pruned_seq)
+    return hi < 0 ? hi : 0;
+  n = parley_journal_range(j, PARLEY_JST_PRUNE, j->pruned_seq, hi, "pruning event bodies");
+  if (n >= 0)
+    j->pruned_seq = hi;
+  return n;
+}
+
+int64_t parley_journal_forget(parley_journal_t *j, int64_t before_ms, size_t limit) {
+  int64_t hi;
+
+  if (!j || limit == 0)
+    return j ? 0 : PARLEY_EINVAL;
+  /* rows below are already gone: the run starts at the oldest left */
+  hi = parley_journal_old_prefix(j, 0, j->pruned_seq, before_ms, limit);
+  if (hi <= 0)
+    return hi;
+  return parley_journal_range(j, PARLEY_JST_FORGET, 0, hi, "forgetting pruned event ids");
+}
+
+int64_t parley_journal_pruned_seq(parley_journal_t *j) { return j ? j->pruned_seq : 0; }
+
+int parley_journal_sizes(parley_journal_t *j, int64_t after, parley_journal_size_cb cb,
+                         void *data) {
+  sqlite3_stmt *st;
+  int rc;
+
+  if (!j || !cb)
+    return PARLEY_EINVAL;
+  st = j->st[PARLEY_JST_SIZES];
+  sqlite3_bind_int64(st, 1, after);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    if (cb(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+           (size_t)sqlite3_column_int64(st, 2), data) != 0) {
+      rc = SQLITE_DONE;
+      break;
+    }
+  rc = rc == SQLITE_DONE ? 0 : parley_journal_io(j, NULL, "reading event sizes");
+  parley_journal_release(st);
+  return rc;
 }
 
 int parley_journal_stats(parley_journal_t *j, int64_t *events, int64_t *bytes) {

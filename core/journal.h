@@ -26,6 +26,7 @@ typedef struct parley_journal_entry {
   /* filled by commit: */
   int duplicate;             /* 1 if the id was already in the journal */
   int64_t seq;               /* sequence number assigned (0 for duplicates) */
+  int64_t received_ms;       /* the commit time stored with it (ms since the epoch) */
 } parley_journal_entry_t;
 
 typedef struct parley_journal_checkpoint {
@@ -71,9 +72,32 @@ int parley_journal_action_begin(parley_journal_t *j, const char *key, const char
                                 char **result_json);
 int parley_journal_action_finish(parley_journal_t *j, const char *key, const char *result_json);
 
-/* Delete events delivered to every output (seq <= min_cursor) and older than
- * before_ms (received time). Returns the number deleted or PARLEY_EIO. */
-int64_t parley_journal_prune(parley_journal_t *j, int64_t min_cursor, int64_t before_ms);
+/* Retention, in two steps so that dedup outlives the event bodies
+ * (docs/journal.md, "Retention"). Both work oldest first, on at most limit
+ * events per call, so the caller can spread a large prune over many loop
+ * turns; both stop at the first event received at or after before_ms.
+ * - prune drops the body (json) of events delivered to every output
+ *   (seq <= min_cursor) and received before before_ms. The row and its id
+ *   stay: a later copy of the event is still a duplicate. Returns the
+ *   number of bodies dropped (limit: call again, there may be more).
+ * - forget deletes the rows whose body was pruned and that were received
+ *   before before_ms; a later copy of one of those ids is accepted again.
+ *   Returns the number deleted.
+ * Both return PARLEY_EIO (negative) on failure, with errmsg set. */
+int64_t parley_journal_prune(parley_journal_t *j, int64_t min_cursor, int64_t before_ms,
+                             size_t limit);
+int64_t parley_journal_forget(parley_journal_t *j, int64_t before_ms, size_t limit);
+/* Every event with seq <= this has had its body pruned (0: none). */
+int64_t parley_journal_pruned_seq(parley_journal_t *j);
+
+/* The size of every event with seq > after, in seq order, for a caller that
+ * keeps running totals (the router's backlog, once at start): cb gets the
+ * seq, received_ms and the bytes of the stored json (0 once pruned); a
+ * non-zero return stops. Reads no event body. */
+typedef int (*parley_journal_size_cb)(int64_t seq, int64_t received_ms, size_t bytes,
+                                      void *data);
+int parley_journal_sizes(parley_journal_t *j, int64_t after, parley_journal_size_cb cb,
+                         void *data);
 
 /* Number of events and approximate bytes in the journal. */
 int parley_journal_stats(parley_journal_t *j, int64_t *events, int64_t *bytes);
@@ -86,6 +110,7 @@ int parley_journal_stats(parley_journal_t *j, int64_t *events, int64_t *bytes);
  * - commit: PARLEY_EINVAL (nothing committed) for an entry without id,
  *   instance or json; every entry's duplicate/seq is reset on failure.
  * - read: returns 0 also when cb stopped the read; json is NUL-terminated;
+ *   an event whose body was pruned comes with json "" and len 0;
  *   cb must not call back into the journal.
  * - last_seq: PARLEY_EIO (negative) on failure.
  * - cursor_get: PARLEY_ENOENT and *seq = 0 for an output never set.
@@ -94,7 +119,7 @@ int parley_journal_stats(parley_journal_t *j, int64_t *events, int64_t *bytes);
  *   bytes are the pages in use in the database. */
 
 /* The last error of a call that takes no parley_error_t (checkpoint_get,
- * read, cursor_*, action_*, prune, stats), naming the path and SQLite's
+ * read, cursor_*, action_*, prune, forget, sizes, stats), naming the path and SQLite's
  * message; "" when none. Owned by j, valid until the next call. */
 const char *parley_journal_errmsg(parley_journal_t *j);
 

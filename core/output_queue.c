@@ -123,6 +123,11 @@ static int refill_one(int64_t seq, const char *id, const char *json, size_t len,
   parley_output_t *o = data;
   parley_event_t *ev = NULL;
   parley_error_t err = {0};
+  if (len == 0) {
+    /* pruned by retention: only an output added after that reaches it */
+    o->tail = seq;
+    return 0;
+  }
   if (parley_event_from_json(json, len, &ev, &err) != 0) {
     parley_log(PARLEY_LOG_ERROR, o->name, "journal event %s unreadable, skipped: %s", id,
                err.message);
@@ -141,12 +146,19 @@ static int refill_one(int64_t seq, const char *id, const char *json, size_t len,
   return ok ? 0 : 1;
 }
 
-/* Read what the queue missed back from the journal. */
+/* Read what the queue missed back from the journal. A read may bring
+ * only events the output skips (no match, pruned): read on while it makes
+ * progress, else the output would wait for the next commit to go on. */
 static void refill(parley_output_t *o) {
-  size_t room = o->r->queue_cap - o->count;
-  if (room == 0 || o->tail >= o->r->last_seq || !o->r->journal)
-    return;
-  parley_journal_read(o->r->journal, o->tail, room, refill_one, o);
+  int64_t before;
+  do {
+    size_t room = o->r->queue_cap - o->count;
+    if (room == 0 || o->tail >= o->r->last_seq || !o->r->journal)
+      return;
+    before = o->tail;
+    if (parley_journal_read(o->r->journal, o->tail, room, refill_one, o) != 0)
+      return;
+  } while (o->count == 0 && o->tail > before);
 }
 
 int64_t parley_output_backlog(const parley_output_t *o) {
@@ -160,6 +172,7 @@ int parley_output_drained(const parley_output_t *o) {
 static void save_cursor(parley_output_t *o) {
   if (o->cursor == o->saved_cursor)
     return;
+  parley_router_cursor_moved(o->r);
   if (parley_journal_cursor_set(o->r->journal, o->name, o->cursor) == 0)
     o->saved_cursor = o->cursor;
 }

@@ -50,7 +50,10 @@ static int init_metrics(parley_router_t *r) {
   r->c_unrouted = parley_metrics_counter(r->metrics, "parley_events_unrouted_total", NULL);
   r->c_rejected = parley_metrics_counter(r->metrics, "parley_events_rejected_total", NULL);
   r->c_paused = parley_metrics_counter(r->metrics, "parley_source_pauses_total", NULL);
-  return (r->c_unrouted && r->c_rejected && r->c_paused) ? 0 : PARLEY_ENOMEM;
+  if (!r->c_unrouted || !r->c_rejected || !r->c_paused)
+    return PARLEY_ENOMEM;
+  int rc = parley_router_backlog_init(r);
+  return rc ? rc : parley_router_retention_init(r);
 }
 
 int parley_router_new(parley_router_t **out, uv_loop_t *loop, const parley_config_t *cfg,
@@ -108,10 +111,18 @@ static int open_components(parley_router_t *r, parley_error_t *err) {
   r->stop_timer.data = r;
   uv_timer_init(r->loop, &r->drain_timer);
   r->drain_timer.data = r;
+  uv_timer_init(r->loop, &r->backlog_timer);
+  r->backlog_timer.data = r;
+  uv_timer_init(r->loop, &r->prune_timer);
+  r->prune_timer.data = r;
   r->run = PARLEY_ROUTER_RUNNING;
   for (size_t i = 0; i < r->n_outputs; i++)
     if ((rc = parley_output_open(r->outputs[i], err)) != 0)
       return rc;
+  /* the cursors are known now: what they have not passed is the backlog */
+  if ((rc = parley_router_backlog_start(r, err)) != 0)
+    return rc;
+  parley_router_retention_start(r);
   return parley_router_http_start(r, err);
 }
 
@@ -153,6 +164,8 @@ static void output_closed(parley_output_t *o) { component_closed(o->r); }
 static void close_all(parley_router_t *r) {
   uv_timer_stop(&r->stop_timer);
   uv_timer_stop(&r->drain_timer);
+  uv_timer_stop(&r->backlog_timer);
+  uv_timer_stop(&r->prune_timer);
   parley_router_commit_now(r);
   r->closing = 1; /* held until everything below has been started */
   for (size_t i = 0; i < r->n_outputs; i++) {
@@ -167,10 +180,12 @@ static void close_all(parley_router_t *r) {
     r->closing++;
     parley_httpc_close(r->httpc, void_closed, r);
   }
-  r->closing += 3;
+  r->closing += 5;
   uv_close((uv_handle_t *)&r->commit_idle, handle_closed);
   uv_close((uv_handle_t *)&r->stop_timer, handle_closed);
   uv_close((uv_handle_t *)&r->drain_timer, handle_closed);
+  uv_close((uv_handle_t *)&r->backlog_timer, handle_closed);
+  uv_close((uv_handle_t *)&r->prune_timer, handle_closed);
   component_closed(r);
 }
 
@@ -255,6 +270,7 @@ void parley_router_free(parley_router_t *r) {
   for (size_t i = 0; i < r->n_plugins; i++)
     parley_plugin_unload(r->plugins[i]);
   parley_router_clear_pending(r);
+  parley_backlog_free(&r->backlog);
   free(r->pend);
   free(r->pcp);
   free(r->pcb);

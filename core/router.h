@@ -5,8 +5,9 @@
  * (end of loop turn) journal commit with the staged checkpoints, dedup by
  * id → route match → each matching output's queue → output deliver() →
  * delivery cursor advanced in the journal. Outputs that fall behind read
- * the backlog back from the journal; when a backlog passes the bound,
- * sources pause. */
+ * the backlog back from the journal; when the undelivered backlog passes
+ * router.max_backlog (bytes) or router.max_backlog_age, sources pause.
+ * Delivered events are pruned after router.retention (router_retention.c). */
 #ifndef PARLEY_CORE_ROUTER_H
 #define PARLEY_CORE_ROUTER_H
 
@@ -96,6 +97,44 @@ struct parley_output {
   double *g_backlog;
 };
 
+/* ---- the undelivered backlog (router_backlog.c) ---- */
+
+/* Running totals of the events not yet delivered by every output, kept in
+ * chunks of consecutive events so that memory stays small whatever the
+ * backlog: a chunk covers at most PARLEY_BACKLOG_CHUNK_EVENTS events
+ * received within PARLEY_BACKLOG_CHUNK_MS of its first. A chunk leaves when
+ * every output's cursor has passed its last event, so the totals are exact
+ * to within the one partly delivered chunk (an over-estimate, never under). */
+#define PARLEY_BACKLOG_CHUNK_EVENTS 256
+#define PARLEY_BACKLOG_CHUNK_MS 1000
+
+typedef struct parley_backlog_chunk {
+  int64_t first, last;   /* seq range */
+  int64_t first_ms;      /* received time of the first event */
+  uint64_t bytes;
+  uint32_t events;
+} parley_backlog_chunk_t;
+
+typedef struct parley_backlog {
+  parley_backlog_chunk_t *v;  /* ring of cap chunks from head */
+  size_t head, n, cap;
+  uint64_t bytes;             /* sum over the chunks */
+  int64_t passed;             /* every seq <= passed has left */
+} parley_backlog_t;
+
+/* Add one committed event (seq ascending). Never fails: when the ring
+ * cannot grow, the event joins the newest chunk. */
+void parley_backlog_add(parley_backlog_t *b, int64_t seq, int64_t received_ms, size_t bytes);
+/* Every event with seq <= passed was delivered everywhere. */
+void parley_backlog_advance(parley_backlog_t *b, int64_t passed);
+/* The received time of the oldest event still in, 0 when empty. */
+int64_t parley_backlog_oldest_ms(const parley_backlog_t *b);
+/* Rebuild from the journal: the events with seq > passed (one read at
+ * start). PARLEY_EIO with the journal's message in err. */
+int parley_backlog_load(parley_backlog_t *b, parley_journal_t *j, int64_t passed,
+                        parley_error_t *err);
+void parley_backlog_free(parley_backlog_t *b);
+
 /* ---- the pending batch (router_ingest.c) ---- */
 
 typedef struct parley_pending_event {
@@ -150,7 +189,14 @@ struct parley_router {
   uint64_t commit_failures;        /* webhooks answer 2xx only if none happened since */
 
   int paused;
+  const char *pause_reason;        /* the router key whose bound was passed, or NULL */
   uint64_t *c_unrouted, *c_rejected, *c_paused;
+
+  parley_backlog_t backlog;        /* undelivered events (router_backlog.c) */
+  uv_timer_t backlog_timer;        /* re-checks the age bound as time passes */
+  double *g_backlog_bytes, *g_backlog_age, *g_paused_bytes, *g_paused_age;
+  uv_timer_t prune_timer;          /* retention (router_retention.c) */
+  uint64_t *c_pruned, *c_forgotten, *c_prune_failures;
 
   parley_event_cb on_event; void *on_event_data;
 
@@ -181,7 +227,6 @@ int parley_router_commit_later(parley_router_t *r, parley_instance_t *inst,
                                parley_commit_cb cb, void *data);
 /* Commit the pending batch now. Returns the journal's status. */
 int parley_router_commit_now(parley_router_t *r);
-void parley_router_update_pause(parley_router_t *r);
 /* Free the uncommitted events and checkpoints (they were not accepted). */
 void parley_router_clear_pending(parley_router_t *r);
 
@@ -208,6 +253,25 @@ void parley_output_close(parley_output_t *o, void (*cb)(parley_output_t *o));
 void parley_output_destroy(parley_output_t *o);
 parley_blob_t *parley_blob_new(int64_t seq, const char *id, const char *json, size_t len);
 void parley_blob_unref(parley_blob_t *b);
+
+/* router_backlog.c */
+/* The lowest delivery cursor of all outputs: the in-memory one, or with
+ * saved = 1 the one stored in the journal. r->last_seq without outputs. */
+int64_t parley_router_min_cursor(const parley_router_t *r, int saved);
+/* An output's cursor moved: events every output passed leave the backlog. */
+void parley_router_cursor_moved(parley_router_t *r);
+/* Pause or resume the sources as the backlog crosses its bounds. */
+void parley_router_update_pause(parley_router_t *r);
+/* Metrics, load of the backlog from the journal and its timer (at start). */
+int parley_router_backlog_init(parley_router_t *r);
+int parley_router_backlog_start(parley_router_t *r, parley_error_t *err);
+/* Refresh the backlog gauges (the age grows with time alone). */
+void parley_router_backlog_gauges(parley_router_t *r);
+
+/* router_retention.c */
+int parley_router_retention_init(parley_router_t *r);
+/* Start the prune timer (no-op when router.retention is 0). */
+void parley_router_retention_start(parley_router_t *r);
 
 /* router_http.c */
 int parley_router_http_start(parley_router_t *r, parley_error_t *err);

@@ -121,7 +121,8 @@ static void on_hook(parley_httpd_req_t *req, void *data) {
   if (inst->run != PARLEY_INST_RUNNING || r->run != PARLEY_ROUTER_RUNNING ||
       (r->paused && strcmp(parley_httpd_req_method(req), "POST") == 0)) {
     parley_metrics_add(r->metrics, "parley_webhook_refused_total", inst->labels, 1);
-    unavailable(req, "busy; retry later\n");
+    unavailable(req, r->paused ? "paused: the undelivered backlog is over its bound; retry later\n"
+                               : "busy; retry later\n");
     return;
   }
   struct parley_webhook wh = {req, subpath};
@@ -158,6 +159,7 @@ static void on_metrics(parley_httpd_req_t *req, void *data) {
     respond_text(req, 401, "admin token required\n", NULL);
     return;
   }
+  parley_router_backlog_gauges(r);
   char *text = parley_metrics_text(r->metrics);
   parley_httpd_respond(req, 200, "text/plain; version=0.0.4", text ? text : "",
                        text ? strlen(text) : 0, NULL);

@@ -151,6 +151,7 @@ static void route_committed(parley_router_t *r, parley_journal_entry_t *e, size_
     if (r->on_event)
       r->on_event(r, r->pend[i].ev, r->on_event_data);
     blobs[k] = parley_blob_new(e[i].seq, e[i].id, r->pend[i].json, r->pend[i].len);
+    parley_backlog_add(&r->backlog, e[i].seq, e[i].received_ms, r->pend[i].len);
     last = e[i].seq;
     k++;
   }
@@ -230,30 +231,4 @@ int parley_router_commit_now(parley_router_t *r) {
   r->committing = 0;
   parley_router_update_pause(r);
   return rc;
-}
-
-/* Sources pause while some output's backlog exceeds the queue bound and
- * resume below half of it (hysteresis avoids flapping). */
-void parley_router_update_pause(parley_router_t *r) {
-  int64_t worst = 0;
-  for (size_t i = 0; i < r->n_outputs; i++) {
-    int64_t b = parley_output_backlog(r->outputs[i]);
-    if (b > worst)
-      worst = b;
-  }
-  int bound = (int)r->queue_cap;
-  int pause = r->paused ? worst > bound / 2 : worst > bound;
-  if (pause == r->paused)
-    return;
-  r->paused = pause;
-  if (pause)
-    (*r->c_paused)++;
-  parley_log(PARLEY_LOG_WARN, "router", "%s sources: output backlog %lld (bound %d)",
-             pause ? "pausing" : "resuming", (long long)worst, bound);
-  for (size_t i = 0; i < r->n_instances; i++) {
-    parley_instance_t *inst = r->instances[i];
-    void (*fn)(void *) = pause ? inst->desc->pause : inst->desc->resume;
-    if (fn && inst->run == PARLEY_INST_RUNNING)
-      fn(inst->state);
-  }
 }

@@ -15,6 +15,9 @@ from test_outputs_webhook import SECRET, Receiver
 N = 5000
 
 
+# About 1000 events/s: ingest is not throttled by the output (the journal
+# absorbs the backlog up to router.max_backlog), so the connector must still
+# be emitting when the outage starts for "ingest goes on" to be seen.
 def config(tmp, port, output):
     return f"""
 router:
@@ -25,7 +28,7 @@ router:
 connectors:
   - name: tc1
     plugin: testconn
-    options: {{account: acme, count: {N}, batch: 20, interval: 2ms}}
+    options: {{account: acme, count: {N}, batch: 10, interval: 10ms}}
 outputs:
 {output}
 routes:

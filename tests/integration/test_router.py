@@ -13,7 +13,7 @@ from parley_it import (Parleyd, free_port, http, read_ndjson, validate_events, w
 
 
 def config(tmp, port, count=0, extra_outputs="", routes=None, queue_size=10000,
-           testconn_opts=""):
+           testconn_opts="", router_opts=""):
     routes = routes or """
   - match: {kind: [mention, outbound]}
     outputs: all
@@ -25,6 +25,7 @@ router:
   journal: {tmp}/parley.journal
   log_level: info
   queue_size: {queue_size}
+{router_opts}
 connectors:
   - name: tc1
     plugin: testconn
@@ -200,12 +201,13 @@ def test_an_action_is_performed_once_per_idempotency_key(tmp):
 def test_a_failing_output_pauses_sources_and_webhooks_get_503(tmp):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    text = config(tmp, port, count=500, queue_size=100).replace(
+    text = config(tmp, port, count=500, router_opts="  max_backlog: 20KiB").replace(
         f"path: {tmp}/all.ndjson", "path: /dev/full")
     d = Parleyd(text, tmpdir=tmp).start(base)
     status = lambda: json.loads(http("GET", f"{base}/v1/status")[2])
     wait_until(lambda: status()["paused"], what="sources paused")
     st = status()
+    assert st["pause_reason"] == "max_backlog" and st["backlog"]["bytes"] > 20 * 1024
     assert st["outputs"][0]["state"] == "failing" and "No space" in st["outputs"][0]["last_error"]
     s, h, _ = http("POST", f"{base}/hooks/tc1", webhook_event(9), {"X-Test-Token": "s3cret-token"})
     assert s == 503 and h.get("retry-after") == "5"

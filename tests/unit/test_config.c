@@ -98,6 +98,10 @@ static void empty_config_has_the_documented_defaults(void **state) {
   assert_int_equal(cfg->max_body, 1024 * 1024);
   assert_int_equal(cfg->max_connections, 1024);
   assert_int_equal(cfg->queue_size, 10000);
+  assert_int_equal(cfg->retention_ms, 7 * 86400000LL);
+  assert_int_equal(cfg->dedup_window_ms, 30 * 86400000LL);
+  assert_int_equal(cfg->max_backlog, 1024ULL * 1024 * 1024);
+  assert_int_equal(cfg->max_backlog_age_ms, 0);
   assert_null(cfg->default_output);
   assert_int_equal(cfg->n_plugin_dirs + cfg->n_connectors + cfg->n_outputs + cfg->n_routes, 0);
   parley_config_free(cfg);
@@ -252,6 +256,33 @@ static void max_body_takes_sizes_with_units(void **state) {
   parley_config_free(cfg);
   assert_yaml_fails("router:\n  max_body: 5 MB\n", PARLEY_ECONFIG,
                     "parley.yaml:2: router.max_body: '5 MB' is not a size", NULL);
+}
+
+static void retention_and_backlog_bounds_take_durations_and_sizes(void **state) {
+  parley_config_t *cfg = NULL;
+  parley_error_t err = {0};
+  (void)state;
+  assert_int_equal(load_yaml("router:\n  retention: 2d\n  dedup_window: 90d\n"
+                             "  max_backlog: 512MiB\n  max_backlog_age: 1h30m\n",
+                             &cfg, &err), 0);
+  assert_int_equal(cfg->retention_ms, 2 * 86400000LL);
+  assert_int_equal(cfg->dedup_window_ms, 90 * 86400000LL);
+  assert_int_equal(cfg->max_backlog, 512ULL * 1024 * 1024);
+  assert_int_equal(cfg->max_backlog_age_ms, 5400000);
+  parley_config_free(cfg);
+  /* 0 turns each off */
+  assert_int_equal(load_yaml("router:\n  retention: 0\n  max_backlog: 0\n", &cfg, &err), 0);
+  assert_int_equal(cfg->retention_ms, 0);
+  assert_int_equal(cfg->max_backlog, 0);
+  parley_config_free(cfg);
+  assert_yaml_fails("router:\n  log_level: info\n  retention: a week\n", PARLEY_ECONFIG,
+                    "parley.yaml:3: router.retention: 'a week' is not a duration", NULL);
+  assert_yaml_fails("router:\n  max_backlog: 512MB\n", PARLEY_ECONFIG,
+                    "parley.yaml:2: router.max_backlog: '512MB' is not a size or 0", NULL);
+  assert_yaml_fails("router:\n  max_backlog_age: [1h]\n", PARLEY_ECONFIG,
+                    "parley.yaml:2: router.max_backlog_age:", NULL);
+  assert_yaml_fails("router:\n  dedup_window: -1d\n", PARLEY_ECONFIG,
+                    "parley.yaml:2: router.dedup_window: '-1d' is not a duration", NULL);
 }
 
 static void listen_empty_disables_and_garbage_is_refused(void **state) {
@@ -556,6 +587,10 @@ static void builder_makes_a_config_that_checks(void **state) {
   assert_int_equal(parley_config_set(cfg, "log_level", "debug"), 0);
   assert_int_equal(parley_config_set(cfg, "max_body", "64KiB"), 0);
   assert_int_equal(parley_config_set(cfg, "listen", ""), 0);
+  assert_int_equal(parley_config_set(cfg, "retention", "1h"), 0);
+  assert_int_equal(parley_config_set(cfg, "dedup_window", "2d"), 0);
+  assert_int_equal(parley_config_set(cfg, "max_backlog", "64MiB"), 0);
+  assert_int_equal(parley_config_set(cfg, "max_backlog_age", "10m"), 0);
   assert_int_equal(parley_config_add_connector(cfg, "tw", "twitter"), 0);
   assert_int_equal(parley_config_add_output(cfg, "out", "ndjson"), 0);
   assert_int_equal(parley_config_set_option(cfg, "tw", "poll", "30s", 0), 0);
@@ -570,6 +605,10 @@ static void builder_makes_a_config_that_checks(void **state) {
   assert_int_equal(cfg->log_level, PARLEY_LOG_DEBUG);
   assert_int_equal(cfg->max_body, 64 * 1024);
   assert_string_equal(cfg->listen, "");
+  assert_int_equal(cfg->retention_ms, 3600000);
+  assert_int_equal(cfg->dedup_window_ms, 2 * 86400000LL);
+  assert_int_equal(cfg->max_backlog, 64ULL * 1024 * 1024);
+  assert_int_equal(cfg->max_backlog_age_ms, 600000);
   const parley_node_t *kw = parley_node_get(cfg->connectors[0].options, "keywords");
   assert_non_null(kw);
   assert_int_equal(kw->type, PARLEY_NODE_SEQ);
@@ -586,6 +625,8 @@ static void builder_refuses_bad_values(void **state) {
   (void)state;
   assert_int_equal(parley_config_set(cfg, "log_level", "loud"), PARLEY_ECONFIG);
   assert_int_equal(cfg->log_level, PARLEY_LOG_INFO); /* unchanged */
+  assert_int_equal(parley_config_set(cfg, "max_backlog", "lots"), PARLEY_ECONFIG);
+  assert_int_equal(cfg->max_backlog, 1024ULL * 1024 * 1024); /* unchanged */
   assert_int_equal(parley_config_set(cfg, "lisen", "x:1"), PARLEY_ECONFIG);
   assert_int_equal(parley_config_add_connector(cfg, "a b", "twitter"), PARLEY_EINVAL);
   assert_int_equal(parley_config_add_connector(cfg, "a", "twitter"), 0);
@@ -656,6 +697,7 @@ int main(void) {
       cmocka_unit_test(default_output_must_exist),
       cmocka_unit_test(builder_makes_a_config_that_checks),
       cmocka_unit_test(builder_refuses_bad_values),
+      cmocka_unit_test(retention_and_backlog_bounds_take_durations_and_sizes),
       cmocka_unit_test(check_finds_a_route_to_a_missing_output_built_in_code),
   };
   return cmocka_run_group_tests(tests, set_token_env, NULL);

@@ -377,20 +377,29 @@ static int64_t wall_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void prune_keeps_events_not_yet_delivered_to_every_output(void **state) {
+static void prune_never_drops_an_undelivered_event_and_keeps_ids_for_dedup(void **state) {
   fixture_t *f = *state;
-  parley_journal_entry_t e[4] = {entry("a", "{}"), entry("b", "{}"), entry("c", "{}"),
-                                 entry("d", "{}")};
+  parley_journal_entry_t e[4] = {entry("a", "{\"n\":1}"), entry("b", "{\"n\":2}"),
+                                 entry("c", "{\"n\":3}"), entry("d", "{\"n\":4}")};
   collected_t c = {0};
 
   assert_int_equal(parley_journal_commit(f->j, e, 4, NULL, 0, NULL), 0);
   /* all are older than a time far in the future: only the cursor limits */
-  assert_int_equal(parley_journal_prune(f->j, 2, INT64_MAX), 2);
+  assert_int_equal(parley_journal_prune(f->j, 2, INT64_MAX, 100), 2);
+  assert_int_equal(parley_journal_pruned_seq(f->j), 2);
   assert_int_equal(parley_journal_read(f->j, 0, 10, collect, &c), 0);
-  assert_int_equal(c.n, 2);
-  assert_int_equal(c.seq[0], 3);
-  /* seq numbers are never reused after a prune */
-  assert_int_equal(parley_journal_prune(f->j, 4, INT64_MAX), 2);
+  assert_int_equal(c.n, 4);
+  assert_string_equal(c.json[0], "");          /* body dropped, id kept */
+  assert_string_equal(c.json[1], "");
+  assert_string_equal(c.json[2], "{\"n\":3}"); /* not delivered everywhere: kept */
+  assert_string_equal(c.json[3], "{\"n\":4}");
+  /* a later copy of a pruned event is still a duplicate */
+  e[0].id = "a";
+  assert_int_equal(parley_journal_commit(f->j, e, 1, NULL, 0, NULL), 0);
+  assert_int_equal(e[0].duplicate, 1);
+  /* nothing more to do until the cursor moves; seq is never reused */
+  assert_int_equal(parley_journal_prune(f->j, 2, INT64_MAX, 100), 0);
+  assert_int_equal(parley_journal_prune(f->j, 4, INT64_MAX, 100), 2);
   assert_int_equal(parley_journal_last_seq(f->j), 4);
   e[0].id = "e";
   assert_int_equal(parley_journal_commit(f->j, e, 1, NULL, 0, NULL), 0);
@@ -410,10 +419,88 @@ static void prune_keeps_delivered_events_received_at_or_after_before_ms(void **s
   while ((boundary = wall_ms()) <= after_old)
     ;
   assert_int_equal(parley_journal_commit(f->j, &recent, 1, NULL, 0, NULL), 0);
-  assert_int_equal(parley_journal_prune(f->j, INT64_MAX, boundary), 1);
+  assert_true(old.received_ms < boundary && recent.received_ms >= boundary);
+  assert_int_equal(parley_journal_prune(f->j, INT64_MAX, boundary, 100), 1);
+  assert_int_equal(parley_journal_prune(f->j, INT64_MAX, boundary, 100), 0);
   assert_int_equal(parley_journal_read(f->j, 0, 10, collect, &c), 0);
-  assert_int_equal(c.n, 1);
-  assert_string_equal(c.id[0], "recent");
+  assert_int_equal(c.n, 2);
+  assert_string_equal(c.json[0], "");
+  assert_string_equal(c.id[1], "recent");
+  assert_string_equal(c.json[1], "{}");
+}
+
+static void prune_works_in_batches_of_at_most_limit(void **state) {
+  fixture_t *f = *state;
+  parley_journal_entry_t e[5] = {entry("a", "{}"), entry("b", "{}"), entry("c", "{}"),
+                                 entry("d", "{}"), entry("e", "{}")};
+  assert_int_equal(parley_journal_commit(f->j, e, 5, NULL, 0, NULL), 0);
+  assert_int_equal(parley_journal_prune(f->j, 5, INT64_MAX, 2), 2);
+  assert_int_equal(parley_journal_prune(f->j, 5, INT64_MAX, 2), 2);
+  assert_int_equal(parley_journal_prune(f->j, 5, INT64_MAX, 2), 1);
+  assert_int_equal(parley_journal_prune(f->j, 5, INT64_MAX, 2), 0);
+  assert_int_equal(parley_journal_pruned_seq(f->j), 5);
+}
+
+static void forget_deletes_only_pruned_ids_and_then_accepts_them_again(void **state) {
+  fixture_t *f = *state;
+  parley_journal_entry_t e[3] = {entry("a", "{}"), entry("b", "{}"), entry("c", "{}")};
+  assert_int_equal(parley_journal_commit(f->j, e, 3, NULL, 0, NULL), 0);
+  /* nothing pruned yet: nothing to forget, however old */
+  assert_int_equal(parley_journal_forget(f->j, INT64_MAX, 100), 0);
+  assert_int_equal(parley_journal_prune(f->j, 2, INT64_MAX, 100), 2);
+  /* ids younger than the dedup window stay */
+  assert_int_equal(parley_journal_forget(f->j, 0, 100), 0);
+  assert_int_equal(parley_journal_forget(f->j, INT64_MAX, 1), 1);
+  assert_int_equal(parley_journal_forget(f->j, INT64_MAX, 100), 1);
+  assert_int_equal(count_events(f->j), 1);
+  /* past the dedup window, a copy of a forgotten id is new again */
+  e[0].id = "a";
+  e[1].id = "c";
+  assert_int_equal(parley_journal_commit(f->j, e, 2, NULL, 0, NULL), 0);
+  assert_int_equal(e[0].duplicate, 0);
+  assert_int_equal(e[0].seq, 4);
+  assert_int_equal(e[1].duplicate, 1);
+}
+
+static void prune_position_survives_reopen(void **state) {
+  fixture_t *f = *state;
+  parley_journal_entry_t e[3] = {entry("a", "{}"), entry("b", "{}"), entry("c", "{}")};
+  assert_int_equal(parley_journal_commit(f->j, e, 3, NULL, 0, NULL), 0);
+  assert_int_equal(parley_journal_prune(f->j, 2, INT64_MAX, 100), 2);
+  reopen(f);
+  assert_int_equal(parley_journal_pruned_seq(f->j), 2);
+  assert_int_equal(parley_journal_prune(f->j, 2, INT64_MAX, 100), 0);
+  assert_int_equal(parley_journal_prune(f->j, 3, INT64_MAX, 100), 1);
+}
+
+typedef struct sizes {
+  size_t n;
+  int64_t seq[8], ms[8];
+  size_t bytes[8];
+} sizes_t;
+
+static int collect_size(int64_t seq, int64_t received_ms, size_t bytes, void *data) {
+  sizes_t *z = data;
+  assert_true(z->n < 8);
+  z->seq[z->n] = seq;
+  z->ms[z->n] = received_ms;
+  z->bytes[z->n++] = bytes;
+  return 0;
+}
+
+static void sizes_reports_each_event_after_a_seq(void **state) {
+  fixture_t *f = *state;
+  parley_journal_entry_t e[3] = {entry("a", "{}"), entry("b", "{\"k\":1}"),
+                                 entry("c", "{\"text\":\"hallo\"}")};
+  sizes_t z = {0};
+  assert_int_equal(parley_journal_commit(f->j, e, 3, NULL, 0, NULL), 0);
+  assert_int_equal(parley_journal_sizes(f->j, 1, collect_size, &z), 0);
+  assert_int_equal(z.n, 2);
+  assert_int_equal(z.seq[0], 2);
+  assert_int_equal(z.bytes[0], 7);
+  assert_int_equal(z.bytes[1], 16);
+  assert_int_equal(z.ms[1], e[2].received_ms);
+  assert_true(z.ms[0] > 0);
 }
 
 /* ---- open errors ----------------------------------------------------- */
@@ -718,8 +805,12 @@ int main(void) {
       T(action_begin_while_pending_is_dup_without_result),
       T(action_begin_after_finish_returns_the_stored_result),
       T(action_finish_of_an_unknown_key_is_enoent),
-      T(prune_keeps_events_not_yet_delivered_to_every_output),
+      T(prune_never_drops_an_undelivered_event_and_keeps_ids_for_dedup),
       T(prune_keeps_delivered_events_received_at_or_after_before_ms),
+      T(prune_works_in_batches_of_at_most_limit),
+      T(forget_deletes_only_pruned_ids_and_then_accepts_them_again),
+      T(prune_position_survives_reopen),
+      T(sizes_reports_each_event_after_a_seq),
       T(open_in_a_missing_directory_names_the_directory),
       T(open_of_a_text_file_says_file_is_not_a_database),
       T(open_of_a_journal_with_a_newer_schema_is_refused),
