@@ -251,3 +251,46 @@ def test_mentions_wait_while_the_token_is_refused(st):
     # neither resolved nor given up: it waits for a token that works
     assert not [e for e in st.events() if e["id"] == ig(mention["id"])]
     assert st.metric("instagram_mentions_unresolved_total", "ig") == 0
+
+
+def test_a_mention_whose_lookup_fails_is_retried_and_comes_out_once(st):
+    sim = st.sim
+    s, b = sim.call("POST", "/_sim/faults", {"platform": "instagram", "path": "/v23.0/" + IG1,
+                                            "fault": "status5xx", "status": 503,
+                                            "always": True})
+    assert s == 201, b
+    mention = sim.item(platform="instagram", type="mention", author_id=IG_PIETER,
+                       account_id=IG1, text="@acme.store still no answer")
+    wait_until(lambda: "mentions: 1 pending, next lookup in" in st.d.logs(),
+               timeout=60, what="the lookup failing and scheduled again")
+    assert not [e for e in st.events() if e["id"] == ig(mention["id"])]
+    sim.call("DELETE", "/_sim/faults")
+    ev = st.event(ig(mention["id"]), timeout=60)
+    assert ev["text"] == "@acme.store still no answer"
+    wait_until(lambda: st.metric("instagram_mentions_pending", "ig") == 0, what="the set empty")
+    assert [e["id"] for e in st.events()].count(ig(mention["id"])) == 1
+    assert st.metric("instagram_mentions_unresolved_total", "ig") == 0
+
+
+def test_the_pending_set_is_bounded_and_the_overflow_is_emitted_with_ids(st):
+    sim = st.sim
+    # lookups hang: the set fills up
+    s, b = sim.call("POST", "/_sim/faults", {"platform": "instagram", "path": "/v23.0/" + IG1,
+                                            "fault": "slow", "delay_ms": 600000,
+                                            "always": True})
+    assert s == 201, b
+    bound = 256  # PARLEY_INSTAGRAM_MENTIONS_MAX
+    ids = ["179%014d" % n for n in range(bound + 1)]
+    env = {"object": "instagram", "entry": [{"id": IG1, "time": 1704110400, "changes": [
+        {"field": "mentions", "value": {"media_id": i}} for i in ids]}]}
+    assert st.hook("ig", env) == 200
+    ev = st.event(ig(ids[-1]))
+    assert ev["kind"] == "mention" and ev["raw"]["value"] == {"media_id": ids[-1]}
+    assert st.metric("instagram_mentions_overflow_total", "ig") == 1
+    assert st.metric("instagram_mentions_pending", "ig") == bound
+    assert not [e for e in st.events() if e["id"] in {ig(i) for i in ids[:-1]}]
+    # the same delivery again: nothing is added twice, only the overflow repeats
+    assert st.hook("ig", env) == 200
+    wait_until(lambda: st.metric("instagram_mentions_overflow_total", "ig") == 2,
+               what="the second overflow")
+    assert st.metric("instagram_mentions_pending", "ig") == bound
