@@ -90,10 +90,13 @@ static void parley_sim_li_not_found(parley_sim_li_req_t *r) {
 
 static json_t *parley_sim_li_error_body(parley_sim_t *sim, int status, parley_sim_headers_t *h,
                                         const char **ctype) {
+  /* An injected 429 is LinkedIn's brief infrastructure throttle (§9), which
+   * names no DAY limit; exhausted daily counters answer with the DAY message
+   * (parley_sim_li_rate_ok). */
   if (status == 429)
     return parley_sim_li_error_json(429, 101, "TOO_MANY_REQUESTS",
-                                    "Resource level throttle APPLICATION DAY limit for calls to "
-                                    "this resource is reached.");
+                                    "Resource level throttle limit for calls to this resource "
+                                    "is reached.");
   if (status == 504) return parley_sim_li_error_json(504, 0, "GATEWAY_TIMEOUT", "Gateway Timeout");
   return parley_sim_li_error_json(status, 0, "INTERNAL_SERVER_ERROR", "Internal Server Error");
 }
