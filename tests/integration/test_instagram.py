@@ -142,6 +142,14 @@ def test_forged_and_malformed_deliveries_are_refused(st):
     assert not [e for e in st.events() if e["id"] == "instagram:1"]
 
 
+def fault_on_account(sim, **fault):
+    """Every call on IG1's node (the mention lookups, and the back-fill's
+    edges under it) gets fault until DELETE /_sim/faults."""
+    s, b = sim.call("POST", "/_sim/faults", dict(platform="instagram", path="/v23.0/" + IG1,
+                                                 always=True, **fault))
+    assert s == 201, b
+
+
 def mentions_envelope(*changes):
     """One delivery with an entry per (account, mentions value), as Meta
     batches the entries of one app."""
@@ -195,10 +203,7 @@ def test_two_accounts_of_one_app_reach_the_right_instance(tmp):
 def test_a_mention_survives_parleyd_dying_before_its_lookup_and_comes_out_once(st):
     sim = st.sim
     # every call on the account node hangs: the lookup cannot finish
-    s, b = sim.call("POST", "/_sim/faults", {"platform": "instagram", "path": "/v23.0/" + IG1,
-                                            "fault": "slow", "delay_ms": 600000,
-                                            "always": True})
-    assert s == 201, b
+    fault_on_account(sim, fault="slow", delay_ms=600000)
     mention = sim.item(platform="instagram", type="mention", author_id=IG_JANA, account_id=IG1,
                        text="@acme.store where is order 5512?")
 
@@ -255,10 +260,7 @@ def test_mentions_wait_while_the_token_is_refused(st):
 
 def test_a_mention_whose_lookup_fails_is_retried_and_comes_out_once(st):
     sim = st.sim
-    s, b = sim.call("POST", "/_sim/faults", {"platform": "instagram", "path": "/v23.0/" + IG1,
-                                            "fault": "status5xx", "status": 503,
-                                            "always": True})
-    assert s == 201, b
+    fault_on_account(sim, fault="status5xx", status=503)
     mention = sim.item(platform="instagram", type="mention", author_id=IG_PIETER,
                        account_id=IG1, text="@acme.store still no answer")
     wait_until(lambda: "mentions: 1 pending, next lookup in" in st.d.logs(),
@@ -275,10 +277,7 @@ def test_a_mention_whose_lookup_fails_is_retried_and_comes_out_once(st):
 def test_the_pending_set_is_bounded_and_the_overflow_is_emitted_with_ids(st):
     sim = st.sim
     # lookups hang: the set fills up
-    s, b = sim.call("POST", "/_sim/faults", {"platform": "instagram", "path": "/v23.0/" + IG1,
-                                            "fault": "slow", "delay_ms": 600000,
-                                            "always": True})
-    assert s == 201, b
+    fault_on_account(sim, fault="slow", delay_ms=600000)
     bound = 256  # PARLEY_INSTAGRAM_MENTIONS_MAX
     ids = ["179%014d" % n for n in range(bound + 1)]
     env = {"object": "instagram", "entry": [{"id": IG1, "time": 1704110400, "changes": [
