@@ -55,6 +55,7 @@ struct parley_linkedin_comments {
   walk_phase_t phase;
   char first_max[PARLEY_SDK_ID_MAX];      /* highest id on the first page */
   int first_reached;                      /* the first page reached the checkpoint */
+  int incomplete;                         /* a reply listing was refused */
   json_t *queue;                          /* [[comment URN, reply count], ...] */
   json_t *replies_seen;                   /* comment URN -> reply count read */
 };
@@ -264,6 +265,32 @@ static int plan_next(parley_linkedin_comments_t *s, int64_t n, const char *max, 
 }
 
 static void list_done(parley_linkedin_comments_t *s);
+static void continue_post(parley_linkedin_comments_t *s);
+
+/* A 403/404 for one post's comments or one comment's replies (deleted
+ * meanwhile, comments turned off) concerns that one alone: the others must
+ * not wait for it. Its checkpoint does not move. */
+static int refused_alone(const parley_sdk_http_result_t *r) {
+  const parley_sdk_error_t *e = r->error;
+  return !e->is_auth && !e->is_rate_limit && !e->is_transient &&
+         (r->http_status == 403 || r->http_status == 404);
+}
+
+static void skip_post(parley_linkedin_comments_t *s, const parley_sdk_http_result_t *r) {
+  parley_linkedin_count(s->li, "posts_skipped_total", 1);
+  s->li->host->log(s->li->inst, PARLEY_LOG_WARN,
+                   "comments of %s skipped this pass: HTTP %ld %s: %s", s->parent,
+                   r->http_status, r->error->platform_code, r->error->message);
+  if (!is_top_level(s)) { /* one comment's replies: the rest of the post goes on */
+    s->incomplete = 1;
+    json_array_remove(s->queue, 0);
+    continue_post(s);
+    return;
+  }
+  json_array_clear(s->queue);
+  s->post_i++;
+  next_post(s);
+}
 
 static void on_list(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, void *data) {
   parley_linkedin_comments_t *s = data;
@@ -273,6 +300,10 @@ static void on_list(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, voi
   if (r->status == PARLEY_ECANCELED)
     return;
   parley_linkedin_outcome(s->li, r, "GET /rest/socialActions/comments");
+  if (r->status < 0 && refused_alone(r)) {
+    skip_post(s, r);
+    return;
+  }
   if (r->status < 0) {
     parley_sdk_poll_done(s->poll, 0, r->error);
     return;
@@ -288,15 +319,14 @@ static void on_list(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, voi
 
 static void stage_checkpoint(parley_linkedin_comments_t *s) {
   char key[PARLEY_LINKEDIN_URN_MAX + 8];
-  if (!s->newest[0] || parley_sdk_id_cmp(s->newest, s->cp) <= 0)
-    return;
+  if (s->incomplete || !s->newest[0] || parley_sdk_id_cmp(s->newest, s->cp) <= 0)
+    return; /* incomplete: read again next pass rather than skip a reply */
   snprintf(key, sizeof key, "post:%s", s->post);
   s->li->host->checkpoint_set(s->li->inst, key, s->newest);
 }
 
 /* A listing is complete: the replies of the comment it listed are now
- * read (remember their count), then the next comment with new replies, or
- * the post is done. */
+ * read (remember their count). */
 static void list_done(parley_linkedin_comments_t *s) {
   if (!is_top_level(s)) {
     json_t *done = json_array_get(s->queue, 0);
@@ -306,6 +336,11 @@ static void list_done(parley_linkedin_comments_t *s) {
                     json_array_get(done, 1));
     json_array_remove(s->queue, 0);
   }
+  continue_post(s);
+}
+
+/* The next comment with new replies, or the post is done. */
+static void continue_post(parley_linkedin_comments_t *s) {
   if (json_array_size(s->queue) > 0) {
     list_begin(s, json_string_value(json_array_get(json_array_get(s->queue, 0), 0)));
     return;
@@ -331,6 +366,7 @@ static void next_post(parley_linkedin_comments_t *s) {
       !parley_sdk_id_valid(s->cp))
     s->cp[0] = '\0';
   snprintf(s->newest, sizeof s->newest, "%s", s->cp);
+  s->incomplete = 0;
   json_array_clear(s->queue);
   list_begin(s, s->post);
 }
