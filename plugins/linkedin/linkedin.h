@@ -91,8 +91,9 @@ void parley_linkedin_poll_now(parley_linkedin_t *li);
  * other URNs are copied. Returns its length, or PARLEY_EINVAL for something
  * that is not a urn:li: URN, PARLEY_ENOBUFS when it does not fit. */
 int parley_linkedin_urn_normalize(const char *urn, char *buf, size_t len);
-/* The parts of a (normalised) comment URN: the thread (post) URN and the
- * comment id. 0, or PARLEY_EINVAL when urn is not a comment URN. */
+/* The parts of a comment URN: the post URN and the comment id. A nested
+ * URN whose thread is the parent comment gives the parent's post. 0, or
+ * PARLEY_EINVAL when urn is not a comment URN. */
 int parley_linkedin_comment_split(const char *urn, char *thread, size_t tlen, char *id,
                                   size_t ilen);
 /* 1 for a post URN: urn:li:share:, urn:li:ugcPost:, urn:li:activity:. */

@@ -113,7 +113,9 @@ int parley_linkedin_map_comment(parley_linkedin_t *li, const json_t *c, parley_e
     return parley_error_set(err, PARLEY_EINVAL, "linkedin: comment %s: no created.time", urn);
   const char *actor = parley_sdk_json_str(c, "actor", NULL);
   const char *parent = parley_sdk_json_str(c, "parentComment", NULL);
-  const char *object = parley_sdk_json_str(c, "object", thread);
+  const char *object = parley_sdk_json_str(c, "object", NULL);
+  if (!parley_linkedin_is_post_urn(object))
+    object = thread; /* a reply's object may be its parent comment */
   parley_event_t *ev = event_new(li, cid, comment_kind(li, actor, parent != NULL), err);
   if (!ev)
     return err->code;

@@ -47,9 +47,18 @@ int parley_linkedin_comment_split(const char *urn, char *thread, size_t tlen, ch
     return PARLEY_EINVAL;
   const char *t = norm + plen;
   if (copy_out(t, (size_t)(comma - t), thread, tlen) < 0 ||
-      copy_out(comma + 1, (size_t)(norm + n - 1 - (comma + 1)), id, ilen) < 0)
+      copy_out(comma + 1, (size_t)(norm + n - 1 - (comma + 1)), id, ilen) < 0 ||
+      !parley_sdk_id_valid(id))
     return PARLEY_EINVAL;
-  return parley_sdk_id_valid(id) && parley_linkedin_is_post_urn(thread) ? 0 : PARLEY_EINVAL;
+  if (parley_linkedin_is_post_urn(thread))
+    return 0;
+  /* a reply may name its parent comment as its thread (nested URN,
+   * unverified in linkedin.md): the post is the parent's thread */
+  char parent_id[PARLEY_SDK_ID_MAX], parent[PARLEY_LINKEDIN_URN_MAX];
+  if (strncmp(thread, COMMENT_PREFIX, plen) != 0 ||
+      parley_linkedin_comment_split(thread, parent, sizeof parent, parent_id, sizeof parent_id) < 0)
+    return PARLEY_EINVAL;
+  return copy_out(parent, strlen(parent), thread, tlen) < 0 ? PARLEY_EINVAL : 0;
 }
 
 int parley_linkedin_is_post_urn(const char *urn) {

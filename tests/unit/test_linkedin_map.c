@@ -52,6 +52,12 @@ static void test_short_comment_urns_are_normalised_and_split(void **state) {
   assert_int_equal(parley_linkedin_comment_split("urn:li:comment:(urn:li:share:9,7094977717598625792)",
                                                  thread, sizeof thread, id, sizeof id), 0);
   assert_string_equal(id, "7094977717598625792"); /* 19 digits stay text */
+  /* a reply named inside its parent comment: the post is the parent's */
+  assert_int_equal(parley_linkedin_comment_split(
+                       "urn:li:comment:(urn:li:comment:(urn:li:activity:5,6),7)", thread,
+                       sizeof thread, id, sizeof id), 0);
+  assert_string_equal(thread, "urn:li:activity:5");
+  assert_string_equal(id, "7");
   assert_int_equal(parley_linkedin_comment_split("urn:li:comment:(urn:li:activity:1,x)", thread,
                                                  sizeof thread, id, sizeof id), PARLEY_EINVAL);
   assert_int_equal(parley_linkedin_urn_normalize("share:1", buf, sizeof buf), PARLEY_EINVAL);
@@ -120,6 +126,17 @@ static void test_a_reply_maps_to_kind_reply_in_the_post_thread(void **state) {
   assert_int_equal(parley_event_media_count(ev), 1);
   assert_non_null(strstr(parley_event_url(ev), "?commentUrn=urn%3Ali%3Acomment%3A%28"));
   assert_null(parley_event_raw(ev)); /* include_raw off */
+  parley_event_free(ev);
+}
+
+static void test_a_reply_whose_object_is_its_parent_stays_in_the_post_thread(void **state) {
+  (void)state;
+  parley_event_t *ev = comment(
+      "{\"id\":\"7\",\"commentUrn\":\"urn:li:comment:(urn:li:activity:5,7)\","
+      "\"object\":\"urn:li:comment:(urn:li:activity:5,6)\",\"actor\":\"urn:li:person:P\","
+      "\"parentComment\":\"urn:li:comment:(urn:li:activity:5,6)\",\"created\":{\"time\":1700000000000}}");
+  assert_string_equal(parley_event_conversation_id(ev), "urn:li:activity:5");
+  assert_string_equal(parley_event_in_reply_to(ev), "linkedin:6");
   parley_event_free(ev);
 }
 
@@ -226,6 +243,7 @@ int main(void) {
       cmocka_unit_test(test_urns_are_encoded_for_paths_and_numbered_for_ids),
       cmocka_unit_test(test_an_event_id_and_its_conversation_give_the_urn_back),
       cmocka_unit_test(test_a_reply_maps_to_kind_reply_in_the_post_thread),
+      cmocka_unit_test(test_a_reply_whose_object_is_its_parent_stays_in_the_post_thread),
       cmocka_unit_test(test_the_organizations_own_comment_is_outbound),
       cmocka_unit_test(test_a_comment_without_urn_or_time_is_refused_naming_it),
       cmocka_unit_test(test_comment_notifications_map_to_the_ids_of_the_poll_path),
