@@ -52,6 +52,7 @@ struct parley_linkedin_comments {
   char newest[PARLEY_SDK_ID_MAX];         /* highest id seen under it */
   char parent[PARLEY_LINKEDIN_URN_MAX];   /* what is listed: post or comment */
   int64_t start, count, total, probe_start;
+  int64_t first_len;                      /* elements on the first page */
   walk_phase_t phase;
   char first_max[PARLEY_SDK_ID_MAX];      /* highest id on the first page */
   int first_reached;                      /* the first page reached the checkpoint */
@@ -211,14 +212,18 @@ static int plan_after_first(parley_linkedin_comments_t *s, int64_t n, const char
   }
   snprintf(s->first_max, sizeof s->first_max, "%s", max);
   s->first_reached = reached;
+  s->first_len = n;
   s->phase = PHASE_PROBE;
-  s->probe_start = s->start = s->total - s->count;
+  /* the last page, but not overlapping the first one */
+  s->probe_start = s->start = s->total - s->count < n ? n : s->total - s->count;
   return 1;
 }
 
-/* Walk from the last page towards the first page, which was read. */
+/* Walk from the last page towards the first page, which was read (its
+ * first_len elements are not read again). */
 static int step_backward(parley_linkedin_comments_t *s) {
-  int64_t next = s->start - s->count < s->count ? s->count : s->start - s->count;
+  int64_t page = s->li->cfg->page_size;
+  int64_t next = s->start - page < s->first_len ? s->first_len : s->start - page;
   s->count = s->start - next;
   s->start = next;
   return s->count > 0;
@@ -228,6 +233,7 @@ static int step_backward(parley_linkedin_comments_t *s) {
  * before it is cut short so no element is read twice. */
 static int step_forward(parley_linkedin_comments_t *s) {
   s->start += s->count;
+  s->count = s->li->cfg->page_size;
   if (s->start + s->count > s->probe_start)
     s->count = s->probe_start - s->start;
   return s->count > 0;

@@ -20,7 +20,8 @@
  * refresh_token; refresh tokens count down from the first consent).
  * Scenario keys: client_secret, auth_codes (default ["sim-auth-code"]),
  * oldest_version (YYYYMM, default 202401),
- * rate_limit {member_day, app_day}, webhook_duplicates (bool). */
+ * rate_limit {member_day, app_day}, webhook_duplicates (bool),
+ * comments_newest_first (bool; default oldest first, §5.1 is unsure). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ typedef struct parley_sim_li {
   int oldest_version;       /* YYYYMM */
   long member_day, app_day; /* calls per endpoint per UTC day */
   int duplicates;
+  int newest_first;         /* comments listed newest first */
   int validated;            /* -1 refused, 0 pending/none, 1 validated */
   char challenge[40];
   json_t *waiting;          /* bodies waiting for validation */
@@ -163,7 +165,10 @@ static void parley_sim_li_actor(parley_sim_t *sim, json_t *item, char *buf, size
 static json_t *parley_sim_li_comments_of(parley_sim_t *sim, const char *parent_id) {
   parley_sim_filter_t f = {.platform = PARLEY_SIM_LI, .type = "comment", .parent_id = parent_id};
   json_t *items = parley_sim_items(sim, &f);
-  /* Oldest first: offsets stay put when new comments arrive. */
+  /* linkedin.md §5.1 leaves the order open: oldest first (offsets stay put
+   * when new comments arrive) unless the scenario says comments_newest_first. */
+  if (parley_sim_li(sim)->newest_first)
+    return items;
   size_t n = json_array_size(items);
   json_t *out = json_array();
   for (size_t i = n; i-- > 0;) json_array_append(out, json_array_get(items, i));
@@ -844,6 +849,7 @@ static int parley_sim_li_init(parley_sim_t *sim, json_t *part, parley_error_t *e
   li->member_day = parley_sim_li_int(json_object_get(part, "rate_limit"), "member_day", 500);
   li->app_day = parley_sim_li_int(json_object_get(part, "rate_limit"), "app_day", 100000);
   li->duplicates = json_is_true(json_object_get(part, "webhook_duplicates"));
+  li->newest_first = json_is_true(json_object_get(part, "comments_newest_first"));
   if (!json_array_size(json_object_get(part, "tokens")))
     parley_sim_token_add(sim, PARLEY_SIM_LI, "sim-token", "user",
                          "r_organization_social w_organization_social rw_organization_admin",
