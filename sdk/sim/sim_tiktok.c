@@ -131,6 +131,8 @@ static int parley_sim_tt_rate(parley_sim_tt_req_t *r, const char *endpoint) {
   if (!parley_sim_ratelimit_take(r->sim, PARLEY_SIM_TT, endpoint, NULL, r->tt->per_minute, 60,
                                  NULL))
     return 1;
+  if (r->sim->config.verbose) /* tests count throttled calls in the log */
+    parley_sim_log(r->sim, "tiktok: 40100 (HTTP 200) for %s", endpoint);
   parley_sim_tt_fail(r, 40100, "Too many requests. Please retry in some time.");
   return 0;
 }
