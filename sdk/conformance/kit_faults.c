@@ -4,13 +4,20 @@
  * before and another after the faulty request was served (POST /_sim/items)
  * and require both as events: the connector neither crashed nor stopped
  * emitting once the fault cleared. An expired token cannot clear by itself,
- * so there the connector must report itself unhealthy instead. */
+ * so there the connector must report itself unhealthy instead.
+ *
+ * A fault's answer may tell the client to wait (a 429's reset time): a
+ * well-behaved connector sits that out, so when the simulator reports the
+ * wait it will announce (announced_wait_s in the rule, docs/simulator.md),
+ * that phase's window grows by it and the row says so. A simulator that
+ * does not report it (an older one, a fake platform) means no extra wait. */
 #include <stdio.h>
 #include <string.h>
 
 #include "kit.h"
 
 #define PARLEY_KIT_FAULT_WINDOW_MS 40000 /* per phase: a timeout fault takes a while */
+#define PARLEY_KIT_MAX_WAIT_S 3600       /* a longer announced wait is not sat out */
 #define PARLEY_KIT_SIM_POLL_MS 200
 
 static const char *const fault_kinds[] = {
@@ -27,6 +34,8 @@ typedef struct fault_ctx {
   size_t idx;
   phase_t phase;
   uint64_t since, last_call;
+  uint64_t window_ms;   /* this phase: the base window plus the announced wait */
+  json_int_t announced; /* seconds the fault's answer tells the client to wait */
   char probe[2][64];
   int probes;
   int failed;         /* an earlier fault row failed */
@@ -45,6 +54,22 @@ static void next_fault(fault_ctx_t *f, uint64_t now) {
   f->phase = f->idx < NFAULTS ? PH_INJECT : PH_DONE;
   f->since = now;
   f->probes = 0;
+  f->window_ms = PARLEY_KIT_FAULT_WINDOW_MS;
+  f->announced = 0;
+}
+
+/* announced_wait_s of the rule just added (the last one of its kind in the
+ * answer's "faults"), 0 when the simulator does not say. */
+static json_int_t announced_wait(const json_t *answer, const char *kind) {
+  json_t *rule, *wait = NULL;
+  size_t i;
+  json_array_foreach(json_object_get(answer, "faults"), i, rule) {
+    const char *k = json_string_value(json_object_get(rule, "fault"));
+    if (k && !strcmp(k, kind))
+      wait = json_object_get(rule, "announced_wait_s");
+  }
+  json_int_t s = json_is_integer(wait) ? json_integer_value(wait) : 0;
+  return s < 0 ? 0 : s > PARLEY_KIT_MAX_WAIT_S ? PARLEY_KIT_MAX_WAIT_S : s;
 }
 
 /* Add an item to the platform: --probe's fields, then platform, type and a
@@ -82,17 +107,33 @@ static int add_probe(fault_ctx_t *f, char *why, size_t whylen) {
   return 0;
 }
 
-static int inject(fault_ctx_t *f, char *why, size_t whylen) {
+/* Inject the fault and add the first probe; the phase's window (and the
+ * whole run's deadline) grows by the wait the fault will announce. */
+static int inject(fault_ctx_t *f, parley_kit_run_t *run, char *why, size_t whylen) {
   parley_error_t err = {0};
   json_t *body = json_pack("{s:s,s:s,s:s,s:i}", "platform", f->platform, "path", "", "fault",
                            fault_kinds[f->idx], "count", 1);
-  long st = parley_kit_sim_call(f->kit->sim_url, "POST", "/_sim/faults", body, NULL, &err);
+  json_t *answer = NULL;
+  long st = parley_kit_sim_call(f->kit->sim_url, "POST", "/_sim/faults", body, &answer, &err);
   json_decref(body);
+  f->announced = st == 201 ? announced_wait(answer, fault_kinds[f->idx]) : 0;
+  json_decref(answer);
   if (st != 201) {
     snprintf(why, whylen, "%s", err.message[0] ? err.message : "POST /_sim/faults refused");
     return -1;
   }
+  f->window_ms = PARLEY_KIT_FAULT_WINDOW_MS + (uint64_t)f->announced * 1000u;
+  run->deadline += (uint64_t)f->announced * 1000u;
   return add_probe(f, why, whylen);
+}
+
+/* " (window 40 s + the 60 s wait the platform announced)", or "". */
+static void window_note(const fault_ctx_t *f, char *buf, size_t len) {
+  if (f->announced)
+    snprintf(buf, len, " (window %d s + the %lld s wait the platform announced)",
+             PARLEY_KIT_FAULT_WINDOW_MS / 1000, (long long)f->announced);
+  else
+    buf[0] = '\0';
 }
 
 /* 1 once no rule of the injected kind is left: a request received it. */
@@ -143,6 +184,27 @@ static int health_now(parley_kit_run_t *run, char *reason, size_t len, char *sta
   return healthy;
 }
 
+/* The phase's window passed without both probes: a SKIP when the fault
+ * was never served, else a FAIL naming the missing probe. */
+static void phase_timed_out(fault_ctx_t *f, parley_kit_run_t *run, uint64_t now) {
+  char state[32] = "", reason[256] = "", why[300], note[80];
+  unsigned secs = (unsigned)(f->window_ms / 1000);
+  health_now(run, reason, sizeof reason, state, sizeof state);
+  window_note(f, note, sizeof note);
+  if (f->probes < 2) {
+    snprintf(why, sizeof why, "fault never served: %s in %u s%s%s",
+             f->failed ? "no request" : "the connector sent no request", secs,
+             f->failed ? " (still backing off from an earlier fault?)" : "", note);
+    row(f, PARLEY_KIT_SKIP, "%s", why);
+  } else {
+    snprintf(why, sizeof why, "no event for probe %s within %u s after the fault (state %s)%s",
+             seen_native(run, f->probe[0]) ? f->probe[1] : f->probe[0], secs, state, note);
+    row(f, PARLEY_KIT_FAIL, "%s", why);
+    f->failed = 1;
+  }
+  next_fault(f, now);
+}
+
 static void phase_events(fault_ctx_t *f, parley_kit_run_t *run, uint64_t now) {
   char why[PARLEY_ERROR_MAX + 64];
   if (f->probes == 1 && fault_taken(f)) {
@@ -158,27 +220,14 @@ static void phase_events(fault_ctx_t *f, parley_kit_run_t *run, uint64_t now) {
     }
   }
   if (f->probes == 2 && seen_native(run, f->probe[0]) && seen_native(run, f->probe[1])) {
-    char detail[200];
-    snprintf(detail, sizeof detail, "served once; probes %s and %s both arrived after it",
-             f->probe[0], f->probe[1]);
+    char detail[300], note[80];
+    window_note(f, note, sizeof note);
+    snprintf(detail, sizeof detail, "served once; probes %s and %s both arrived after it%s",
+             f->probe[0], f->probe[1], note);
     row(f, PARLEY_KIT_PASS, "%s", detail);
     next_fault(f, now);
-  } else if (now - f->since > PARLEY_KIT_FAULT_WINDOW_MS) {
-    char state[32] = "", reason[256] = "";
-    health_now(run, reason, sizeof reason, state, sizeof state);
-    if (f->probes < 2)
-      row(f, PARLEY_KIT_SKIP, "%s",
-          f->failed ? "fault never served: no request in 40 s (still backing off from an "
-                      "earlier fault?)"
-                    : "fault never served: the connector sent no request in 40 s");
-    else {
-      snprintf(why, sizeof why, "no event for probe %s within %d s after the fault (state %s)",
-               seen_native(run, f->probe[0]) ? f->probe[1] : f->probe[0],
-               PARLEY_KIT_FAULT_WINDOW_MS / 1000, state);
-      row(f, PARLEY_KIT_FAIL, "%s", why);
-      f->failed = 1;
-    }
-    next_fault(f, now);
+  } else if (now - f->since > f->window_ms) {
+    phase_timed_out(f, run, now);
   }
 }
 
@@ -189,10 +238,10 @@ static void phase_unhealthy(fault_ctx_t *f, parley_kit_run_t *run, uint64_t now)
     snprintf(detail, sizeof detail, "still running, reports unhealthy: %s", reason);
     row(f, PARLEY_KIT_PASS, "%s", detail);
     next_fault(f, now);
-  } else if (now - f->since > PARLEY_KIT_FAULT_WINDOW_MS) {
+  } else if (now - f->since > f->window_ms) {
     snprintf(detail, sizeof detail,
-             "token expired but the connector still reports healthy after %d s "
-             "(call host->set_health(inst, 0, reason))", PARLEY_KIT_FAULT_WINDOW_MS / 1000);
+             "token expired but the connector still reports healthy after %u s "
+             "(call host->set_health(inst, 0, reason))", (unsigned)(f->window_ms / 1000));
     row(f, PARLEY_KIT_FAIL, "%s", detail);
     next_fault(f, now);
   }
@@ -213,7 +262,7 @@ static int fault_step(parley_kit_run_t *run, void *data) {
     }
     return 0;
   case PH_INJECT:
-    if (inject(f, why, sizeof why) != 0) {
+    if (inject(f, run, why, sizeof why) != 0) {
       row(f, PARLEY_KIT_FAIL, "%s", why);
       next_fault(f, now);
     } else {
@@ -246,7 +295,8 @@ void parley_kit_check_faults(parley_kit_t *kit) {
                    err.message[0] ? err.message : "GET /_sim/health did not answer 200");
     return;
   }
-  fault_ctx_t f = {.kit = kit, .platform = kit->plugin->desc->platform, .phase = PH_WARMUP};
+  fault_ctx_t f = {.kit = kit, .platform = kit->plugin->desc->platform, .phase = PH_WARMUP,
+                   .window_ms = PARLEY_KIT_FAULT_WINDOW_MS};
   parley_kit_run_t run;
   uint64_t budget = (uint64_t)(NFAULTS * 2 + 1) * PARLEY_KIT_FAULT_WINDOW_MS;
   int rc = parley_kit_run_open(&run, kit, "faults.journal", PARLEY_KIT_OPTS_ALL, &err);

@@ -322,7 +322,9 @@ void parley_sim_fault_clear(parley_sim_t *sim);
  * platform's handler; platforms rarely need it themselves. */
 int parley_sim_fault_take(parley_sim_t *sim, const char *platform, const char *path,
                           parley_sim_fault_t *out);
-/* JSON view of the active rules (new array), for GET /_sim/faults. */
+/* JSON view of the active rules (new array), for GET /_sim/faults; each
+ * rule's announced_wait_s is how long its answer tells a client to wait
+ * (Retry-After, x-rate-limit-reset, Meta's regain time; 0 for none). */
 json_t *parley_sim_fault_list(parley_sim_t *sim);
 
 /* ------------------------------------------------------------------ */

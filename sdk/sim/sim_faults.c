@@ -1,9 +1,12 @@
 /* parley-sim — fault injection rules: which requests of which platform get
  * which fault, how many times. Applied by the framework (sim.c for
- * request-level faults, sim_respond.c for body-level ones). */
+ * request-level faults, sim_respond.c for body-level ones). Each rule also
+ * says how long its answer tells a client to wait (announced_wait_s), so a
+ * test can allow for the wait a well-behaved client honours. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sim_internal.h"
 
@@ -14,6 +17,7 @@ typedef struct parley_sim_fault_rule {
   unsigned remaining; /* 0 with always set: unlimited */
   int always;
   unsigned applied;
+  uint32_t announced_wait_s; /* what the fault's answer tells a client to wait */
   struct parley_sim_fault_rule *next;
 } parley_sim_fault_rule_t;
 
@@ -81,6 +85,89 @@ static int parley_sim_fault_check(const parley_sim_fault_t *fault, parley_error_
   return 0;
 }
 
+/* The status of the error answer a request with this fault gets (sim.c:
+ * 429, the 5xx status, 504 after a timeout hold); 0 for faults answered
+ * otherwise. */
+static int parley_sim_fault_error_status(const parley_sim_fault_t *f) {
+  switch (f->kind) {
+  case PARLEY_SIM_FAULT_STATUS429: return 429;
+  case PARLEY_SIM_FAULT_STATUS5XX: return f->status;
+  case PARLEY_SIM_FAULT_TIMEOUT: return 504;
+  default: return 0;
+  }
+}
+
+/* The value of the header line "Name: value" if its name is name (any
+ * case), else NULL. */
+static const char *parley_sim_header_value(const char *line, const char *name) {
+  size_t n = strlen(name);
+  if (strncasecmp(line, name, n) || line[n] != ':') return NULL;
+  line += n + 1;
+  while (*line == ' ' || *line == '\t') line++;
+  return line;
+}
+
+static uint64_t parley_sim_header_uint(const char *s) {
+  char *end = NULL;
+  unsigned long long v = *s >= '0' && *s <= '9' ? strtoull(s, &end, 10) : 0;
+  return end && *end == '\0' ? v : 0;
+}
+
+/* Meta's X-Business-Use-Case-Usage {"<object id>": [{...,
+ * "estimated_time_to_regain_access": minutes}]}: the longest, in seconds. */
+static uint64_t parley_sim_header_regain_s(const char *value) {
+  json_t *doc = json_loads(value, 0, NULL), *list, *e;
+  const char *key;
+  size_t i;
+  uint64_t most = 0;
+  json_object_foreach(doc, key, list) {
+    json_array_foreach(list, i, e) {
+      json_int_t m = json_integer_value(json_object_get(e, "estimated_time_to_regain_access"));
+      if (m > 0 && (uint64_t)m * 60u > most) most = (uint64_t)m * 60u;
+    }
+  }
+  json_decref(doc);
+  return most;
+}
+
+/* Seconds one header line tells a client to wait: Retry-After (seconds),
+ * x-rate-limit-reset (Twitter: epoch seconds), X-Business-Use-Case-Usage
+ * (Meta: minutes); 0 for any other header. */
+static uint64_t parley_sim_header_wait_s(const char *line, uint64_t now_s) {
+  const char *v;
+  if ((v = parley_sim_header_value(line, "Retry-After"))) return parley_sim_header_uint(v);
+  if ((v = parley_sim_header_value(line, "x-rate-limit-reset"))) {
+    uint64_t at = parley_sim_header_uint(v);
+    return at > now_s ? at - now_s : 0;
+  }
+  if ((v = parley_sim_header_value(line, "X-Business-Use-Case-Usage")))
+    return parley_sim_header_regain_s(v);
+  return 0;
+}
+
+/* What the fault's answer will tell a client to wait, in seconds: the
+ * platform's own error answer is rendered once, thrown away, and its
+ * headers read the way a client reads them, so whatever a platform
+ * announces is reported without the platform saying it twice. The random
+ * state is put back: this rehearsal must not change a seeded run. */
+static uint32_t parley_sim_fault_announced_wait_s(parley_sim_t *sim, const char *platform,
+                                                  const parley_sim_fault_t *f) {
+  const parley_sim_platform_t *p = parley_sim_platform(sim, platform);
+  int status = parley_sim_fault_error_status(f);
+  if (!status || !p || !p->error_body) return 0;
+  parley_sim_headers_t h = {0};
+  const char *ctype = NULL;
+  uint64_t rng = sim->rng, now_s = parley_sim_now_ms() / 1000u, most = 0;
+  json_decref(p->error_body(sim, status, &h, &ctype));
+  sim->rng = rng;
+  for (size_t i = 0; i < h.n; i++) {
+    uint64_t w = parley_sim_header_wait_s(h.v[i], now_s);
+    if (w > most) most = w;
+  }
+  parley_sim_headers_free(&h);
+  return most > UINT32_MAX ? UINT32_MAX : (uint32_t)most;
+}
+
 int parley_sim_fault_add(parley_sim_t *sim, const char *platform, const char *path_prefix,
                          const parley_sim_fault_t *fault, unsigned count, parley_error_t *err) {
   int rc = parley_sim_fault_check(fault, err);
@@ -96,6 +183,7 @@ int parley_sim_fault_add(parley_sim_t *sim, const char *platform, const char *pa
   snprintf(r->platform, sizeof r->platform, "%s", platform);
   r->fault = *fault;
   if (r->fault.kind == PARLEY_SIM_FAULT_STATUS429) r->fault.status = 429;
+  r->announced_wait_s = parley_sim_fault_announced_wait_s(sim, platform, &r->fault);
   r->remaining = count;
   r->always = count == 0;
   parley_sim_fault_rule_t **tail = &sim->faults->rules;
@@ -128,10 +216,11 @@ int parley_sim_fault_take(parley_sim_t *sim, const char *platform, const char *p
 json_t *parley_sim_fault_list(parley_sim_t *sim) {
   json_t *a = json_array();
   for (parley_sim_fault_rule_t *r = sim->faults->rules; a && r; r = r->next) {
-    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:b,s:I}", "platform", r->platform, "path",
+    json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:b,s:I,s:I}", "platform", r->platform, "path",
                           r->path_prefix, "fault", parley_sim_fault_name(r->fault.kind),
                           "remaining", (json_int_t)r->remaining, "always", r->always,
-                          "applied", (json_int_t)r->applied);
+                          "applied", (json_int_t)r->applied, "announced_wait_s",
+                          (json_int_t)r->announced_wait_s);
     if (o && r->fault.status) json_object_set_new(o, "status", json_integer(r->fault.status));
     if (o && r->fault.delay_ms) json_object_set_new(o, "delay_ms", json_integer(r->fault.delay_ms));
     json_array_append_new(a, o);

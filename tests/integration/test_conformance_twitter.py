@@ -6,6 +6,8 @@ announces the end of the window (x-rate-limit-reset), which the connector
 honours: the kit extends that fault's phase by the announced wait. The
 timeout hold is shortened so the timeout fault is answered before the kit's
 phase ends; --rate-limit-scale 100 lets the 20 lifecycle rounds poll freely."""
+import re
+
 from conformance_sim import assert_conformant, run_conformance
 
 
@@ -17,3 +19,7 @@ def test_twitter_so_passes_every_conformance_row_against_parley_sim(tmp_path):
                   "--timeout-hold-ms", "2000"],
         tmp=str(tmp_path))
     assert_conformant(report)
+    # the simulator reported the window (--rate-window-s 3) the 429 announces
+    # (4 when a second boundary passes while it renders the answer)
+    assert re.search(r"\+ the [34] s wait the platform announced",
+                     report.detail("fault.status429"))
