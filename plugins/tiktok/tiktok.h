@@ -116,6 +116,9 @@ void parley_tiktok_outcome(parley_tiktok_t *t, const parley_sdk_http_result_t *r
 
 /* A call was refused for its token (r->error->is_auth). */
 void parley_tiktok_auth_failed(parley_tiktok_t *t, const parley_sdk_http_result_t *r);
+/* A read was refused for permissions (code 40001: a scope missing, or
+ * business_id not the token's account): unhealthy, no refresh. */
+void parley_tiktok_auth_denied(parley_tiktok_t *t, const parley_sdk_http_result_t *r);
 /* A call succeeded: clear a reported auth failure. */
 void parley_tiktok_auth_ok(parley_tiktok_t *t);
 /* The account holder removed the authorization (webhook, §5.1). */

@@ -77,6 +77,13 @@ void parley_tiktok_outcome(parley_tiktok_t *t, const parley_sdk_http_result_t *r
     parley_tiktok_auth_failed(t, r);
     return;
   }
+  if (strcmp(e->platform_code, "40001") == 0 && strcmp(what, "back-fill") == 0) {
+    /* a missing scope or a business_id the token does not own: nothing to
+     * read until the account is re-authorized (an action's refusal is only
+     * that action's result) */
+    parley_tiktok_auth_denied(t, r);
+    return;
+  }
   if (e->is_rate_limit)
     parley_tiktok_count(t, "throttled_total", 1);
   t->host->log(t->inst, PARLEY_LOG_WARN, "%s: %s: HTTP %ld, code %s: %s", what, r->endpoint,

@@ -184,6 +184,14 @@ void parley_tiktok_auth_failed(parley_tiktok_t *t, const parley_sdk_http_result_
   start_refresh(t);
 }
 
+void parley_tiktok_auth_denied(parley_tiktok_t *t, const parley_sdk_http_result_t *r) {
+  char msg[PARLEY_ERROR_MAX];
+  snprintf(msg, sizeof msg, "tiktok: %s refused (code 40001: %.200s); check business_id and "
+           "re-authorize the account with the scopes video.list, comment.list and "
+           "comment.list.manage", r->endpoint ? r->endpoint : "the platform", r->error->message);
+  report(t, msg);
+}
+
 void parley_tiktok_auth_ok(parley_tiktok_t *t) {
   if (!t->auth_bad)
     return;

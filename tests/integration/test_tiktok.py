@@ -36,7 +36,7 @@ USERS = [("tt-3001", "lottebakt", "Lotte"), ("tt-3002", "techdad42", "Tom"),
          ("tt-3003", "jana.k", "Jana")]
 
 
-def scenario(path, per_minute=600):
+def scenario(path, per_minute=600, scopes=None):
     items = [
         dict(ref="v1", type="video", author="acme", at=-90000, text="Spring drop #acme"),
         dict(ref="v2", type="video", author="acme", at=-80000, text="Behind the scenes"),
@@ -56,7 +56,8 @@ def scenario(path, per_minute=600):
             "account": {"id": BUSINESS, "handle": "acme", "name": "Acme"},
             "client_secret": CLIENT_SECRET, "client_key": CLIENT_KEY,
             "rate_limit": {"per_minute": per_minute},
-            "tokens": [{"token": TOKEN, "kind": "user", "user_id": BUSINESS},
+            "tokens": [dict({"token": TOKEN, "kind": "user", "user_id": BUSINESS},
+                            **({"scopes": scopes} if scopes else {})),
                        {"token": REFRESH, "kind": "refresh", "user_id": BUSINESS}]}},
         "users": [dict(platform="tiktok", id=i, handle=h, name=n) for i, h, n in USERS],
         "items": [dict(platform="tiktok", **it) for it in items],
@@ -66,9 +67,9 @@ def scenario(path, per_minute=600):
 
 
 class Sim:
-    def __init__(self, tmp, *extra, per_minute=600):
+    def __init__(self, tmp, *extra, per_minute=600, scopes=None):
         path = os.path.join(tmp, "scenario.json")
-        scenario(path, per_minute)
+        scenario(path, per_minute, scopes)
         self.log_path = os.path.join(tmp, "sim.log")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([SIM, "--listen", "127.0.0.1:0", "--scenario", path,
@@ -148,9 +149,10 @@ REFRESH_OPTS = f"""      refresh_token: {REFRESH}
 
 
 class Stack:
-    def __init__(self, tmp, sim_args=(), extra="", interval="500ms", per_minute=600):
+    def __init__(self, tmp, sim_args=(), extra="", interval="500ms", per_minute=600,
+                 scopes=None):
         self.tmp = tmp
-        self.sim = Sim(tmp, *sim_args, per_minute=per_minute)
+        self.sim = Sim(tmp, *sim_args, per_minute=per_minute, scopes=scopes)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.text = config(tmp, self.port, self.sim, extra, interval)
@@ -441,6 +443,19 @@ def test_without_refresh_credentials_an_expired_token_is_unhealthy_once(st):
     assert inst["healthy"] is False and inst["state"] == "running"
     assert "40102" in inst["health_reason"] and "re-authorize" in inst["health_reason"]
     assert len(st.events("system")) == 1
+
+
+def test_a_token_without_the_comment_scope_is_unhealthy_by_name(tmp):
+    st = Stack(tmp, scopes="user.info.basic,video.list")
+    try:
+        sysev = wait_until(lambda: st.events("system"), 60, what="a system event")
+        assert "40001" in sysev[0]["text"] and "comment.list" in sysev[0]["text"]
+        inst = st.status()
+        assert inst["healthy"] is False and inst["state"] == "running"
+        assert not st.customer()
+        assert st.metric("tiktok_token_refreshes_total") == 0
+    finally:
+        st.close()
 
 
 def test_throttling_is_survived(tmp):
