@@ -75,6 +75,7 @@ struct parley_tiktok {
   int auth_bad;              /* reported unhealthy for credentials */
   int revoked;               /* authorization.removed arrived */
   int refreshing;
+  int refresh_early;         /* the running refresh was started by the timer */
   unsigned refresh_failures;
   int64_t refresh_not_before; /* wall ms */
   parley_timer_t *refresh_timer;

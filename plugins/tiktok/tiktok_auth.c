@@ -28,7 +28,7 @@
 #define CK_ORIGIN "oauth.configured"
 #define TT_REFRESH_RETRY_MS 10000
 #define TT_REFRESH_RETRY_MAX_MS (10 * 60 * 1000)
-#define TT_REFRESH_EARLY_MIN_MS 60000
+#define TT_REFRESH_EARLY_MIN_MS 1000
 
 static const char *refresh_token(const parley_tiktok_t *t) {
   return t->refresh_token ? t->refresh_token : t->cfg->refresh_token;
@@ -91,8 +91,10 @@ static void on_timer(parley_timer_t *timer, void *data) {
   parley_tiktok_t *t = data;
   t->host->timer_stop(timer);
   t->refresh_timer = NULL;
-  if (!t->refreshing && !t->stopping)
+  if (!t->refreshing && !t->stopping) {
+    t->refresh_early = 1;
     start_refresh(t);
+  }
 }
 
 /* Renew shortly before the new token expires (at 90 % of its life). */
@@ -107,7 +109,16 @@ static void arm_early_refresh(parley_tiktok_t *t, int64_t expires_in_s) {
   t->refresh_timer = t->host->timer_start(t->inst, ms, 0, on_timer, t);
 }
 
-static void refresh_failed(parley_tiktok_t *t, const parley_sdk_http_result_t *r) {
+static void refresh_failed(parley_tiktok_t *t, const parley_sdk_http_result_t *r, int early) {
+  if (early) {
+    /* the current token still works: warn and try again later, and leave
+     * health to the calls (a refusal then refreshes and reports) */
+    t->host->log(t->inst, PARLEY_LOG_WARN, "early token refresh failed (HTTP %ld, code %s: "
+                 "%.200s); trying again in 10 min", r->http_status,
+                 r->error->platform_code[0] ? r->error->platform_code : "-", r->error->message);
+    arm_early_refresh(t, TT_REFRESH_RETRY_MAX_MS / 900);
+    return;
+  }
   unsigned n = ++t->refresh_failures;
   int64_t wait = TT_REFRESH_RETRY_MS;
   for (unsigned i = 1; i < n && wait < TT_REFRESH_RETRY_MAX_MS; i++)
@@ -132,9 +143,11 @@ static void on_refresh(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, 
   t->refreshing = 0;
   if (t->stopping || r->status == PARLEY_ECANCELED)
     return;
+  int early = t->refresh_early;
+  t->refresh_early = 0;
   const char *access = parley_sdk_json_str(r->json, "data.access_token", NULL);
   if (r->status < 0 || !access || !*access) {
-    refresh_failed(t, r);
+    refresh_failed(t, r, early);
     return;
   }
   keep_tokens(t, access, parley_sdk_json_str(r->json, "data.refresh_token", NULL));
@@ -164,6 +177,8 @@ static void start_refresh(parley_tiktok_t *t) {
                                  .json = body, .no_auth = 1};
   t->refreshing = url && body && t->http &&
                   parley_sdk_http_send(t->http, &call, on_refresh, t, NULL) == 0;
+  if (!t->refreshing)
+    t->refresh_early = 0;
   json_decref(body);
   free(url);
 }

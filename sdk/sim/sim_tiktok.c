@@ -13,7 +13,9 @@
  * default ["sim-auth-code"], each good once), oauth2/refresh_token/,
  * oauth2/revoke/ and token_info/get/; tokens last 24 h, refresh tokens 365 d.
  * Scenario keys: client_secret, client_key, auth_codes, rate_limit {per_minute},
- * webhook_duplicates (bool), webhook_stale_seconds (t written that many
+ * access_token_lifetime_s (issued access tokens, default 86400 as on
+ * TikTok; shorter to test early refreshes), webhook_duplicates (bool),
+ * webhook_stale_seconds (t written that many
  * seconds in the past, to test replay windows). A token without "scopes"
  * may call everything; with scopes, comment.list / comment.list.manage /
  * video.list are enforced. */
@@ -36,6 +38,7 @@ typedef struct parley_sim_tt {
   long per_minute;
   int duplicates;
   long stale_s;
+  unsigned access_s; /* lifetime of issued access tokens */
 } parley_sim_tt_t;
 
 typedef struct parley_sim_tt_req {
@@ -468,14 +471,14 @@ static void parley_sim_tt_issue(parley_sim_tt_req_t *r) {
   char access[64], refresh[64];
   const char *acct = parley_sim_tt_str(parley_sim_account(r->sim, PARLEY_SIM_TT), "id");
   if (!parley_sim_token_issue(r->sim, PARLEY_SIM_TT, "act.", "user", NULL, acct,
-                              PARLEY_SIM_TT_ACCESS_S, access, sizeof access) ||
+                              r->tt->access_s, access, sizeof access) ||
       !parley_sim_token_issue(r->sim, PARLEY_SIM_TT, "rft.", "refresh", NULL, acct,
                               PARLEY_SIM_TT_REFRESH_S, refresh, sizeof refresh)) {
     parley_sim_tt_fail(r, 50000, "System error, please try again later.");
     return;
   }
   parley_sim_tt_ok(r, json_pack("{s:s,s:s,s:i,s:s,s:i,s:s,s:s}", "access_token", access,
-                                "token_type", "Bearer", "expires_in", PARLEY_SIM_TT_ACCESS_S,
+                                "token_type", "Bearer", "expires_in", (int)r->tt->access_s,
                                 "refresh_token", refresh, "refresh_token_expires_in",
                                 PARLEY_SIM_TT_REFRESH_S, "open_id", acct ? acct : "",
                                 "scope", PARLEY_SIM_TT_SCOPES));
@@ -632,6 +635,9 @@ static int parley_sim_tt_init(parley_sim_t *sim, json_t *part, parley_error_t *e
   tt->per_minute = json_is_integer(pm) && json_integer_value(pm) > 0 ? (long)json_integer_value(pm) : 600;
   tt->duplicates = json_is_true(json_object_get(part, "webhook_duplicates"));
   tt->stale_s = json_is_integer(stale) ? (long)json_integer_value(stale) : 0;
+  json_t *life = json_object_get(part, "access_token_lifetime_s");
+  tt->access_s = json_is_integer(life) && json_integer_value(life) > 0
+                     ? (unsigned)json_integer_value(life) : PARLEY_SIM_TT_ACCESS_S;
   tt->auth_codes = json_is_array(json_object_get(part, "auth_codes"))
                        ? json_deep_copy(json_object_get(part, "auth_codes"))
                        : json_pack("[s]", "sim-auth-code");

@@ -36,7 +36,7 @@ USERS = [("tt-3001", "lottebakt", "Lotte"), ("tt-3002", "techdad42", "Tom"),
          ("tt-3003", "jana.k", "Jana")]
 
 
-def scenario(path, per_minute=600, scopes=None):
+def scenario(path, per_minute=600, scopes=None, lifetime=None):
     items = [
         dict(ref="v1", type="video", author="acme", at=-90000, text="Spring drop #acme"),
         dict(ref="v2", type="video", author="acme", at=-80000, text="Behind the scenes"),
@@ -56,6 +56,7 @@ def scenario(path, per_minute=600, scopes=None):
             "account": {"id": BUSINESS, "handle": "acme", "name": "Acme"},
             "client_secret": CLIENT_SECRET, "client_key": CLIENT_KEY,
             "rate_limit": {"per_minute": per_minute},
+            **({"access_token_lifetime_s": lifetime} if lifetime else {}),
             "tokens": [dict({"token": TOKEN, "kind": "user", "user_id": BUSINESS},
                             **({"scopes": scopes} if scopes else {})),
                        {"token": REFRESH, "kind": "refresh", "user_id": BUSINESS}]}},
@@ -67,9 +68,9 @@ def scenario(path, per_minute=600, scopes=None):
 
 
 class Sim:
-    def __init__(self, tmp, *extra, per_minute=600, scopes=None):
+    def __init__(self, tmp, *extra, per_minute=600, scopes=None, lifetime=None):
         path = os.path.join(tmp, "scenario.json")
-        scenario(path, per_minute, scopes)
+        scenario(path, per_minute, scopes, lifetime)
         self.log_path = os.path.join(tmp, "sim.log")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([SIM, "--listen", "127.0.0.1:0", "--scenario", path,
@@ -150,9 +151,9 @@ REFRESH_OPTS = f"""      refresh_token: {REFRESH}
 
 class Stack:
     def __init__(self, tmp, sim_args=(), extra="", interval="500ms", per_minute=600,
-                 scopes=None):
+                 scopes=None, lifetime=None):
         self.tmp = tmp
-        self.sim = Sim(tmp, *sim_args, per_minute=per_minute, scopes=scopes)
+        self.sim = Sim(tmp, *sim_args, per_minute=per_minute, scopes=scopes, lifetime=lifetime)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.text = config(tmp, self.port, self.sim, extra, interval)
@@ -408,6 +409,28 @@ def test_an_expired_token_is_refreshed_and_kept_across_a_restart(tmp):
         st.wait_ids([after["id"]], "a comment after the restart")
         assert st.metric("tiktok_token_refreshes_total") == 0
         assert not st.events("system")
+    finally:
+        st.close()
+
+
+def test_refreshed_tokens_are_renewed_before_they_expire(tmp):
+    # issued tokens live 10 s: after the first (reactive) refresh the timer
+    # renews at 90 % of expires_in (1 s before the expiry), so no pass fails
+    # for the token again
+    st = Stack(tmp, extra=REFRESH_OPTS, lifetime=10)
+    try:
+        sim = st.sim
+        st.wait_ids([sim.ref("c3")["id"]], "the first pass")
+        sim.call("POST", "/_sim/tokens/expire", {"platform": "tiktok"})
+        wait_until(lambda: st.metric("tiktok_token_refreshes_total") >= 1, 30,
+                   what="the refresh after the expiry")
+        failures = st.metric("tiktok_backfill_failures_total")  # the expiry's pass
+        passes = st.metric("tiktok_backfill_passes_total")
+        wait_until(lambda: st.metric("tiktok_token_refreshes_total") >= 3, 60,
+                   what="two early refreshes")
+        assert st.metric("tiktok_backfill_passes_total") > passes + 10  # polls kept going
+        assert st.metric("tiktok_backfill_failures_total") == failures
+        assert st.metric("tiktok_auth_failures_total") == 0 and not st.events("system")
     finally:
         st.close()
 
