@@ -102,28 +102,36 @@ static void add_paging(parley_sdk_query_t *q, const char *cursor, int64_t max) {
   parley_sdk_query_add_int(q, "max_count", max);
 }
 
+/* The top-level comment whose replies are being read. */
+static const char *thread_id(const parley_tiktok_pass_t *p) {
+  return json_string_value(json_array_get(json_array_get(p->threads, p->ri), 0));
+}
+
+/* Comments or replies of the current video, newest first, hidden ones too. */
+static void comment_query(const parley_tiktok_pass_t *p, parley_sdk_query_t *q) {
+  parley_sdk_query_add(q, "video_id", video(p)->id);
+  if (p->stage == TT_REPLIES)
+    parley_sdk_query_add(q, "comment_id", thread_id(p));
+  parley_sdk_query_add(q, "status", "ALL");
+  parley_sdk_query_add(q, "sort_field", "create_time");
+  parley_sdk_query_add(q, "sort_order", "desc");
+  add_paging(q, p->cursor, TT_COMMENTS_MAX);
+}
+
 static void fetch(parley_tiktok_pass_t *p) {
   parley_tiktok_t *t = p->t;
   parley_sdk_query_t q;
   parley_sdk_query_init_form(&q);
-  const char *path, *endpoint;
+  const char *path = "business/comment/list/", *endpoint = "GET business/comment/list";
   if (p->stage == TT_VIDEOS) {
     int64_t left = t->cfg->videos - (int64_t)p->nvideos;
     parley_sdk_query_add(&q, "fields", TT_VIDEO_FIELDS);
     add_paging(&q, p->cursor, left < TT_VIDEOS_PAGE ? left : TT_VIDEOS_PAGE);
     path = "business/video/list/", endpoint = "GET business/video/list";
   } else {
-    parley_sdk_query_add(&q, "video_id", video(p)->id);
+    comment_query(p, &q);
     if (p->stage == TT_REPLIES)
-      parley_sdk_query_add(&q, "comment_id",
-                           json_string_value(json_array_get(json_array_get(p->threads, p->ri), 0)));
-    parley_sdk_query_add(&q, "status", "ALL");
-    parley_sdk_query_add(&q, "sort_field", "create_time");
-    parley_sdk_query_add(&q, "sort_order", "desc");
-    add_paging(&q, p->cursor, TT_COMMENTS_MAX);
-    path = p->stage == TT_REPLIES ? "business/comment/reply/list/" : "business/comment/list/";
-    endpoint = p->stage == TT_REPLIES ? "GET business/comment/reply/list"
-                                      : "GET business/comment/list";
+      path = "business/comment/reply/list/", endpoint = "GET business/comment/reply/list";
   }
   int rc = parley_tiktok_get(t, path, &q, endpoint, on_page, p);
   if (rc)
@@ -236,9 +244,7 @@ static void emit_item(parley_tiktok_pass_t *p, const json_t *c, parley_tiktok_le
       .account = t->account, .account_handle = t->cfg->account_handle,
       .video_id = video(p)->id, .video_url = video(p)->url, .level = level,
       .include_raw = t->cfg->include_raw,
-      .parent_id = level == PARLEY_TIKTOK_LEVEL_REPLY
-                       ? json_string_value(json_array_get(json_array_get(p->threads, p->ri), 0))
-                       : NULL};
+      .parent_id = level == PARLEY_TIKTOK_LEVEL_REPLY ? thread_id(p) : NULL};
   parley_event_t *ev = NULL;
   parley_error_t err = {0};
   if (parley_tiktok_map_comment(c, &ctx, &ev, &err) == 0) {
