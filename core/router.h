@@ -60,6 +60,8 @@ struct parley_instance {
   char *account;                   /* the brand account of its last event */
   struct parley_timer *timers;     /* live timers, closed at destroy */
   uint64_t *c_emitted, *c_invalid, *c_duplicate, *c_accepted;
+  uint64_t staged; /* events and checkpoints handed in: a webhook that staged
+                    * any is answered only after their commit */
 };
 
 /* ---- outputs (output_queue.c) ---- */

@@ -127,11 +127,11 @@ static void on_hook(parley_httpd_req_t *req, void *data) {
   }
   struct parley_webhook wh = {req, subpath};
   parley_webhook_reply_t rep = {0};
-  uint64_t emitted_before = *inst->c_emitted, failures_before = r->commit_failures;
+  uint64_t staged_before = inst->staged, failures_before = r->commit_failures;
   inst->desc->webhook(inst->state, &wh, &rep);
   if (rep.status < 100 || rep.status > 599)
     rep = (parley_webhook_reply_t){.status = 500, .body = "connector gave no answer\n"};
-  if (rep.status / 100 == 2 && *inst->c_emitted != emitted_before) {
+  if (rep.status / 100 == 2 && inst->staged != staged_before) {
     if (hold(inst, req, &rep, failures_before) != 0)
       unavailable(req, "out of memory\n");
     return;

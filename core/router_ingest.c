@@ -52,6 +52,7 @@ int parley_router_emit(parley_instance_t *inst, parley_event_t *ev) {
   parley_router_t *r = inst->r;
   parley_error_t err = {0};
   (*inst->c_emitted)++;
+  inst->staged++;
   parley_event_set_connector(ev, inst->name);
   if (!parley_event_received_at(ev))
     parley_event_set_received_at(ev, parley_time_now());
@@ -92,6 +93,7 @@ int parley_router_stage_checkpoint(parley_instance_t *inst, const char *key, con
     return PARLEY_ENOMEM;
   }
   r->pcp[r->n_pcp++] = cp;
+  inst->staged++;
   arm_commit(r);
   return 0;
 }
