@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The main job: install, build, start the platform simulator (parley-sim,
-# loopback only) and parleyd with the Twitter/X, Facebook and Instagram
-# connectors against it; customers write new messages (a tweet, a Facebook
-# comment, an Instagram comment), they arrive as unified events, the agent
-# answers the tweet through parley, and the simulator records the reply.
+# loopback only) and parleyd with all five connectors (Twitter/X, Facebook,
+# Instagram, LinkedIn, TikTok) against it; customers write new messages on
+# each platform, they arrive as unified events, the agent answers the tweet
+# and the TikTok comment through parley, and the simulator records the replies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/deps.sh
@@ -56,6 +56,23 @@ connectors:
       verify_token: \${META_VERIFY_TOKEN}
       accounts: ["17841400000000001"]
       access_token: \${IG_TOKEN}
+  - name: acme-linkedin
+    plugin: linkedin
+    options:
+      base_url: $SIM/linkedin
+      organization: urn:li:organization:5515715
+      access_token: \${LI_TOKEN}
+      client_secret: \${LI_CLIENT_SECRET}
+      poll_interval: 1s
+  - name: acme-tiktok
+    plugin: tiktok
+    options:
+      base_url: $SIM/tiktok
+      business_id: "-000acmebusiness"
+      account_handle: acme
+      access_token: \${TT_TOKEN}
+      client_secret: \${TT_CLIENT_SECRET}
+      poll_interval: 1s
 outputs:
   - name: inbox
     type: ndjson
@@ -68,7 +85,9 @@ routes:
 YAML
 # secrets come from the environment, as an operator would provide them
 export TW_BEARER=tw-app-bearer TW_USER_TOKEN=tw-user-token FB_PAGE_TOKEN=fb-page-token \
-       IG_TOKEN=ig-page-token META_APP_SECRET=sim-meta-app-secret META_VERIFY_TOKEN=sim-verify-token
+       IG_TOKEN=ig-page-token META_APP_SECRET=sim-meta-app-secret META_VERIFY_TOKEN=sim-verify-token \
+       LI_TOKEN=li-member-token LI_CLIENT_SECRET=sim-linkedin-client-secret \
+       TT_TOKEN=act.sim-tiktok-token TT_CLIENT_SECRET=sim-tiktok-client-secret
 
 echo "== parleyd --check-config"
 build/core/parleyd --check-config "$WORK/parley.yaml"
@@ -86,24 +105,35 @@ post() { curl -s -X POST "$SIM/_sim/items" -d "$1" | python3 -c 'import json,sys
 post '{"platform":"twitter","type":"tweet","author":"pieterdevries","lang":"nl","text":"@acme mijn Rocket Skates zijn na een week al kapot. Wie helpt me?"}'
 post '{"platform":"facebook","type":"comment","author":"jana.krueger","parent_ref":"fb-post-1","lang":"de","text":"Seit zwei Wochen keine Antwort vom Support. Sehr enttäuscht."}'
 post '{"platform":"instagram","type":"comment","author":"lotte.bakes","parent_ref":"ig-media-1","lang":"nl","text":"Prachtig! Wanneer komen ze in het roze?"}'
+post '{"platform":"linkedin","type":"comment","author":"emily-chen","parent_ref":"li-post-1","lang":"en","text":"Is the Rocket Skates recall covered by the warranty?"}'
+post '{"platform":"tiktok","type":"comment","author":"techdad42","parent_ref":"tt-video-1","lang":"en","text":"My order never arrived, who do I talk to?"}'
 sleep 4
 
-TWEET=$(python3 - "$WORK/events.ndjson" <<'PY'
+# the id and conversation of the newest event of a platform whose text has a word
+find() { python3 - "$WORK/events.ndjson" "$1" "$2" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     e = json.loads(line)
-    if e["platform"] == "twitter" and "kapot" in e.get("text", ""):
-        print(e["id"]); break
+    if e["platform"] == sys.argv[2] and sys.argv[3] in e.get("text", ""):
+        print(e["id"], e.get("conversation_id", ""))
 PY
-)
+}
+reply() { # connector target conversation key text
+  curl -s -X POST "http://127.0.0.1:$PORT/v1/actions" -d "{
+    \"schema\":\"parley.action.v1\",\"idempotency_key\":\"$4\",\"type\":\"reply_public\",
+    \"connector\":\"$1\",\"target\":\"$2\",\"conversation_id\":\"$3\",\"text\":\"$5\"}"
+  echo
+}
+read -r TWEET TWEET_CONV < <(find twitter kapot | tail -1)
 echo "== the agent answers the tweet $TWEET (parley.action.v1 to POST /v1/actions)"
-curl -s -X POST "http://127.0.0.1:$PORT/v1/actions" -d "{
-  \"schema\":\"parley.action.v1\",\"idempotency_key\":\"demo-reply-1\",\"type\":\"reply_public\",
-  \"connector\":\"acme-twitter\",\"target\":\"$TWEET\",
-  \"text\":\"Dat is vervelend, Pieter! We sturen je een DM om het op te lossen.\"}"
-echo
+reply acme-twitter "$TWEET" "$TWEET_CONV" demo-reply-1 \
+  "Dat is vervelend, Pieter! We sturen je een DM om het op te lossen."
+read -r TT TT_CONV < <(find tiktok arrived | tail -1)
+echo "== the agent answers the TikTok comment $TT"
+reply acme-tiktok "$TT" "$TT_CONV" demo-reply-2 "Sorry Tom! Send us your order number by DM."
 echo "== what the simulator recorded as sent by the brand"
 curl -s "$SIM/_sim/sent?platform=twitter"; echo
+curl -s "$SIM/_sim/sent?platform=tiktok"; echo
 sleep 2
 kill -TERM "$PARLEYD"; wait "$PARLEYD" || true
 echo "== the unified stream: $(wc -l < "$WORK/events.ndjson") events from $WORK/events.ndjson, by platform and kind"
@@ -121,6 +151,5 @@ for e in [e for e in evs if e["kind"] == "outbound"][-1:]:
 PY
 echo "== open conversations in the SQLite store"
 sqlite3 "$WORK/conversations.db" "SELECT platform, COUNT(*) FROM conversations GROUP BY platform;" 2>/dev/null || true
-echo "== LinkedIn and TikTok: the simulator serves them; their connectors are not written yet"
 echo "== parleyd log (tail)"
 tail -15 "$WORK/parleyd.log"
