@@ -45,9 +45,8 @@ import time
 
 import pytest
 
-from parley_it import PLUGIN_DIR, SCHEMA, SOURCE_DIR
+from parley_it import PLUGIN_DIR, SCHEMA, SOURCE_DIR, SimProcess
 
-SIM = os.environ.get("PARLEY_SIM", "parley-sim")
 TESTDATA = os.path.join(SOURCE_DIR, "sdk", "conformance", "testdata")
 
 # Every row a complete run decides; a missing one means the kit stopped early.
@@ -98,35 +97,6 @@ class Report:
         return got[1] if got else None
 
 
-class SimProcess:
-    """parley-sim on 127.0.0.1 with a free port; `url` is its base URL."""
-
-    def __init__(self, scenario, args, tmp):
-        self.log = open(os.path.join(tmp, "sim.log"), "wb")
-        self.proc = subprocess.Popen([SIM, "--listen", "127.0.0.1:0", "--scenario",
-                                      testdata(scenario), *args],
-                                     stdout=subprocess.PIPE, stderr=self.log)
-        line = self.proc.stdout.readline().decode()
-        m = re.search(r"listening on ([\d.]+:\d+)", line)
-        if not m:
-            self.stop()
-            raise AssertionError(f"parley-sim did not start ({SIM} {scenario}): {line!r}; "
-                                 f"see {self.log.name}")
-        self.url = "http://" + m.group(1)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.log.close()
-        return self.proc.returncode
-
-
 def _kit_command(plugin, config, probe_type, probe, kit_args, sim_url):
     cmd = [kit_path(), os.path.join(PLUGIN_DIR, plugin + ".so"), "--config", testdata(config),
            "--schema", SCHEMA, "--sim-url", sim_url]
@@ -146,7 +116,7 @@ def run_conformance(plugin, *, config, scenario, tmp, probe_type=None, probe=Non
                        (os.path.join(PLUGIN_DIR, plugin + ".so"), plugin + ".so")):
         assert os.path.sep not in path or os.path.exists(path), \
             f"{what} not built: {path} is missing"
-    sim = SimProcess(scenario, sim_args, tmp)
+    sim = SimProcess(testdata(scenario), sim_args, tmp)
     out_path = os.path.join(tmp, "kit.out")
     cmd = _kit_command(plugin, config, probe_type, probe, kit_args, sim.url)
     env = dict(os.environ, PARLEY_SIM_URL=sim.url, TMPDIR=tmp)

@@ -2,6 +2,7 @@
 with a generated config, talk HTTP to it, read what the outputs wrote."""
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import urllib.error
 import urllib.request
 
 PARLEYD = os.environ.get("PARLEYD", "parleyd")
+SIM = os.environ.get("PARLEY_SIM", "parley-sim")
 PLUGIN_DIR = os.environ.get("PARLEY_PLUGIN_DIR", "")
 TEST_PLUGIN_DIR = os.environ.get("PARLEY_TEST_PLUGIN_DIR", "")
 SOURCE_DIR = os.environ.get("PARLEY_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -119,3 +121,35 @@ class Parleyd:
 
 def run_parleyd(*args, timeout=30):
     return subprocess.run([PARLEYD, *args], capture_output=True, text=True, timeout=timeout)
+
+
+class SimProcess:
+    """parley-sim on 127.0.0.1 with a free port and the scenario file at
+    `scenario`; `url` (= `base`) is its base URL, its stderr goes to
+    `log_path` in tmp."""
+
+    def __init__(self, scenario, args, tmp):
+        self.log_path = os.path.join(tmp, "sim.log")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([SIM, "--listen", "127.0.0.1:0", "--scenario", scenario,
+                                      *args], stdout=subprocess.PIPE, stderr=self.log)
+        line = self.proc.stdout.readline().decode()
+        m = re.search(r"listening on ([\d.]+:\d+)", line)
+        if not m:
+            self.stop()
+            raise AssertionError(f"parley-sim did not start ({SIM} {scenario}): {line!r}; "
+                                 f"see {self.log_path}")
+        self.url = self.base = "http://" + m.group(1)
+
+    def stop(self):
+        """Terminate it (kill after 30 s); returns its exit status."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.log.close()
+        return self.proc.returncode

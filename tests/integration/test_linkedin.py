@@ -8,16 +8,13 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import signal
-import subprocess
 
 import pytest
 
-from parley_it import (Parleyd, PLUGIN_DIR, free_port, http, read_ndjson, run_parleyd,
-                       validate_events, wait_until)
+from parley_it import (Parleyd, SimProcess, PLUGIN_DIR, free_port, http, read_ndjson,
+                       run_parleyd, validate_events, wait_until)
 
-SIM = os.environ.get("PARLEY_SIM", "parley-sim")
 ORG_ID = "5515715"
 ORG = "urn:li:organization:" + ORG_ID
 TOKEN = "it-li-member-token-4e1f"
@@ -65,17 +62,11 @@ def scenario(path, newest_first=False):
         json.dump(s, f)
 
 
-class Sim:
+class Sim(SimProcess):
     def __init__(self, tmp, *extra, newest_first=False):
         path = os.path.join(tmp, "scenario.json")
         scenario(path, newest_first)
-        self.log = open(os.path.join(tmp, "sim.log"), "wb")
-        self.proc = subprocess.Popen([SIM, "--listen", "127.0.0.1:0", "--scenario", path, *extra],
-                                     stdout=subprocess.PIPE, stderr=self.log)
-        line = self.proc.stdout.readline().decode()
-        m = re.search(r"listening on [\d.]+:(\d+)", line)
-        assert m, f"parley-sim did not start: {line!r}"
-        self.base = f"http://127.0.0.1:{m.group(1)}"
+        super().__init__(path, extra, tmp)
 
     def call(self, method, path, body=None, headers=None, form=None):
         data = json.dumps(body) if body is not None else form
@@ -97,9 +88,7 @@ class Sim:
         return self.call("GET", "/_sim/sent?platform=linkedin")[1]["sent"]
 
     def stop(self):
-        self.proc.terminate()
-        assert self.proc.wait(30) == 0
-        self.log.close()
+        assert super().stop() == 0
 
 
 def config(tmp, port, sim, token=TOKEN, extra="", sources="comments, mentions"):

@@ -15,15 +15,13 @@ import hmac
 import json
 import os
 import re
-import subprocess
 import time
 
 import pytest
 
-from parley_it import (PLUGIN_DIR, Parleyd, free_port, http, read_ndjson, validate_events,
-                       wait_until)
+from parley_it import (PLUGIN_DIR, SimProcess, Parleyd, free_port, http, read_ndjson,
+                       validate_events, wait_until)
 
-SIM = os.environ.get("PARLEY_SIM", "parley-sim")
 
 BUSINESS = "-000itacmebusiness"
 TOKEN = "act.it-tiktok-token-3f9a"
@@ -67,18 +65,11 @@ def scenario(path, per_minute=600, scopes=None, lifetime=None):
         json.dump(s, f)
 
 
-class Sim:
+class Sim(SimProcess):
     def __init__(self, tmp, *extra, per_minute=600, scopes=None, lifetime=None):
         path = os.path.join(tmp, "scenario.json")
         scenario(path, per_minute, scopes, lifetime)
-        self.log_path = os.path.join(tmp, "sim.log")
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([SIM, "--listen", "127.0.0.1:0", "--scenario", path,
-                                      *extra], stdout=subprocess.PIPE, stderr=self.log)
-        line = self.proc.stdout.readline().decode()
-        m = re.search(r"listening on [\d.]+:(\d+)", line)
-        assert m, f"parley-sim did not start: {line!r}"
-        self.base = f"http://127.0.0.1:{m.group(1)}"
+        super().__init__(path, extra, tmp)
 
     def call(self, method, path, doc=None):
         status, _, body = http(method, self.base + path,
@@ -110,9 +101,7 @@ class Sim:
             return f.read().decode(errors="replace")
 
     def stop(self):
-        self.proc.terminate()
-        assert self.proc.wait(30) == 0
-        self.log.close()
+        assert super().stop() == 0
 
 
 def config(tmp, port, sim, extra="", interval="500ms"):
