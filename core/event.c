@@ -39,7 +39,8 @@ struct parley_event {
   size_t media_count;
   size_t media_cap;
   double sentiment; /* NaN unset */
-  int priority;     /* 0 unset */
+  int priority;     /* -1 unset */
+  double lang_confidence; /* NaN unset */
   int64_t sla_due;  /* 0 unset */
   char **keywords;
   size_t keyword_count;
@@ -89,6 +90,8 @@ parley_event_t *parley_event_new(void) {
   ev->visibility = PARLEY_VISIBILITY_PUBLIC;
   ev->author_followers = -1;
   ev->sentiment = NAN;
+  ev->priority = -1;
+  ev->lang_confidence = NAN;
   return ev;
 }
 
@@ -200,7 +203,8 @@ PARLEY_EVENT_SCALAR_FIELD(visibility, visibility, parley_visibility_t, PARLEY_VI
 PARLEY_EVENT_SCALAR_FIELD(created_at, created_at, int64_t, 0)
 PARLEY_EVENT_SCALAR_FIELD(received_at, received_at, int64_t, 0)
 PARLEY_EVENT_SCALAR_FIELD(sentiment, sentiment, double, NAN)
-PARLEY_EVENT_SCALAR_FIELD(priority, priority, int, 0)
+PARLEY_EVENT_SCALAR_FIELD(priority, priority, int, -1)
+PARLEY_EVENT_SCALAR_FIELD(lang_confidence, lang_confidence, double, NAN)
 PARLEY_EVENT_SCALAR_FIELD(sla_due, sla_due, int64_t, 0)
 
 void parley_event_set_author_followers(parley_event_t *ev, int64_t followers) {
@@ -412,9 +416,11 @@ static int parley_event_validate_values(const parley_event_t *ev, parley_error_t
                             "event.lang: \"%.16s\" is not a BCP 47 language tag", ev->lang);
   if (!isnan(ev->sentiment) && !(ev->sentiment >= -1.0 && ev->sentiment <= 1.0))
     return parley_error_set(err, PARLEY_EINVAL, "event.signals.sentiment: must be in [-1, 1]");
-  if (ev->priority < 0 || ev->priority > 5)
+  if (ev->priority > 100)
     return parley_error_set(err, PARLEY_EINVAL,
-                            "event.signals.priority: must be 1 (low) to 5 (urgent), or 0 for unset");
+                            "event.signals.priority: must be 0 (lowest) to 100 (most urgent)");
+  if (!isnan(ev->lang_confidence) && !(ev->lang_confidence >= 0.0 && ev->lang_confidence <= 1.0))
+    return parley_error_set(err, PARLEY_EINVAL, "event.signals.lang_confidence: must be in [0, 1]");
   return 0;
 }
 

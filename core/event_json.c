@@ -112,7 +112,7 @@ static json_t *parley_ev_encode_signals(const parley_event_t *ev) {
   int rc = s ? 0 : PARLEY_ENOMEM;
   if (rc == 0 && !isnan(parley_event_sentiment(ev)))
     rc = parley_ev_put(s, "sentiment", json_real(parley_event_sentiment(ev)));
-  if (rc == 0 && parley_event_priority(ev) != 0)
+  if (rc == 0 && parley_event_priority(ev) >= 0)
     rc = parley_ev_put(s, "priority", json_integer(parley_event_priority(ev)));
   if (rc == 0)
     rc = parley_ev_put_nonempty(s, "keywords", parley_ev_encode_keywords(ev));
@@ -120,6 +120,8 @@ static json_t *parley_ev_encode_signals(const parley_event_t *ev) {
     rc = parley_ev_put_str(s, "matched_query", parley_event_matched_query(ev));
   if (rc == 0)
     rc = parley_ev_put_time(s, "sla_due", parley_event_sla_due(ev));
+  if (rc == 0 && !isnan(parley_event_lang_confidence(ev)))
+    rc = parley_ev_put(s, "lang_confidence", json_real(parley_event_lang_confidence(ev)));
   if (rc != 0) {
     json_decref(s);
     return NULL;
@@ -430,15 +432,28 @@ static int parley_ev_decode_sentiment(parley_ev_dec_t *d, json_t *s) {
   return 0;
 }
 
+static int parley_ev_decode_lang_confidence(parley_ev_dec_t *d, json_t *s) {
+  json_t *v = json_object_get(s, "lang_confidence");
+  if (v == NULL)
+    return 0;
+  if (!json_is_number(v))
+    return parley_ev_wrong(d, "event.signals", "lang_confidence", "number");
+  double x = json_number_value(v);
+  if (!(x >= 0.0 && x <= 1.0))
+    return parley_error_set(d->err, PARLEY_EINVAL, "event.signals.lang_confidence: must be in [0, 1]");
+  parley_event_set_lang_confidence(d->ev, x);
+  return 0;
+}
+
 static int parley_ev_decode_priority(parley_ev_dec_t *d, json_t *s) {
   json_t *v = json_object_get(s, "priority");
   if (v == NULL)
     return 0;
   if (!json_is_integer(v))
     return parley_ev_wrong(d, "event.signals", "priority", "integer");
-  if (json_integer_value(v) < 1 || json_integer_value(v) > 5)
+  if (json_integer_value(v) < 0 || json_integer_value(v) > 100)
     return parley_error_set(d->err, PARLEY_EINVAL,
-                            "event.signals.priority: must be 1 (low) to 5 (urgent)");
+                            "event.signals.priority: must be 0 (lowest) to 100 (most urgent)");
   parley_event_set_priority(d->ev, (int)json_integer_value(v));
   return 0;
 }
@@ -482,6 +497,8 @@ static int parley_ev_decode_signals(parley_ev_dec_t *d, json_t *o) {
     rc = parley_ev_get_time(d, s, "event.signals", "sla_due", 0, &due);
   if (rc == 0)
     parley_event_set_sla_due(d->ev, due);
+  if (rc == 0)
+    rc = parley_ev_decode_lang_confidence(d, s);
   return rc;
 }
 

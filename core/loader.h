@@ -20,7 +20,7 @@ typedef struct parley_plugin {
  * "<dir>/<name>.so" in each dir in order. Then check and dlopen it.
  * Every refusal names the file: not found, world-writable, not an ELF
  * file, dlopen's message, no entry symbol (not a parley plugin), wrong ABI
- * ("built for ABI 2.0, parley speaks 1.0"), inconsistent descriptor.
+ * ("built for ABI 2.0, parley speaks 1.1"), inconsistent descriptor.
  * The caller frees *out with parley_plugin_unload. */
 int parley_plugin_load(parley_plugin_t **out, const char *name_or_path,
                        const char *const *dirs, size_t ndirs, parley_error_t *err);

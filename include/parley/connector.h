@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define PARLEY_ABI_MAJOR 1
-#define PARLEY_ABI_MINOR 0
+#define PARLEY_ABI_MINOR 1
 #define PARLEY_CONNECTOR_ENTRY_SYMBOL "parley_connector_entry"
 
 #if defined(__GNUC__)

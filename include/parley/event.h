@@ -118,9 +118,12 @@ int parley_event_media(const parley_event_t *ev, size_t i, const char **type,
                        const char **url);
 
 /* Signals, set by enrichment or the connector.
- * sentiment in [-1, 1], NaN when unset; priority 0 (unset) .. 5 (urgent);
- * sla_due is a time in ms; keywords are the matched keywords;
- * matched_query names the search query or rule that matched. */
+ * sentiment in [-1, 1], NaN when unset; priority 0 (lowest) .. 100 (most
+ * urgent), -1 when unset (any negative value unsets it); sla_due is a time
+ * in ms, 0 unset; keywords are the names of the matched keyword sets (or,
+ * from a connector, the matched terms); matched_query names the search query
+ * or rule that matched; lang_confidence in [0, 1] says how sure the language
+ * detector was of lang, NaN when unset (lang came from the platform). */
 void parley_event_set_sentiment(parley_event_t *ev, double sentiment);
 double parley_event_sentiment(const parley_event_t *ev);
 void parley_event_set_priority(parley_event_t *ev, int priority);
@@ -132,6 +135,9 @@ size_t parley_event_keyword_count(const parley_event_t *ev);
 const char *parley_event_keyword(const parley_event_t *ev, size_t i); /* NULL past end */
 int parley_event_set_matched_query(parley_event_t *ev, const char *query);
 const char *parley_event_matched_query(const parley_event_t *ev);
+/* Since ABI 1.1. */
+void parley_event_set_lang_confidence(parley_event_t *ev, double confidence);
+double parley_event_lang_confidence(const parley_event_t *ev);
 
 /* The platform payload, as JSON text. set_raw checks that json is valid JSON
  * (PARLEY_EPARSE otherwise) and stores it; raw() returns it or NULL. */

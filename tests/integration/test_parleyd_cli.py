@@ -38,13 +38,13 @@ def bad_plugins(d):
 
 def test_version_names_the_abi():
     r = run_parleyd("--version")
-    assert r.returncode == 0 and "connector ABI 1.0" in r.stdout
+    assert r.returncode == 0 and "connector ABI 1.1" in r.stdout
 
 
 def test_list_plugins_describes_options_from_the_table(plugdir):
     r = run_parleyd("--list-plugins", "--plugin-dir", str(plugdir))
     assert r.returncode == 0, r.stderr
-    assert "testconn 1.0.0 (connector, ABI 1.0, platform test)" in r.stdout
+    assert "testconn 1.0.0 (connector, ABI 1.1, platform test)" in r.stdout
     assert "interval" in r.stdout and "duration" in r.stdout and "(default 10ms)" in r.stdout
     assert "ndjson (output, built in)" in r.stdout
 
@@ -58,7 +58,7 @@ def test_list_plugins_skips_bad_files_with_one_line_each(plugdir):
     err = r.stderr
     assert "libz.so: not a parley plugin (no symbol parley_connector_entry)" in err
     assert "noentry.so: not a parley plugin" in err
-    assert "badabi.so: plugin built for ABI 2.0, this parley speaks 1.0" in err
+    assert "badabi.so: plugin built for ABI 2.0, this parley speaks 1.1" in err
     assert "truncated.so" in err
     assert "text.so: not an ELF shared object" in err
     assert "writable.so: refusing to load a world-writable plugin" in err
@@ -99,7 +99,7 @@ def test_check_config_prints_what_would_run_without_secrets(tmp_path, plugdir, m
 
 
 @pytest.mark.parametrize("plugin, message", [
-    ("badabi", "badabi.so: plugin built for ABI 2.0, this parley speaks 1.0"),
+    ("badabi", "badabi.so: plugin built for ABI 2.0, this parley speaks 1.1"),
     ("noentry", "not a parley plugin"),
     ("nosuch", "plugin 'nosuch' not found"),
 ])

@@ -236,7 +236,7 @@ static int gen_broken_events(void) {
       HEAD "," KV ",\"created_at\":1795425606123,\"received_at\":\"2026-11-23T09:20:07.000Z\"}",
       HEAD "," KV "," TIMES ",\"media\":[{\"type\":\"sticker\",\"url\":\"https://a\"}]}",
       HEAD "," KV "," TIMES ",\"media\":[]}",
-      HEAD "," KV "," TIMES ",\"signals\":{\"priority\":0}}",
+      HEAD "," KV "," TIMES ",\"signals\":{\"priority\":101}}",
       HEAD "," KV "," TIMES ",\"signals\":{\"sentiment\":1.5}}",
       HEAD "," KV "," TIMES ",\"text\":\"\"}",
       HEAD "," KV "," TIMES ",\"lang\":\"en_US\"}",

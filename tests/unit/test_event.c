@@ -139,7 +139,8 @@ static void new_event_has_documented_defaults(void **state) {
   assert_int_equal(parley_event_author_followers(ev), -1);
   assert_int_equal(parley_event_author_verified(ev), 0);
   assert_true(isnan(parley_event_sentiment(ev)));
-  assert_int_equal(parley_event_priority(ev), 0);
+  assert_int_equal(parley_event_priority(ev), -1);
+  assert_true(isnan(parley_event_lang_confidence(ev)));
   assert_int_equal(parley_event_created_at(ev), 0);
   assert_int_equal(parley_event_sla_due(ev), 0);
   assert_int_equal(parley_event_media_count(ev), 0);
@@ -371,7 +372,7 @@ static void validate_rejects_sentiment_out_of_range(void **state) {
 static void validate_rejects_priority_out_of_range(void **state) {
   parley_error_t err = {0};
   parley_event_t *ev = make_min_event();
-  parley_event_set_priority(ev, 6);
+  parley_event_set_priority(ev, 101);
   assert_int_equal(parley_event_validate(ev, &err), PARLEY_EINVAL);
   assert_non_null(strstr(err.message, "event.signals.priority:"));
   parley_event_free(ev);
@@ -453,6 +454,29 @@ static void to_json_writes_sentiment_in_short_form(void **state) {
   char *json = encode(ev);
   assert_non_null(strstr(json, "\"signals\":{\"sentiment\":0.35}"));
   free(json);
+  parley_event_free(ev);
+}
+
+static void to_json_writes_priority_zero_and_lang_confidence(void **state) {
+  parley_event_t *ev = make_min_event();
+  parley_event_set_priority(ev, 0);
+  parley_event_set_lang_confidence(ev, 0.5);
+  char *json = encode(ev);
+  assert_non_null(strstr(json, "\"signals\":{\"priority\":0,\"lang_confidence\":0.5}"));
+  parley_event_t *back = decode(json);
+  assert_int_equal(parley_event_priority(back), 0);
+  assert_true(parley_event_lang_confidence(back) == 0.5);
+  free(json);
+  parley_event_free(back);
+  parley_event_free(ev);
+}
+
+static void validate_rejects_lang_confidence_out_of_range(void **state) {
+  parley_event_t *ev = make_min_event();
+  parley_error_t err;
+  parley_event_set_lang_confidence(ev, 1.5);
+  assert_int_equal(parley_event_validate(ev, &err), PARLEY_EINVAL);
+  assert_string_equal(err.message, "event.signals.lang_confidence: must be in [0, 1]");
   parley_event_free(ev);
 }
 
@@ -716,9 +740,9 @@ static void from_json_rejects_media_that_is_not_an_array(void **state) {
 
 static void from_json_rejects_a_priority_out_of_range(void **state) {
   parley_error_t err;
-  const char *msg = decode_error(MIN_HEAD "," MIN_TIMES ",\"signals\":{\"priority\":9}}",
+  const char *msg = decode_error(MIN_HEAD "," MIN_TIMES ",\"signals\":{\"priority\":101}}",
                                  PARLEY_EINVAL, &err);
-  assert_string_equal(msg, "event.signals.priority: must be 1 (low) to 5 (urgent)");
+  assert_string_equal(msg, "event.signals.priority: must be 0 (lowest) to 100 (most urgent)");
 }
 
 static void from_json_rejects_a_sentiment_out_of_range(void **state) {
@@ -868,6 +892,8 @@ int main(void) {
       cmocka_unit_test(validate_rejects_a_platform_unfit_for_subjects),
       cmocka_unit_test(validate_rejects_sentiment_out_of_range),
       cmocka_unit_test(validate_rejects_priority_out_of_range),
+      cmocka_unit_test(validate_rejects_lang_confidence_out_of_range),
+      cmocka_unit_test(to_json_writes_priority_zero_and_lang_confidence),
       cmocka_unit_test(validate_rejects_a_malformed_language_tag),
       cmocka_unit_test(validate_accepts_language_tags_with_subtags),
       cmocka_unit_test(to_json_writes_keys_in_schema_order),
