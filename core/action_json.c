@@ -30,6 +30,9 @@ static const parley_act_field_t parley_act_fields[] = {
     {"target", parley_action_target, parley_action_set_target},
     {"recipient", parley_action_recipient, parley_action_set_recipient},
     {"text", parley_action_text, parley_action_set_text},
+    /* v1.1 additions, optional: old documents stay valid. */
+    {"assign_to", parley_action_assign_to, parley_action_set_assign_to},
+    {"agent", parley_action_agent, parley_action_set_agent},
 };
 
 #define PARLEY_ACT_NFIELDS (sizeof parley_act_fields / sizeof *parley_act_fields)
@@ -103,7 +106,7 @@ static int parley_act_decode_head(json_t *o, parley_action_t *a, parley_error_t 
   if (rc == 0 && parley_action_type_parse(s, &t) != 0)
     return parley_error_set(err, PARLEY_EINVAL,
                             "action.type: \"%.40s\" is not one of reply_public, reply_private, "
-                            "direct_message, hide, unhide",
+                            "direct_message, hide, unhide, assign, resolve",
                             s);
   if (rc == 0)
     parley_action_set_type(a, t);

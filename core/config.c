@@ -15,209 +15,13 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config_enrich.h"
+#include "config_read.h"
 #include "options.h"
 #include "util.h"
 
-#if defined(__GNUC__)
-#define PARLEY_CFG_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-#define PARLEY_CFG_PRINTF(f, a)
-#endif
-
 /* Larger than any sane config; bounds what a typo'd path can make us read. */
 #define PARLEY_CONFIG_FILE_MAX (16u * 1024 * 1024)
-
-typedef struct {
-  const char *source;
-  parley_error_t *err;
-  parley_config_t *cfg;
-} parley_cfgctx_t;
-
-/* ------------------------------------------------------------------ */
-/* Messages                                                            */
-/* ------------------------------------------------------------------ */
-
-static int cfg_vfail(const char *source, parley_error_t *err, int line, const char *path,
-                     const char *fmt, va_list ap) {
-  char what[PARLEY_ERROR_MAX], loc[32] = "";
-  vsnprintf(what, sizeof what, fmt, ap);
-  if (line > 0)
-    snprintf(loc, sizeof loc, ":%d", line);
-  return parley_error_set(err, PARLEY_ECONFIG, "%s%s: %s: %s", source, loc, path, what);
-}
-
-static int cfg_fail(parley_cfgctx_t *c, int line, const char *path, const char *fmt, ...)
-    PARLEY_CFG_PRINTF(4, 5);
-static int cfg_fail(parley_cfgctx_t *c, int line, const char *path, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int rc = cfg_vfail(c->source, c->err, line, path, fmt, ap);
-  va_end(ap);
-  return rc;
-}
-
-static int cfg_nomem(parley_cfgctx_t *c) {
-  return parley_error_set(c->err, PARLEY_ENOMEM, "%s: out of memory", c->source);
-}
-
-/* The value as it may appear in a message (see the file comment). */
-static void cfg_show(const parley_node_t *n, int secret, char *buf, size_t size) {
-  if (secret)
-    snprintf(buf, size, "the secret value");
-  else if (n->substituted)
-    snprintf(buf, size, "the value from ${...} substitution");
-  else
-    snprintf(buf, size, "'%.60s%s'", n->value, strlen(n->value) > 60 ? "..." : "");
-}
-
-static const char *cfg_kind(const parley_node_t *n) {
-  switch (n->type) {
-  case PARLEY_NODE_MAP: return "a map";
-  case PARLEY_NODE_SEQ: return "a list";
-  case PARLEY_NODE_NULL: return "nothing";
-  default: return "a scalar";
-  }
-}
-
-/* "<path>.<key>" into buf, cut short if it must be (it is only shown). */
-static void cfg_subpath(char *buf, size_t size, const char *path, const char *key) {
-  if (snprintf(buf, size, "%s.%s", path, key) >= (int)size)
-    buf[size - 1] = '\0';
-}
-
-/* ------------------------------------------------------------------ */
-/* Typed readers for one node                                          */
-/* ------------------------------------------------------------------ */
-
-static int cfg_expect(parley_cfgctx_t *c, const parley_node_t *n, parley_node_type_t type,
-                      const char *path, const char *what) {
-  if (n->type == type)
-    return 0;
-  return cfg_fail(c, n->line, path, "expected %s, got %s", what, cfg_kind(n));
-}
-
-/* Replace *dst with a copy of a scalar's text. */
-static int cfg_string(parley_cfgctx_t *c, const parley_node_t *n, const char *path, char **dst) {
-  int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a string");
-  if (rc != 0)
-    return rc;
-  char *s = strdup(n->value);
-  if (!s)
-    return cfg_nomem(c);
-  free(*dst);
-  *dst = s;
-  return 0;
-}
-
-static int cfg_strv_push(char ***v, size_t *n, const char *s) {
-  char **nv = realloc(*v, (*n + 1) * sizeof *nv);
-  if (!nv)
-    return PARLEY_ENOMEM;
-  *v = nv;
-  if (!(nv[*n] = strdup(s)))
-    return PARLEY_ENOMEM;
-  (*n)++;
-  return 0;
-}
-
-static void cfg_strv_free(char **v, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    free(v[i]);
-  free(v);
-}
-
-/* A string or a list of strings, appended to (*v, *n). */
-static int cfg_strlist(parley_cfgctx_t *c, const parley_node_t *n, const char *path, char ***v,
-                       size_t *count) {
-  if (n->type == PARLEY_NODE_SCALAR)
-    return cfg_strv_push(v, count, n->value) ? cfg_nomem(c) : 0;
-  if (n->type != PARLEY_NODE_SEQ)
-    return cfg_fail(c, n->line, path, "expected a string or a list of strings, got %s",
-                    cfg_kind(n));
-  for (size_t i = 0; i < n->count; i++) {
-    const parley_node_t *it = n->items[i];
-    if (it->type != PARLEY_NODE_SCALAR) {
-      char sub[160];
-      snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-      return cfg_fail(c, it->line, sub, "expected a string, got %s", cfg_kind(it));
-    }
-    if (cfg_strv_push(v, count, it->value))
-      return cfg_nomem(c);
-  }
-  return 0;
-}
-
-/* A whole number in [min, max]. */
-static int cfg_uint(parley_cfgctx_t *c, const parley_node_t *n, const char *path, int64_t min,
-                    int64_t max, int64_t *out) {
-  int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a number");
-  if (rc != 0)
-    return rc;
-  char *end, shown[96];
-  errno = 0;
-  long long v = strtoll(n->value, &end, 10);
-  if (n->value[0] >= '0' && n->value[0] <= '9' && !*end && errno == 0 && v >= min && v <= max) {
-    *out = (int64_t)v;
-    return 0;
-  }
-  cfg_show(n, 0, shown, sizeof shown);
-  return cfg_fail(c, n->line, path, "%s is not a whole number from %" PRId64 " to %" PRId64,
-                  shown, min, max);
-}
-
-/* "1048576", "512KiB", "1MiB", "1GiB" (also "B"). */
-static int cfg_size_parse(const char *s, uint64_t *out) {
-  static const struct { const char *suffix; uint64_t mult; } units[] = {
-      {"", 1}, {"B", 1}, {"KiB", 1024}, {"MiB", 1024 * 1024}, {"GiB", 1024 * 1024 * 1024}};
-  char *end;
-  if (*s < '0' || *s > '9')
-    return PARLEY_EINVAL;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno != 0)
-    return PARLEY_EINVAL;
-  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-    if (strcmp(end, units[i].suffix) == 0) {
-      if (v > SIZE_MAX / units[i].mult)
-        return PARLEY_EINVAL;
-      *out = v * units[i].mult;
-      return 0;
-    }
-  }
-  return PARLEY_EINVAL;
-}
-
-/* A size of at least min bytes ("0" is allowed only when min is 0). */
-static int cfg_size(parley_cfgctx_t *c, const parley_node_t *n, const char *path, uint64_t min,
-                    uint64_t *out) {
-  int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a size");
-  uint64_t v;
-  char shown[96];
-  if (rc != 0)
-    return rc;
-  if (cfg_size_parse(n->value, &v) == 0 && v >= min) {
-    *out = v;
-    return 0;
-  }
-  cfg_show(n, 0, shown, sizeof shown);
-  return cfg_fail(c, n->line, path, "%s is not a size%s (use e.g. 1MiB, 512KiB or bytes)", shown,
-                  min ? "" : " or 0");
-}
-
-/* A duration ("30s", "7d", "0"), in ms. */
-static int cfg_duration(parley_cfgctx_t *c, const parley_node_t *n, const char *path,
-                        int64_t *out) {
-  int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a duration");
-  char shown[96];
-  if (rc != 0)
-    return rc;
-  if (parley_duration_parse(n->value, out) == 0)
-    return 0;
-  cfg_show(n, 0, shown, sizeof shown);
-  return cfg_fail(c, n->line, path, "%s is not a duration (use e.g. 30s, 5m, 1h, 7d, or 0)",
-                  shown);
-}
 
 /* ------------------------------------------------------------------ */
 /* router:                                                             */
@@ -237,34 +41,34 @@ static int cfg_listen_ok(const char *s) {
 
 static int cfg_r_listen(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
   char shown[96];
-  int rc = cfg_string(c, n, path, &c->cfg->listen);
+  int rc = parley_cfg_string(c, n, path, &c->cfg->listen);
   if (rc != 0 || cfg_listen_ok(n->value))
     return rc;
-  cfg_show(n, 0, shown, sizeof shown);
-  return cfg_fail(c, n->line, path,
+  parley_cfg_show(n, 0, shown, sizeof shown);
+  return parley_cfg_fail(c, n->line, path,
                   "%s is not an address (use host:port, e.g. 127.0.0.1:8080, or \"\" to "
                   "disable the HTTP server)",
                   shown);
 }
 
 static int cfg_r_plugin_dir(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
-  cfg_strv_free(c->cfg->plugin_dirs, c->cfg->n_plugin_dirs);
+  parley_cfg_strv_free(c->cfg->plugin_dirs, c->cfg->n_plugin_dirs);
   c->cfg->plugin_dirs = NULL;
   c->cfg->n_plugin_dirs = 0;
-  return cfg_strlist(c, n, path, &c->cfg->plugin_dirs, &c->cfg->n_plugin_dirs);
+  return parley_cfg_strlist(c, n, path, &c->cfg->plugin_dirs, &c->cfg->n_plugin_dirs);
 }
 
 static int cfg_r_journal(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
-  int rc = cfg_string(c, n, path, &c->cfg->journal);
+  int rc = parley_cfg_string(c, n, path, &c->cfg->journal);
   if (rc == 0 && !n->value[0])
-    return cfg_fail(c, n->line, path, "the journal path is empty");
+    return parley_cfg_fail(c, n->line, path, "the journal path is empty");
   return rc;
 }
 
 static int cfg_r_log_level(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
   static const char *const names[] = {"error", "warn", "info", "debug", "trace"};
   char shown[96];
-  int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a log level");
+  int rc = parley_cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a log level");
   if (rc != 0)
     return rc;
   for (int i = 0; i < 5; i++) {
@@ -273,33 +77,33 @@ static int cfg_r_log_level(parley_cfgctx_t *c, const parley_node_t *n, const cha
       return 0;
     }
   }
-  cfg_show(n, 0, shown, sizeof shown);
-  return cfg_fail(c, n->line, path, "%s is not a log level (use error, warn, info, debug or trace)",
+  parley_cfg_show(n, 0, shown, sizeof shown);
+  return parley_cfg_fail(c, n->line, path, "%s is not a log level (use error, warn, info, debug or trace)",
                   shown);
 }
 
 static int cfg_r_log_format(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
   char shown[96];
-  int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a log format");
+  int rc = parley_cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "a log format");
   if (rc != 0)
     return rc;
   if (strcmp(n->value, "text") == 0 || strcmp(n->value, "json") == 0)
-    return cfg_string(c, n, path, &c->cfg->log_format);
-  cfg_show(n, 0, shown, sizeof shown);
-  return cfg_fail(c, n->line, path, "%s is not a log format (use text or json)", shown);
+    return parley_cfg_string(c, n, path, &c->cfg->log_format);
+  parley_cfg_show(n, 0, shown, sizeof shown);
+  return parley_cfg_fail(c, n->line, path, "%s is not a log format (use text or json)", shown);
 }
 
 static int cfg_r_admin_token(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
   /* a secret: the message never shows it, even when it is merely too short */
-  int rc = cfg_string(c, n, path, &c->cfg->admin_token);
+  int rc = parley_cfg_string(c, n, path, &c->cfg->admin_token);
   if (rc == 0 && !n->value[0])
-    return cfg_fail(c, n->line, path, "the admin token is empty");
+    return parley_cfg_fail(c, n->line, path, "the admin token is empty");
   return rc;
 }
 
 static int cfg_r_max_body(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
   uint64_t v = 0;
-  int rc = cfg_size(c, n, path, 1, &v);
+  int rc = parley_cfg_size(c, n, path, 1, &v);
   if (rc == 0)
     c->cfg->max_body = (size_t)v;
   return rc;
@@ -307,7 +111,7 @@ static int cfg_r_max_body(parley_cfgctx_t *c, const parley_node_t *n, const char
 
 static int cfg_r_max_connections(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
   int64_t v = 0;
-  int rc = cfg_uint(c, n, path, 1, 1000000, &v);
+  int rc = parley_cfg_uint(c, n, path, 1, 1000000, &v);
   if (rc == 0)
     c->cfg->max_connections = (size_t)v;
   return rc;
@@ -315,30 +119,30 @@ static int cfg_r_max_connections(parley_cfgctx_t *c, const parley_node_t *n, con
 
 static int cfg_r_queue_size(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
   int64_t v = 0;
-  int rc = cfg_uint(c, n, path, 1, INT32_MAX, &v);
+  int rc = parley_cfg_uint(c, n, path, 1, INT32_MAX, &v);
   if (rc == 0)
     c->cfg->queue_size = (size_t)v;
   return rc;
 }
 
 static int cfg_r_retention(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
-  return cfg_duration(c, n, path, &c->cfg->retention_ms);
+  return parley_cfg_duration(c, n, path, &c->cfg->retention_ms);
 }
 
 static int cfg_r_dedup_window(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
-  return cfg_duration(c, n, path, &c->cfg->dedup_window_ms);
+  return parley_cfg_duration(c, n, path, &c->cfg->dedup_window_ms);
 }
 
 static int cfg_r_max_backlog(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
-  return cfg_size(c, n, path, 0, &c->cfg->max_backlog);
+  return parley_cfg_size(c, n, path, 0, &c->cfg->max_backlog);
 }
 
 static int cfg_r_max_backlog_age(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
-  return cfg_duration(c, n, path, &c->cfg->max_backlog_age_ms);
+  return parley_cfg_duration(c, n, path, &c->cfg->max_backlog_age_ms);
 }
 
 static int cfg_r_default_output(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
-  return cfg_string(c, n, path, &c->cfg->default_output);
+  return parley_cfg_string(c, n, path, &c->cfg->default_output);
 }
 
 typedef int (*parley_cfg_key_fn)(parley_cfgctx_t *c, const parley_node_t *n, const char *path);
@@ -366,13 +170,13 @@ static const struct {
 
 static int cfg_router_key(parley_cfgctx_t *c, const char *key, const parley_node_t *n) {
   char path[160];
-  cfg_subpath(path, sizeof path, "router", key);
+  parley_cfg_subpath(path, sizeof path, "router", key);
   for (size_t i = 0; i < PARLEY_N_ROUTER_KEYS; i++) {
     if (strcmp(key, parley_router_keys[i].key) == 0)
       return n->type == PARLEY_NODE_NULL ? 0 /* keep the default */
                                          : parley_router_keys[i].fn(c, n, path);
   }
-  return cfg_fail(c, n->line, path,
+  return parley_cfg_fail(c, n->line, path,
                   "unknown key (known keys: listen, plugin_dir, journal, log_level, log_format, "
                   "admin_token, max_body, max_connections, queue_size, retention, dedup_window, "
                   "max_backlog, max_backlog_age, default_output)");
@@ -381,7 +185,7 @@ static int cfg_router_key(parley_cfgctx_t *c, const char *key, const parley_node
 static int cfg_router(parley_cfgctx_t *c, const parley_node_t *n) {
   if (n->type == PARLEY_NODE_NULL)
     return 0;
-  int rc = cfg_expect(c, n, PARLEY_NODE_MAP, "router", "a map");
+  int rc = parley_cfg_expect(c, n, PARLEY_NODE_MAP, "router", "a map");
   for (size_t i = 0; rc == 0 && i < n->count; i++)
     rc = cfg_router_key(c, n->keys[i], n->items[i]);
   return rc;
@@ -402,11 +206,11 @@ static int cfg_options(parley_cfgctx_t *c, const parley_node_t *v, const char *p
                        parley_conf_instance_t *in) {
   if (v->type == PARLEY_NODE_NULL)
     return 0;
-  int rc = cfg_expect(c, v, PARLEY_NODE_MAP, path, "a map");
+  int rc = parley_cfg_expect(c, v, PARLEY_NODE_MAP, path, "a map");
   if (rc != 0)
     return rc;
   parley_node_free(in->options);
-  return (in->options = parley_node_clone(v)) ? 0 : cfg_nomem(c);
+  return (in->options = parley_node_clone(v)) ? 0 : parley_cfg_nomem(c);
 }
 
 /* One entry {name, <plugin_key>, options}. The options stay a node tree:
@@ -414,25 +218,25 @@ static int cfg_options(parley_cfgctx_t *c, const parley_node_t *v, const char *p
 static int cfg_instance(parley_cfgctx_t *c, const parley_node_t *n, const char *path,
                         const char *plugin_key, parley_conf_instance_t *in) {
   char sub[160];
-  int rc = cfg_expect(c, n, PARLEY_NODE_MAP, path, "a map with name, ... and options");
+  int rc = parley_cfg_expect(c, n, PARLEY_NODE_MAP, path, "a map with name, ... and options");
   in->line = n->line;
   for (size_t i = 0; rc == 0 && i < n->count; i++) {
     const char *k = n->keys[i];
     const parley_node_t *v = n->items[i];
-    cfg_subpath(sub, sizeof sub, path, k);
+    parley_cfg_subpath(sub, sizeof sub, path, k);
     if (strcmp(k, "name") == 0)
-      rc = cfg_string(c, v, sub, &in->name);
+      rc = parley_cfg_string(c, v, sub, &in->name);
     else if (strcmp(k, plugin_key) == 0)
-      rc = cfg_string(c, v, sub, &in->plugin);
+      rc = parley_cfg_string(c, v, sub, &in->plugin);
     else if (strcmp(k, "options") == 0)
       rc = cfg_options(c, v, sub, in);
     else
-      rc = cfg_fail(c, v->line, sub, "unknown key (known keys: name, %s, options)", plugin_key);
+      rc = parley_cfg_fail(c, v->line, sub, "unknown key (known keys: name, %s, options)", plugin_key);
   }
   if (rc == 0 && !in->name)
-    rc = cfg_fail(c, n->line, path, "missing 'name'");
+    rc = parley_cfg_fail(c, n->line, path, "missing 'name'");
   if (rc == 0 && !in->plugin)
-    rc = cfg_fail(c, n->line, path, "missing '%s'", plugin_key);
+    rc = parley_cfg_fail(c, n->line, path, "missing '%s'", plugin_key);
   return rc;
 }
 
@@ -440,11 +244,11 @@ static int cfg_instances(parley_cfgctx_t *c, const parley_node_t *n, const char 
                          const char *plugin_key, parley_conf_instance_t **out, size_t *count) {
   if (n->type == PARLEY_NODE_NULL)
     return 0;
-  int rc = cfg_expect(c, n, PARLEY_NODE_SEQ, section, "a list");
+  int rc = parley_cfg_expect(c, n, PARLEY_NODE_SEQ, section, "a list");
   if (rc != 0)
     return rc;
   if (n->count && !(*out = calloc(n->count, sizeof **out)))
-    return cfg_nomem(c);
+    return parley_cfg_nomem(c);
   for (size_t i = 0; i < n->count; i++) {
     char path[64];
     snprintf(path, sizeof path, "%s[%zu]", section, i);
@@ -455,122 +259,37 @@ static int cfg_instances(parley_cfgctx_t *c, const parley_node_t *n, const char 
   return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* routes:                                                             */
-/* ------------------------------------------------------------------ */
-
-/* kinds[i] came from item i of n (n a list) or from n itself; n is NULL
- * for a config built in code. */
-static int cfg_kinds_ok(parley_cfgctx_t *c, const parley_node_t *n, const char *path,
-                        char **kinds, size_t count) {
-  for (size_t i = 0; i < count; i++) {
-    parley_kind_t k;
-    char shown[96];
-    if (parley_kind_parse(kinds[i], &k) == 0)
-      continue;
-    const parley_node_t *it = n && n->type == PARLEY_NODE_SEQ && i < n->count ? n->items[i] : n;
-    if (it && it->substituted)
-      snprintf(shown, sizeof shown, "the value from ${...} substitution");
-    else
-      snprintf(shown, sizeof shown, "'%.60s'", kinds[i]);
-    return cfg_fail(c, it ? it->line : 0, path,
-                    "%s is not an event kind (use mention, comment, reply, direct_message, "
-                    "keyword_match, postback, reaction, edited, deleted, outbound, system or "
-                    "unknown)",
-                    shown);
-  }
-  return 0;
-}
-
-static int cfg_visibility(parley_cfgctx_t *c, const parley_node_t *n, const char *path,
-                          int *out) {
-  parley_visibility_t v;
-  char shown[96];
-  int rc = cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "public or private");
-  if (rc != 0)
-    return rc;
-  if (parley_visibility_parse(n->value, &v) == 0) {
-    *out = (int)v;
-    return 0;
-  }
-  cfg_show(n, 0, shown, sizeof shown);
-  return cfg_fail(c, n->line, path, "%s is not a visibility (use public or private)", shown);
-}
-
-static int cfg_match_key(parley_cfgctx_t *c, parley_conf_route_t *r, const char *k,
-                         const parley_node_t *v, const char *path) {
-  int64_t mf = 0;
-  int rc;
-  if (strcmp(k, "platform") == 0)
-    return cfg_strlist(c, v, path, &r->platforms, &r->n_platforms);
-  if (strcmp(k, "kind") == 0) {
-    size_t before = r->n_kinds;
-    rc = cfg_strlist(c, v, path, &r->kinds, &r->n_kinds);
-    return rc ? rc : cfg_kinds_ok(c, v, path, r->kinds + before, r->n_kinds - before);
-  }
-  if (strcmp(k, "connector") == 0)
-    return cfg_strlist(c, v, path, &r->connectors, &r->n_connectors);
-  if (strcmp(k, "lang") == 0)
-    return cfg_strlist(c, v, path, &r->langs, &r->n_langs);
-  if (strcmp(k, "keywords") == 0)
-    return cfg_strlist(c, v, path, &r->keywords, &r->n_keywords);
-  if (strcmp(k, "min_followers") == 0) {
-    if ((rc = cfg_uint(c, v, path, 0, INT64_MAX, &mf)) == 0)
-      r->min_followers = mf;
-    return rc;
-  }
-  if (strcmp(k, "visibility") == 0)
-    return cfg_visibility(c, v, path, &r->visibility);
-  return cfg_fail(c, v->line, path,
-                  "unknown match field (known: platform, kind, connector, lang, keywords, "
-                  "min_followers, visibility)");
-}
-
-static int cfg_match(parley_cfgctx_t *c, parley_conf_route_t *r, const parley_node_t *n,
-                     const char *path) {
-  char sub[160];
-  if (n->type == PARLEY_NODE_NULL)
-    return 0; /* no criteria: everything matches */
-  int rc = cfg_expect(c, n, PARLEY_NODE_MAP, path, "a map of match fields");
-  for (size_t i = 0; rc == 0 && i < n->count; i++) {
-    cfg_subpath(sub, sizeof sub, path, n->keys[i]);
-    if (n->items[i]->type != PARLEY_NODE_NULL)
-      rc = cfg_match_key(c, r, n->keys[i], n->items[i], sub);
-  }
-  return rc;
-}
 
 static int cfg_route_key(parley_cfgctx_t *c, parley_conf_route_t *r, const char *k,
                          const parley_node_t *v, const char *path) {
   if (strcmp(k, "name") == 0)
-    return cfg_string(c, v, path, &r->name);
+    return parley_cfg_string(c, v, path, &r->name);
   if (strcmp(k, "match") == 0)
-    return cfg_match(c, r, v, path);
+    return parley_cfg_match(c, r, v, path);
   if (strcmp(k, "outputs") == 0) {
-    int rc = v->type == PARLEY_NODE_NULL ? 0 : cfg_strlist(c, v, path, &r->outputs, &r->n_outputs);
+    int rc = v->type == PARLEY_NODE_NULL ? 0 : parley_cfg_strlist(c, v, path, &r->outputs, &r->n_outputs);
     if (rc == 0 && r->n_outputs == 0)
-      rc = cfg_fail(c, v->line, path, "a route needs at least one output");
+      rc = parley_cfg_fail(c, v->line, path, "a route needs at least one output");
     return rc;
   }
-  return cfg_fail(c, v->line, path, "unknown key (known keys: name, match, outputs)");
+  return parley_cfg_fail(c, v->line, path, "unknown key (known keys: name, match, outputs)");
 }
 
 static int cfg_route(parley_cfgctx_t *c, const parley_node_t *n, size_t index,
                      parley_conf_route_t *r) {
   char path[64], sub[160];
   snprintf(path, sizeof path, "routes[%zu]", index);
-  r->min_followers = -1;
-  r->visibility = -1;
+  parley_cfg_match_init(r);
   r->line = n->line;
-  int rc = cfg_expect(c, n, PARLEY_NODE_MAP, path, "a map with match and outputs");
+  int rc = parley_cfg_expect(c, n, PARLEY_NODE_MAP, path, "a map with match and outputs");
   for (size_t i = 0; rc == 0 && i < n->count; i++) {
-    cfg_subpath(sub, sizeof sub, path, n->keys[i]);
+    parley_cfg_subpath(sub, sizeof sub, path, n->keys[i]);
     rc = cfg_route_key(c, r, n->keys[i], n->items[i], sub);
   }
   if (rc == 0 && r->n_outputs == 0)
-    rc = cfg_fail(c, n->line, path, "missing 'outputs' (a route needs at least one output)");
+    rc = parley_cfg_fail(c, n->line, path, "missing 'outputs' (a route needs at least one output)");
   if (rc == 0 && !r->name && !(r->name = strdup(path)))
-    rc = cfg_nomem(c);
+    rc = parley_cfg_nomem(c);
   return rc;
 }
 
@@ -578,11 +297,11 @@ static int cfg_routes(parley_cfgctx_t *c, const parley_node_t *n) {
   parley_config_t *cfg = c->cfg;
   if (n->type == PARLEY_NODE_NULL)
     return 0;
-  int rc = cfg_expect(c, n, PARLEY_NODE_SEQ, "routes", "a list");
+  int rc = parley_cfg_expect(c, n, PARLEY_NODE_SEQ, "routes", "a list");
   if (rc != 0)
     return rc;
   if (n->count && !(cfg->routes = calloc(n->count, sizeof *cfg->routes)))
-    return cfg_nomem(c);
+    return parley_cfg_nomem(c);
   for (size_t i = 0; rc == 0 && i < n->count; i++) {
     cfg->n_routes++;
     rc = cfg_route(c, n->items[i], i, &cfg->routes[i]);
@@ -594,6 +313,17 @@ static int cfg_routes(parley_cfgctx_t *c, const parley_node_t *n) {
 /* The document                                                        */
 /* ------------------------------------------------------------------ */
 
+/* Checked now, so errors name file:line at load; the router builds its
+ * enrichment stage from the kept node when it starts. */
+static int cfg_enrich(parley_cfgctx_t *c, const parley_node_t *n) {
+  parley_conf_enrich_t *e = NULL;
+  int rc = parley_conf_enrich_parse(n, c->source, &e, c->err);
+  parley_conf_enrich_free(e);
+  if (rc == 0 && !(c->cfg->enrich = parley_node_clone(n)))
+    rc = parley_cfg_nomem(c);
+  return rc;
+}
+
 static int cfg_top(parley_cfgctx_t *c, const char *key, const parley_node_t *n) {
   parley_config_t *cfg = c->cfg;
   if (strcmp(key, "router") == 0)
@@ -604,8 +334,11 @@ static int cfg_top(parley_cfgctx_t *c, const char *key, const parley_node_t *n) 
     return cfg_instances(c, n, "outputs", "type", &cfg->outputs, &cfg->n_outputs);
   if (strcmp(key, "routes") == 0)
     return cfg_routes(c, n);
-  return cfg_fail(c, n->line, key,
-                  "unknown top-level key (known keys: router, connectors, outputs, routes)");
+  if (strcmp(key, "enrich") == 0)
+    return cfg_enrich(c, n);
+  return parley_cfg_fail(c, n->line, key,
+                         "unknown top-level key (known keys: router, connectors, outputs, "
+                         "routes, enrich)");
 }
 
 /* path made absolute against base (NULL base or absolute path: a copy). */
@@ -629,12 +362,12 @@ static int cfg_resolve_in_place(char **path, const char *base) {
 static int cfg_paths(parley_cfgctx_t *c) {
   parley_config_t *cfg = c->cfg;
   if (!cfg->journal && !(cfg->journal = strdup("parley.journal")))
-    return cfg_nomem(c);
+    return parley_cfg_nomem(c);
   if (cfg_resolve_in_place(&cfg->journal, cfg->base_dir) != 0)
-    return cfg_nomem(c);
+    return parley_cfg_nomem(c);
   for (size_t i = 0; i < cfg->n_plugin_dirs; i++)
     if (cfg_resolve_in_place(&cfg->plugin_dirs[i], cfg->base_dir) != 0)
-      return cfg_nomem(c);
+      return parley_cfg_nomem(c);
   return 0;
 }
 
@@ -667,11 +400,11 @@ int parley_config_from_node(const parley_node_t *root, const char *source,
   if (!root || !out)
     return parley_error_set(err, PARLEY_EINVAL, "%s: no config document", c.source);
   if (root->type != PARLEY_NODE_MAP)
-    return cfg_fail(&c, root->line, "(top level)",
+    return parley_cfg_fail(&c, root->line, "(top level)",
                     "expected a map with router, connectors, outputs and routes, got %s",
-                    cfg_kind(root));
+                    parley_cfg_kind(root));
   if (!(c.cfg = cfg_alloc(c.source, base_dir)))
-    return cfg_nomem(&c);
+    return parley_cfg_nomem(&c);
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < root->count; i++)
     rc = cfg_top(&c, root->keys[i], root->items[i]);
@@ -689,16 +422,6 @@ int parley_config_from_node(const parley_node_t *root, const char *source,
 /* Free and clone                                                      */
 /* ------------------------------------------------------------------ */
 
-static void cfg_route_clear(parley_conf_route_t *r) {
-  free(r->name);
-  cfg_strv_free(r->platforms, r->n_platforms);
-  cfg_strv_free(r->kinds, r->n_kinds);
-  cfg_strv_free(r->connectors, r->n_connectors);
-  cfg_strv_free(r->langs, r->n_langs);
-  cfg_strv_free(r->keywords, r->n_keywords);
-  cfg_strv_free(r->outputs, r->n_outputs);
-}
-
 /* The admin token is a secret: wipe it before its memory is reused. */
 static void cfg_free_secret(char *s) {
   if (!s)
@@ -714,7 +437,7 @@ void parley_config_free(parley_config_t *cfg) {
   free(cfg->source);
   free(cfg->base_dir);
   free(cfg->listen);
-  cfg_strv_free(cfg->plugin_dirs, cfg->n_plugin_dirs);
+  parley_cfg_strv_free(cfg->plugin_dirs, cfg->n_plugin_dirs);
   free(cfg->journal);
   free(cfg->log_format);
   cfg_free_secret(cfg->admin_token);
@@ -726,8 +449,9 @@ void parley_config_free(parley_config_t *cfg) {
     cfg_instance_clear(&cfg->outputs[i]);
   free(cfg->outputs);
   for (size_t i = 0; i < cfg->n_routes; i++)
-    cfg_route_clear(&cfg->routes[i]);
+    parley_cfg_match_clear(&cfg->routes[i]);
   free(cfg->routes);
+  parley_node_free(cfg->enrich);
   free(cfg);
 }
 
@@ -779,6 +503,7 @@ static void cfg_dup_route(parley_conf_route_t *d, const parley_conf_route_t *s, 
   d->connectors = cfg_dupv(s->connectors, s->n_connectors, ok);
   d->langs = cfg_dupv(s->langs, s->n_langs, ok);
   d->keywords = cfg_dupv(s->keywords, s->n_keywords, ok);
+  d->keyword_sets = cfg_dupv(s->keyword_sets, s->n_keyword_sets, ok);
   d->outputs = cfg_dupv(s->outputs, s->n_outputs, ok);
 }
 
@@ -800,6 +525,8 @@ parley_config_t *parley_config_clone(const parley_config_t *cfg) {
   d->default_output = cfg_dup(cfg->default_output, &ok);
   d->connectors = cfg_dup_instances(cfg->connectors, cfg->n_connectors, &ok);
   d->outputs = cfg_dup_instances(cfg->outputs, cfg->n_outputs, &ok);
+  if (cfg->enrich && !(d->enrich = parley_node_clone(cfg->enrich)))
+    ok = 0;
   d->routes = cfg->n_routes ? calloc(cfg->n_routes, sizeof *d->routes) : NULL;
   if (cfg->n_routes && !d->routes)
     ok = 0;
@@ -841,7 +568,7 @@ static int cfg_check_instances(parley_cfgctx_t *c, const parley_conf_instance_t 
     const parley_conf_instance_t *dup;
     snprintf(path, sizeof path, "%s[%zu].name", section, i);
     if (!parley_util_is_instance_name(v[i].name))
-      return cfg_fail(c, v[i].line, path,
+      return parley_cfg_fail(c, v[i].line, path,
                       "'%.60s' is not a valid name (use letters, digits, _ and -)",
                       v[i].name ? v[i].name : "");
     /* names are unique across connectors and outputs: both appear in
@@ -851,7 +578,7 @@ static int cfg_check_instances(parley_cfgctx_t *c, const parley_conf_instance_t 
     if (!dup && v == cfg->outputs)
       dup = cfg_find(cfg->outputs, cfg->n_outputs, v[i].name, i);
     if (dup)
-      return cfg_fail(c, v[i].line, path, "duplicate name '%s' (first used on line %d)",
+      return parley_cfg_fail(c, v[i].line, path, "duplicate name '%s' (first used on line %d)",
                       v[i].name, dup->line);
   }
   return 0;
@@ -862,11 +589,11 @@ static int cfg_check_route_names(parley_cfgctx_t *c, const parley_conf_route_t *
   const parley_config_t *cfg = c->cfg;
   for (size_t k = 0; k < r->n_outputs; k++)
     if (!cfg_find(cfg->outputs, cfg->n_outputs, r->outputs[k], SIZE_MAX))
-      return cfg_fail(c, r->line, path, "route '%s' sends to output '%.60s', which is not "
+      return parley_cfg_fail(c, r->line, path, "route '%s' sends to output '%.60s', which is not "
                       "defined in outputs", r->name ? r->name : "", r->outputs[k]);
   for (size_t k = 0; k < r->n_connectors; k++)
     if (!cfg_find(cfg->connectors, cfg->n_connectors, r->connectors[k], SIZE_MAX))
-      return cfg_fail(c, r->line, path, "route '%s' matches connector '%.60s', which is not "
+      return parley_cfg_fail(c, r->line, path, "route '%s' matches connector '%.60s', which is not "
                       "defined in connectors", r->name ? r->name : "", r->connectors[k]);
   return 0;
 }
@@ -879,15 +606,15 @@ static int cfg_check_routes(parley_cfgctx_t *c) {
     int rc;
     snprintf(path, sizeof path, "routes[%zu]", i);
     if (r->n_outputs == 0)
-      return cfg_fail(c, r->line, path, "a route needs at least one output");
+      return parley_cfg_fail(c, r->line, path, "a route needs at least one output");
     if ((rc = cfg_check_route_names(c, r, path)) != 0)
       return rc;
     for (size_t j = 0; j < i; j++)
       if (r->name && cfg->routes[j].name && strcmp(r->name, cfg->routes[j].name) == 0)
-        return cfg_fail(c, r->line, path, "duplicate route name '%.60s' (first used on line %d)",
+        return parley_cfg_fail(c, r->line, path, "duplicate route name '%.60s' (first used on line %d)",
                         r->name, cfg->routes[j].line);
     snprintf(path, sizeof path, "routes[%zu].match.kind", i);
-    if ((rc = cfg_kinds_ok(c, NULL, path, r->kinds, r->n_kinds)) != 0)
+    if ((rc = parley_cfg_kinds_ok(c, NULL, path, r->kinds, r->n_kinds)) != 0)
       return rc;
   }
   return 0;
@@ -905,7 +632,7 @@ int parley_config_check(const parley_config_t *cfg, parley_error_t *err) {
       (rc = cfg_check_routes(&c)) != 0)
     return rc;
   if (cfg->default_output && !cfg_find(cfg->outputs, cfg->n_outputs, cfg->default_output, SIZE_MAX))
-    return cfg_fail(&c, 0, "router.default_output", "'%.60s' is not defined in outputs",
+    return parley_cfg_fail(&c, 0, "router.default_output", "'%.60s' is not defined in outputs",
                     cfg->default_output);
   return 0;
 }

@@ -35,6 +35,8 @@ typedef struct parley_conf_route {
   char **connectors; size_t n_connectors;
   char **langs; size_t n_langs;
   char **keywords; size_t n_keywords;       /* case-insensitive, any-of, in text */
+  char **keyword_sets; size_t n_keyword_sets; /* any-of, in signals.keywords */
+  int min_priority;                          /* -1: any */
   int64_t min_followers;                     /* -1: any */
   int visibility;                            /* -1 any, else parley_visibility_t */
   char **outputs; size_t n_outputs;          /* at least one */
@@ -64,6 +66,7 @@ struct parley_config {
   parley_conf_instance_t *connectors; size_t n_connectors;
   parley_conf_instance_t *outputs; size_t n_outputs;
   parley_conf_route_t *routes; size_t n_routes;
+  parley_node_t *enrich;    /* the enrich: section, checked at load (config_enrich.h); NULL: off */
 };
 
 /* Parse text (format "yaml" or "json") into a node tree with substitution.

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config_read.h"
 #include "util.h"
 
 #define PARLEY_BUILD_SOURCE "<code>"
@@ -211,34 +211,7 @@ int parley_config_set_option(parley_config_t *cfg, const char *name, const char 
 /* routes                                                              */
 /* ------------------------------------------------------------------ */
 
-static void build_strv_free(char **v, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    free(v[i]);
-  free(v);
-}
-
-static void build_route_clear(parley_conf_route_t *r) {
-  free(r->name);
-  build_strv_free(r->platforms, r->n_platforms);
-  build_strv_free(r->kinds, r->n_kinds);
-  build_strv_free(r->connectors, r->n_connectors);
-  build_strv_free(r->langs, r->n_langs);
-  build_strv_free(r->keywords, r->n_keywords);
-  build_strv_free(r->outputs, r->n_outputs);
-}
-
-static int build_push(char ***v, size_t *n, const char *s) {
-  char **nv = realloc(*v, (*n + 1) * sizeof *nv);
-  if (!nv)
-    return PARLEY_ENOMEM;
-  *v = nv;
-  if (!(nv[*n] = strdup(s)))
-    return PARLEY_ENOMEM;
-  (*n)++;
-  return 0;
-}
-
-static int build_min_followers(const char *s, int64_t *out) {
+static int build_uint(const char *s, int64_t *out) {
   char *end;
   if (*s < '0' || *s > '9')
     return PARLEY_EINVAL;
@@ -250,6 +223,14 @@ static int build_min_followers(const char *s, int64_t *out) {
   return 0;
 }
 
+static int build_min_priority(const char *s, int *out) {
+  int64_t v;
+  if (build_uint(s, &v) || v > 100)
+    return PARLEY_EINVAL;
+  *out = (int)v;
+  return 0;
+}
+
 /* One "field=value" of a match string. */
 static int build_field(parley_conf_route_t *r, const char *field, const char *value) {
   parley_kind_t kind;
@@ -257,18 +238,22 @@ static int build_field(parley_conf_route_t *r, const char *field, const char *va
   if (!*value)
     return PARLEY_EINVAL;
   if (strcmp(field, "platform") == 0)
-    return build_push(&r->platforms, &r->n_platforms, value);
+    return parley_cfg_strv_push(&r->platforms, &r->n_platforms, value);
   if (strcmp(field, "kind") == 0)
     return parley_kind_parse(value, &kind) ? PARLEY_EINVAL
-                                           : build_push(&r->kinds, &r->n_kinds, value);
+                                           : parley_cfg_strv_push(&r->kinds, &r->n_kinds, value);
   if (strcmp(field, "connector") == 0)
-    return build_push(&r->connectors, &r->n_connectors, value);
+    return parley_cfg_strv_push(&r->connectors, &r->n_connectors, value);
   if (strcmp(field, "lang") == 0)
-    return build_push(&r->langs, &r->n_langs, value);
+    return parley_cfg_strv_push(&r->langs, &r->n_langs, value);
   if (strcmp(field, "keywords") == 0 || strcmp(field, "keyword") == 0)
-    return build_push(&r->keywords, &r->n_keywords, value);
+    return parley_cfg_strv_push(&r->keywords, &r->n_keywords, value);
+  if (strcmp(field, "keyword_set") == 0 || strcmp(field, "keyword_sets") == 0)
+    return parley_cfg_strv_push(&r->keyword_sets, &r->n_keyword_sets, value);
+  if (strcmp(field, "min_priority") == 0)
+    return build_min_priority(value, &r->min_priority);
   if (strcmp(field, "min_followers") == 0)
-    return build_min_followers(value, &r->min_followers);
+    return build_uint(value, &r->min_followers);
   if (strcmp(field, "visibility") == 0) {
     if (parley_visibility_parse(value, &vis) != 0)
       return PARLEY_EINVAL;
@@ -309,8 +294,9 @@ static int build_match(parley_conf_route_t *r, const char *match) {
 int parley_config_add_route(parley_config_t *cfg, const char *match, const char *output) {
   if (!cfg || !output || !*output)
     return PARLEY_EINVAL;
-  parley_conf_route_t r = {.min_followers = -1, .visibility = -1};
-  int rc = build_push(&r.outputs, &r.n_outputs, output);
+  parley_conf_route_t r;
+  parley_cfg_match_init(&r);
+  int rc = parley_cfg_strv_push(&r.outputs, &r.n_outputs, output);
   if (rc == 0 && match)
     rc = build_match(&r, match);
   if (rc == 0 && !(r.name = parley_asprintf("routes[%zu]", cfg->n_routes)))
@@ -319,7 +305,7 @@ int parley_config_add_route(parley_config_t *cfg, const char *match, const char 
   if (rc == 0 && !nv)
     rc = PARLEY_ENOMEM;
   if (rc != 0) {
-    build_route_clear(&r);
+    parley_cfg_match_clear(&r);
     return rc;
   }
   cfg->routes = nv;

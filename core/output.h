@@ -14,6 +14,7 @@
 #include "parley/connector.h"
 
 typedef struct parley_output parley_output_t;
+typedef struct parley_output_action parley_output_action_t; /* below */
 
 /* One event in a batch, valid until parley_output_done() is called. */
 typedef struct parley_output_item {
@@ -39,7 +40,35 @@ typedef struct parley_output_type {
   /* Release connections/files; cb(o) when closed (may be synchronous). */
   void (*close)(void *state, void (*cb)(parley_output_t *o), parley_output_t *o);
   void (*destroy)(void *state);
+  /* Optional (the sqlite store): apply an action the core performs on the
+   * output's own state, see parley_output_action_t. Called on the loop
+   * thread between batches (deliver() is synchronous there, so never inside
+   * a batch's transaction), only while the output is open. Synchronous and
+   * bounded by the output's own lock timeout. Returns 0, PARLEY_ENOENT when
+   * the conversation is not in this output, or another PARLEY_E* with err. */
+  int (*apply_action)(void *state, parley_output_action_t *op, parley_error_t *err);
 } parley_output_type_t;
+
+/* What the core asks of an output's apply_action (internal):
+ *  - assign / resolve: op->action is that action, at_ms when the core
+ *    performs it; with check_only nothing is written, only whether the
+ *    conversation is there (the router checks before it records the
+ *    idempotency key, so a conversation that has not arrived yet is a
+ *    refusal the client can retry with the same key);
+ *  - a reply or DM with an agent that succeeded: op->action is it and
+ *    sent_id the event id of the message it created ("<platform>:<platform
+ *    id of the result>"), so the store can name the agent on that message,
+ *    whether its outbound event was stored before or arrives later.
+ * On return, changed says whether the state changed (0: already so) and
+ * platform holds the conversation's platform (assign / resolve). */
+struct parley_output_action {
+  const parley_action_t *action;
+  int64_t at_ms;
+  int check_only;
+  const char *sent_id;
+  int changed;            /* out */
+  char platform[64];      /* out */
+};
 
 /* Built-in types; NULL if unknown. */
 const parley_output_type_t *parley_output_type_find(const char *name);

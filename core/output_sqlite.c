@@ -1,12 +1,16 @@
 /* parley core — the sqlite output: a conversation store an agent tool can
  * query ("open conversations by priority") and metrics can be computed
- * from. Tables: authors, conversations, messages (docs/outputs.md has the
- * schema and example queries).
+ * from. Tables: authors, conversations, messages, conversation_events,
+ * sent_by (docs/outputs.md has the schema, the state machine and example
+ * queries; output_sqlite_schema.c creates and migrates them).
  *
  * Exactly-once: a batch is one transaction, and a message is keyed by the
  * event id. A redelivered event (the router delivers at least once) finds
  * its row already there and changes nothing, not even the conversation's
- * counters, because those are updated only when the message row is new. */
+ * counters or events, because those change only when the message row is
+ * new. The core's own actions (assign, resolve, the agent of a reply) come
+ * through apply_action, on the loop between batches, each in its own short
+ * transaction; the router's idempotency key makes them exactly-once. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,8 @@
 
 #include "log.h"
 #include "output.h"
+#include "output_sqlite.h"
+#include "parley/time.h"
 
 typedef struct sqlite_config {
   const char *path;
@@ -26,9 +32,18 @@ typedef struct sqlite_config {
 enum {
   ST_MSG_INSERT,
   ST_CONV_OF,
+  ST_CONV_STATE,
   ST_CONV_IN,
   ST_CONV_OUT,
   ST_AUTHOR,
+  ST_EVENT,
+  ST_SENT_GET,
+  ST_SENT_PUT,
+  ST_SENT_FILL_MSG,
+  ST_SENT_FILL_EVENT,
+  ST_CONV_GET,
+  ST_RESOLVE,
+  ST_ASSIGN,
   ST_COUNT
 };
 
@@ -50,58 +65,26 @@ static const parley_option_t sqlite_options[] = {
     {NULL, 0, 0, NULL, 0, NULL},
 };
 
-/* The schema. Every statement is idempotent so open() can run it on an
- * existing store; user_version tells future migrations where they start. */
-static const char sqlite_schema[] =
-    "CREATE TABLE IF NOT EXISTS authors ("
-    " platform TEXT NOT NULL, id TEXT NOT NULL, handle TEXT, name TEXT,"
-    " followers INTEGER, verified INTEGER NOT NULL DEFAULT 0,"
-    " first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,"
-    " PRIMARY KEY (platform, id)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS conversations ("
-    " id TEXT PRIMARY KEY, platform TEXT NOT NULL, connector TEXT NOT NULL,"
-    " account TEXT NOT NULL, visibility TEXT NOT NULL,"
-    " status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'answered', 'closed')),"
-    " priority INTEGER, sentiment REAL, sla_due TEXT,"
-    " first_at TEXT NOT NULL, last_at TEXT NOT NULL,"
-    " last_inbound_at TEXT, last_outbound_at TEXT, first_response_at TEXT,"
-    " messages_in INTEGER NOT NULL DEFAULT 0, messages_out INTEGER NOT NULL DEFAULT 0,"
-    " last_message_id TEXT);"
-    "CREATE TABLE IF NOT EXISTS messages ("
-    " id TEXT PRIMARY KEY, conversation_id TEXT, direction TEXT NOT NULL"
-    " CHECK (direction IN ('in', 'out')), platform TEXT NOT NULL, connector TEXT NOT NULL,"
-    " account TEXT NOT NULL, kind TEXT NOT NULL, visibility TEXT NOT NULL,"
-    " author_id TEXT, in_reply_to TEXT, text TEXT, lang TEXT,"
-    " created_at TEXT NOT NULL, received_at TEXT NOT NULL, url TEXT,"
-    " sentiment REAL, priority INTEGER, sla_due TEXT, keywords TEXT,"
-    " event TEXT NOT NULL, stored_at TEXT NOT NULL"
-    " DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));"
-    "CREATE INDEX IF NOT EXISTS messages_by_conversation"
-    " ON messages (conversation_id, created_at);"
-    "CREATE INDEX IF NOT EXISTS messages_by_author ON messages (platform, author_id);"
-    "CREATE INDEX IF NOT EXISTS messages_by_received ON messages (received_at);"
-    "CREATE INDEX IF NOT EXISTS conversations_open"
-    " ON conversations (status, priority DESC, sla_due);"
-    "CREATE INDEX IF NOT EXISTS conversations_by_account"
-    " ON conversations (account, last_at);"
-    "PRAGMA user_version = 1;";
-
 static const char *const sqlite_sql[ST_COUNT] = {
     [ST_MSG_INSERT] =
         "INSERT INTO messages (id, conversation_id, direction, platform, connector, account,"
         " kind, visibility, author_id, in_reply_to, text, lang, created_at, received_at, url,"
-        " sentiment, priority, sla_due, keywords, event)"
+        " sentiment, priority, sla_due, keywords, event, agent)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-        " ?18, ?19, ?20) ON CONFLICT (id) DO NOTHING",
+        " ?18, ?19, ?20, ?21) ON CONFLICT (id) DO NOTHING",
     [ST_CONV_OF] = "SELECT conversation_id FROM messages WHERE id = ?1",
+    [ST_CONV_STATE] = "SELECT status, first_inbound_at IS NOT NULL, status_at FROM conversations"
+                      " WHERE id = ?1",
     /* An inbound message (re)opens its conversation. While it stays open the
      * priority is the highest and the SLA the earliest seen; reopening an
-     * answered one starts from this message. */
+     * answered or resolved one starts from this message (?11: the time of
+     * the status change, NULL when it stays open; ?12: 1 when it reopens). A
+     * resolved one forgets resolved_at/by: its conversation_events keep them. */
     [ST_CONV_IN] =
         "INSERT INTO conversations (id, platform, connector, account, visibility, status,"
         " priority, sentiment, sla_due, first_at, last_at, last_inbound_at, messages_in,"
-        " last_message_id)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9, ?9, ?9, 1, ?10)"
+        " last_message_id, first_inbound_at, status_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9, ?9, ?9, 1, ?10, ?9, ?11)"
         " ON CONFLICT (id) DO UPDATE SET"
         " priority = CASE WHEN status = 'open' THEN max(coalesce(priority, 0),"
         "   coalesce(excluded.priority, 0)) ELSE excluded.priority END,"
@@ -112,15 +95,23 @@ static const char *const sqlite_sql[ST_COUNT] = {
         " sentiment = coalesce(excluded.sentiment, sentiment),"
         " last_at = max(last_at, excluded.last_at),"
         " last_inbound_at = max(coalesce(last_inbound_at, ''), excluded.last_inbound_at),"
-        " messages_in = messages_in + 1, last_message_id = excluded.last_message_id",
-    /* An outbound message (the brand answered) marks it answered. */
+        " messages_in = messages_in + 1, last_message_id = excluded.last_message_id,"
+        " first_inbound_at = CASE WHEN first_inbound_at IS NULL"
+        "   OR excluded.first_inbound_at < first_inbound_at THEN excluded.first_inbound_at"
+        "   ELSE first_inbound_at END,"
+        " reopened = reopened + ?12, status_at = coalesce(?11, status_at),"
+        " resolved_at = CASE WHEN status = 'resolved' THEN NULL ELSE resolved_at END,"
+        " resolved_by = CASE WHEN status = 'resolved' THEN NULL ELSE resolved_by END",
+    /* An outbound message (the brand answered) marks it answered; a
+     * resolved conversation stays resolved. ?8: the time of the change. */
     [ST_CONV_OUT] =
         "INSERT INTO conversations (id, platform, connector, account, visibility, status,"
         " first_at, last_at, last_outbound_at, first_response_at, messages_out,"
-        " last_message_id)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, 'answered', ?6, ?6, ?6, ?6, 1, ?7)"
+        " last_message_id, status_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, 'answered', ?6, ?6, ?6, ?6, 1, ?7, ?8)"
         " ON CONFLICT (id) DO UPDATE SET"
-        " status = CASE WHEN status = 'closed' THEN status ELSE 'answered' END,"
+        " status = CASE WHEN status = 'resolved' THEN status ELSE 'answered' END,"
+        " status_at = coalesce(?8, status_at),"
         " sla_due = NULL, last_at = max(last_at, excluded.last_at),"
         " last_outbound_at = max(coalesce(last_outbound_at, ''), excluded.last_outbound_at),"
         " first_response_at = coalesce(first_response_at, excluded.first_response_at),"
@@ -132,6 +123,22 @@ static const char *const sqlite_sql[ST_COUNT] = {
         " handle = coalesce(excluded.handle, handle), name = coalesce(excluded.name, name),"
         " followers = coalesce(excluded.followers, followers), verified = excluded.verified,"
         " last_seen = max(last_seen, excluded.last_seen)",
+    [ST_EVENT] = "INSERT INTO conversation_events (conversation_id, at, type, agent, detail,"
+                 " message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    /* The agent of a reply sent through parley, recorded when the action
+     * succeeded: the outbound message may be stored before or after. */
+    [ST_SENT_GET] = "SELECT agent FROM sent_by WHERE message_id = ?1",
+    [ST_SENT_PUT] = "INSERT INTO sent_by (message_id, agent, idempotency_key, at)"
+                    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (message_id) DO NOTHING",
+    [ST_SENT_FILL_MSG] = "UPDATE messages SET agent = ?2 WHERE id = ?1 AND agent IS NULL",
+    [ST_SENT_FILL_EVENT] =
+        "UPDATE conversation_events SET agent = ?2 WHERE conversation_id ="
+        " (SELECT conversation_id FROM messages WHERE id = ?1)"
+        " AND message_id = ?1 AND agent IS NULL",
+    [ST_CONV_GET] = "SELECT status, platform, assigned_to FROM conversations WHERE id = ?1",
+    [ST_RESOLVE] = "UPDATE conversations SET status = 'resolved', sla_due = NULL,"
+                   " resolved_at = ?2, resolved_by = ?3, status_at = ?2 WHERE id = ?1",
+    [ST_ASSIGN] = "UPDATE conversations SET assigned_to = ?2, assigned_at = ?3 WHERE id = ?1",
 };
 
 /* ---- reading the event ---- */
@@ -222,7 +229,8 @@ static char *conversation_of(sqlite_store_t *s, const sqlite_msg_t *m) {
 }
 
 static int insert_message(sqlite_store_t *s, const sqlite_msg_t *m, const char *conv,
-                          const char *json, size_t len, int outbound, int *is_new) {
+                          const char *json, size_t len, int outbound, const char *agent,
+                          int *is_new) {
   sqlite3_stmt *st = s->st[ST_MSG_INSERT];
   char *kw = m->keywords ? json_dumps(m->keywords, JSON_COMPACT) : NULL;
   const char *text_args[] = {m->id, conv, outbound ? "out" : "in", m->platform, m->connector,
@@ -235,14 +243,58 @@ static int insert_message(sqlite_store_t *s, const sqlite_msg_t *m, const char *
   bind_text(st, 18, m->sla_due);
   bind_text(st, 19, kw);
   sqlite3_bind_text(st, 20, json, (int)len, SQLITE_TRANSIENT);
+  bind_text(st, 21, agent);
   int rc = step_done(st);
   free(kw);
   *is_new = rc == 0 && sqlite3_changes(s->db) > 0;
   return rc;
 }
 
+/* The first text column of a one-row query on key, copied; NULL if none. */
+static char *lookup_text(sqlite_store_t *s, int which, const char *key, int *rc) {
+  sqlite3_stmt *st = s->st[which];
+  char *v = NULL;
+  bind_text(st, 1, key);
+  int r = sqlite3_step(st);
+  if (r == SQLITE_ROW && sqlite3_column_text(st, 0))
+    v = strdup((const char *)sqlite3_column_text(st, 0));
+  *rc = r == SQLITE_ROW || r == SQLITE_DONE ? 0 : r;
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return v;
+}
+
+/* The conversation's state before this message, and when it last changed. */
+static int conversation_state(sqlite_store_t *s, const char *conv, parley_conv_state_t *c,
+                              char **status_at) {
+  sqlite3_stmt *st = s->st[ST_CONV_STATE];
+  *c = (parley_conv_state_t){0};
+  *status_at = NULL;
+  bind_text(st, 1, conv);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    c->status = parley_conv_status_parse((const char *)sqlite3_column_text(st, 0));
+    c->had_inbound = sqlite3_column_int(st, 1);
+    if (sqlite3_column_text(st, 2))
+      *status_at = strdup((const char *)sqlite3_column_text(st, 2));
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : rc;
+}
+
+static int insert_event(sqlite_store_t *s, const char *conv, const char *at, const char *type,
+                        const char *agent, const char *detail, const char *message_id) {
+  sqlite3_stmt *st = s->st[ST_EVENT];
+  const char *args[] = {conv, at, type, agent, detail, message_id};
+  for (int i = 0; i < 6; i++)
+    bind_text(st, i + 1, args[i]);
+  return step_done(st);
+}
+
+/* at: the time of the status change, NULL when the status stays. */
 static int update_conversation(sqlite_store_t *s, const sqlite_msg_t *m, const char *conv,
-                               int outbound) {
+                               int outbound, const char *at, int reopen) {
   sqlite3_stmt *st = s->st[outbound ? ST_CONV_OUT : ST_CONV_IN];
   const char *head[] = {conv, m->platform, m->connector, m->account, m->visibility};
   for (int i = 0; i < 5; i++)
@@ -250,14 +302,37 @@ static int update_conversation(sqlite_store_t *s, const sqlite_msg_t *m, const c
   if (outbound) {
     bind_text(st, 6, m->created_at);
     bind_text(st, 7, m->id);
+    bind_text(st, 8, at);
   } else {
     bind_json_number(st, 6, m->priority);
     bind_json_number(st, 7, m->sentiment);
     bind_text(st, 8, m->sla_due);
     bind_text(st, 9, m->created_at);
     bind_text(st, 10, m->id);
+    bind_text(st, 11, at);
+    sqlite3_bind_int(st, 12, reopen);
   }
   return step_done(st);
+}
+
+/* A new message moves its conversation through the state machine
+ * (output_sqlite_schema.c) and records the change, if any, as an event. */
+static int move_conversation(sqlite_store_t *s, const sqlite_msg_t *m, const char *conv,
+                             int outbound, const char *agent) {
+  parley_conv_state_t c;
+  parley_conv_status_t from;
+  char *status_at;
+  int rc = conversation_state(s, conv, &c, &status_at);
+  const char *type = rc == 0 ? parley_conv_step(&c, outbound, &from) : NULL;
+  const char *at = type ? parley_conv_later(m->created_at, status_at) : NULL;
+  int reopen = type && strcmp(type, "reopened") == 0;
+  if (rc == 0)
+    rc = update_conversation(s, m, conv, outbound, at, reopen);
+  if (rc == 0 && type)
+    rc = insert_event(s, conv, at, type, agent, reopen ? parley_conv_status_name(from) : NULL,
+                      m->id);
+  free(status_at);
+  return rc;
 }
 
 static int upsert_author(sqlite_store_t *s, const sqlite_msg_t *m) {
@@ -299,13 +374,17 @@ static int store_one(sqlite_store_t *s, const parley_output_item_t *it) {
     json_decref(ev);
     return 0;
   }
-  int outbound = strcmp(m.kind, "outbound") == 0, is_new = 0;
+  int outbound = strcmp(m.kind, "outbound") == 0, is_new = 0, rc = 0;
   char *conv = conversation_of(s, &m);
-  int rc = insert_message(s, &m, conv, it->json, it->len, outbound, &is_new);
+  /* The agent, when parley sent this message and the action named one. */
+  char *agent = outbound ? lookup_text(s, ST_SENT_GET, m.id, &rc) : NULL;
+  if (rc == 0)
+    rc = insert_message(s, &m, conv, it->json, it->len, outbound, agent, &is_new);
   if (rc == 0 && is_new && conv && moves_conversation(m.kind))
-    rc = update_conversation(s, &m, conv, outbound);
+    rc = move_conversation(s, &m, conv, outbound, agent);
   if (rc == 0 && is_new && !outbound)
     rc = upsert_author(s, &m);
+  free(agent);
   free(conv);
   json_decref(ev);
   return rc;
@@ -352,10 +431,17 @@ static int sqlite_open(void *state, uv_loop_t *loop, parley_error_t *err) {
            strcmp(s->cfg->synchronous, "full") == 0 ? "FULL" : "NORMAL");
   if (sqlite3_exec(s->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
     return sqlite_fail(s, err, "cannot set WAL mode on");
-  if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-      sqlite3_exec(s->db, sqlite_schema, NULL, NULL, NULL) != SQLITE_OK ||
-      sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    return sqlite_fail(s, err, "cannot create the store schema in");
+  char why[256] = "";
+  int was = 0;
+  if (parley_sqlite_schema_ensure(s->db, &was, why, sizeof why) != SQLITE_OK) {
+    int rc = parley_error_set(err, PARLEY_EIO, "output %s: store %s: %s",
+                              parley_output_name(s->o), s->cfg->path, why);
+    sqlite_fail(s, NULL, "");
+    return rc;
+  }
+  if (was && was < PARLEY_STORE_SCHEMA_VERSION)
+    parley_log(PARLEY_LOG_INFO, parley_output_name(s->o), "store %s migrated from schema v%d to v%d",
+               s->cfg->path, was, PARLEY_STORE_SCHEMA_VERSION);
   for (int i = 0; i < ST_COUNT; i++)
     if (sqlite3_prepare_v3(s->db, sqlite_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
                            NULL) != SQLITE_OK)
@@ -402,9 +488,125 @@ static void sqlite_destroy(void *state) {
   free(s);
 }
 
+/* ---- the core's actions (apply_action) ---- */
+
+static int apply_fail(sqlite_store_t *s, parley_error_t *err, const char *what) {
+  int rc = parley_error_set(err, PARLEY_EIO, "output %s: %s in %s: %s", parley_output_name(s->o),
+                            what, s->cfg->path, sqlite3_errmsg(s->db));
+  if (!sqlite3_get_autocommit(s->db))
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  return rc;
+}
+
+static int bind_run(sqlite_store_t *s, int which, const char *const *args, int n) {
+  sqlite3_stmt *st = s->st[which];
+  for (int i = 0; i < n; i++)
+    bind_text(st, i + 1, args[i]);
+  return step_done(st);
+}
+
+/* A reply that named its agent succeeded: remember who sent the message it
+ * created, and name them on it now if its outbound event is already here
+ * (else store_one() finds them when it arrives). */
+static int apply_sent(sqlite_store_t *s, parley_output_action_t *op, parley_error_t *err) {
+  char at[PARLEY_TIME_MAX];
+  parley_time_format(op->at_ms, at, sizeof at);
+  const char *put[] = {op->sent_id, parley_action_agent(op->action),
+                       parley_action_idempotency_key(op->action), at};
+  const char *fill[] = {op->sent_id, parley_action_agent(op->action)};
+  int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = bind_run(s, ST_SENT_PUT, put, 4);
+  if (rc == SQLITE_OK && (rc = bind_run(s, ST_SENT_FILL_MSG, fill, 2)) == SQLITE_OK &&
+      sqlite3_changes(s->db) > 0)
+    rc = bind_run(s, ST_SENT_FILL_EVENT, fill, 2);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  op->changed = rc == SQLITE_OK;
+  return rc == SQLITE_OK ? 0 : apply_fail(s, err, "cannot record the agent of a reply");
+}
+
+typedef struct conv_row {
+  parley_conv_status_t status;
+  char platform[64];
+  char *assigned_to;
+} conv_row_t;
+
+static int read_conversation(sqlite_store_t *s, const char *id, conv_row_t *row) {
+  sqlite3_stmt *st = s->st[ST_CONV_GET];
+  memset(row, 0, sizeof *row);
+  bind_text(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const char *platform = (const char *)sqlite3_column_text(st, 1);
+    const char *assignee = (const char *)sqlite3_column_text(st, 2);
+    row->status = parley_conv_status_parse((const char *)sqlite3_column_text(st, 0));
+    snprintf(row->platform, sizeof row->platform, "%s", platform ? platform : "");
+    row->assigned_to = assignee ? strdup(assignee) : NULL;
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? PARLEY_ENOENT : rc;
+}
+
+/* resolve / assign on a conversation known to be there. A resolve of a
+ * resolved conversation, or an assign to its assignee, changes nothing. */
+static int change_conversation(sqlite_store_t *s, parley_output_action_t *op,
+                               const conv_row_t *row) {
+  const parley_action_t *a = op->action;
+  const char *conv = parley_action_conversation_id(a), *agent = parley_action_agent(a);
+  char at[PARLEY_TIME_MAX];
+  parley_time_format(op->at_ms, at, sizeof at);
+  if (parley_action_type(a) == PARLEY_ACTION_RESOLVE) {
+    if (row->status == PARLEY_CONV_RESOLVED)
+      return SQLITE_OK;
+    const char *args[] = {conv, at, agent};
+    op->changed = 1;
+    int rc = bind_run(s, ST_RESOLVE, args, 3);
+    return rc ? rc : insert_event(s, conv, at, "resolved", agent,
+                                  parley_conv_status_name(row->status), NULL);
+  }
+  const char *to = parley_action_assign_to(a);
+  if (row->assigned_to && strcmp(row->assigned_to, to) == 0)
+    return SQLITE_OK;
+  const char *args[] = {conv, to, at};
+  op->changed = 1;
+  int rc = bind_run(s, ST_ASSIGN, args, 3);
+  return rc ? rc : insert_event(s, conv, at, "assigned", agent, to, NULL);
+}
+
+/* One short transaction on the loop: deliver() runs synchronously there, so
+ * a batch's transaction is never open now; a concurrent writer (an agent
+ * tool) makes BEGIN wait at most busy_timeout. */
+static int sqlite_apply(void *state, parley_output_action_t *op, parley_error_t *err) {
+  sqlite_store_t *s = state;
+  const char *conv = parley_action_conversation_id(op->action);
+  if (!s->db || !sqlite3_get_autocommit(s->db))
+    return parley_error_set(err, PARLEY_ESTATE, "output %s: store %s is not ready",
+                            parley_output_name(s->o), s->cfg->path);
+  if (op->sent_id)
+    return apply_sent(s, op, err);
+  conv_row_t row;
+  int rc = op->check_only ? SQLITE_OK : sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc == SQLITE_OK && (rc = read_conversation(s, conv, &row)) == PARLEY_ENOENT) {
+    if (!sqlite3_get_autocommit(s->db))
+      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return parley_error_set(err, PARLEY_ENOENT, "conversation %s is not in the store %s", conv,
+                            parley_output_name(s->o));
+  }
+  if (rc == SQLITE_OK) {
+    snprintf(op->platform, sizeof op->platform, "%s", row.platform);
+    if (!op->check_only && (rc = change_conversation(s, op, &row)) == SQLITE_OK)
+      rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    free(row.assigned_to);
+  }
+  return rc == SQLITE_OK ? 0 : apply_fail(s, err, "cannot change a conversation");
+}
+
 const parley_output_type_t parley_output_sqlite = {
     .name = "sqlite",
-    .description = "conversation store in SQLite: conversations, messages in and out, authors",
+    .description = "conversation store in SQLite: conversations and their state changes, "
+                   "messages in and out, authors",
     .options = sqlite_options,
     .config_size = sizeof(sqlite_config_t),
     .create = sqlite_create,
@@ -412,4 +614,5 @@ const parley_output_type_t parley_output_sqlite = {
     .deliver = sqlite_deliver,
     .close = sqlite_close,
     .destroy = sqlite_destroy,
+    .apply_action = sqlite_apply,
 };

@@ -33,6 +33,14 @@ static int any_keyword(char *const *kw, size_t n, const char *text) {
   return 0;
 }
 
+static int any_keyword_set(char *const *sets, size_t n, const parley_event_t *ev) {
+  size_t count = parley_event_keyword_count(ev);
+  for (size_t i = 0; i < count; i++)
+    if (in_list(sets, n, parley_event_keyword(ev, i)))
+      return 1;
+  return 0;
+}
+
 /* Language tags match on the primary subtag too: route "de" takes "de-AT". */
 static int lang_matches(char *const *langs, size_t n, const char *lang) {
   for (size_t i = 0; lang && i < n; i++) {
@@ -55,6 +63,10 @@ int parley_route_matches(const parley_conf_route_t *rt, const parley_event_t *ev
   if (rt->n_langs && !lang_matches(rt->langs, rt->n_langs, parley_event_lang(ev)))
     return 0;
   if (rt->n_keywords && !any_keyword(rt->keywords, rt->n_keywords, parley_event_text(ev)))
+    return 0;
+  if (rt->n_keyword_sets && !any_keyword_set(rt->keyword_sets, rt->n_keyword_sets, ev))
+    return 0;
+  if (rt->min_priority >= 0 && parley_event_priority(ev) < rt->min_priority)
     return 0;
   if (rt->min_followers >= 0 && parley_event_author_followers(ev) < rt->min_followers)
     return 0;

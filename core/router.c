@@ -50,7 +50,8 @@ static int init_metrics(parley_router_t *r) {
   r->c_unrouted = parley_metrics_counter(r->metrics, "parley_events_unrouted_total", NULL);
   r->c_rejected = parley_metrics_counter(r->metrics, "parley_events_rejected_total", NULL);
   r->c_paused = parley_metrics_counter(r->metrics, "parley_source_pauses_total", NULL);
-  if (!r->c_unrouted || !r->c_rejected || !r->c_paused)
+  r->care = parley_care_live_new(r->metrics);
+  if (!r->c_unrouted || !r->c_rejected || !r->c_paused || !r->care)
     return PARLEY_ENOMEM;
   int rc = parley_router_backlog_init(r);
   return rc ? rc : parley_router_retention_init(r);
@@ -83,6 +84,8 @@ int parley_router_new(parley_router_t **out, uv_loop_t *loop, const parley_confi
   rc = build_outputs(r, err);
   if (rc == 0)
     rc = build_instances(r, err);
+  if (rc == 0 && r->cfg->enrich)
+    rc = parley_enrich_new(r->cfg->enrich, r->cfg->source, r->metrics, &r->enrich, err);
   if (rc) {
     parley_router_free(r);
     return rc;
@@ -280,6 +283,8 @@ void parley_router_free(parley_router_t *r) {
   parley_httpd_free(r->httpd);
   parley_httpc_free(r->httpc);
   parley_journal_close(r->journal);
+  parley_enrich_free(r->enrich);
+  parley_care_live_free(r->care);
   parley_metrics_free(r->metrics);
   parley_config_free(r->cfg);
   if (r->owns_loop) {

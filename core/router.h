@@ -14,11 +14,13 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "care_live.h"
 #include "config.h"
 #include "http_client.h"
 #include "http_server.h"
 #include "journal.h"
 #include "loader.h"
+#include "enrich.h"
 #include "metrics.h"
 #include "output.h"
 #include "parley/parley.h"
@@ -171,6 +173,8 @@ struct parley_router {
   parley_config_t *cfg;
   parley_router_state_t run;
   parley_metrics_t *metrics;
+  parley_care_live_t *care;        /* live care metrics (care_live.h) */
+  parley_enrich_t *enrich;        /* NULL: no enrich: section */
   parley_journal_t *journal;
   parley_httpd_t *httpd;
   parley_httpc_t *httpc;
@@ -277,6 +281,12 @@ void parley_router_retention_start(parley_router_t *r);
 
 /* router_http.c */
 int parley_router_http_start(parley_router_t *r, parley_error_t *err);
+
+/* router_care.c */
+/* GET /v1/care[?since=&until=&store=]: the care figures of the sqlite
+ * store (care.h), computed on libuv's thread pool and answered later.
+ * Called after the admin token check; answers 405, 400, 404 or 503 itself. */
+void parley_router_care_request(parley_router_t *r, parley_httpd_req_t *req);
 
 /* router_actions.c */
 struct parley_action_req {

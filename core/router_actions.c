@@ -1,11 +1,15 @@
 /* parley core — actions: validated, deduplicated by idempotency key in the
  * journal, routed to the owning connector instance, and their result
  * recorded so a repeated key gets the first result instead of a second
- * reply on the platform. */
+ * reply on the platform. assign and resolve go to no connector: the core
+ * applies them to its sqlite store output(s) through the output type's
+ * apply_action hook, and names a reply's agent on the message it created. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "parley/time.h"
 #include "router.h"
 
 /* The owner: the named connector instance; else the instance of the
@@ -69,6 +73,144 @@ static void replay(parley_router_t *r, const char *key, char *stored, parley_act
   json_decref(j);
 }
 
+/* ---- assign and resolve: the core's own actions on the store ---- */
+
+static int is_store_action(const parley_action_t *a) {
+  parley_action_type_t t = parley_action_type(a);
+  return t == PARLEY_ACTION_ASSIGN || t == PARLEY_ACTION_RESOLVE;
+}
+
+/* Run op on every sqlite store output (the outputs whose type has
+ * apply_action). 0 when at least one holds the conversation (op->changed
+ * and op->platform then say what happened there); PARLEY_ENOTSUP without a
+ * store; PARLEY_ENOENT when none holds it; or the first failure. Each
+ * store changes in its own transaction. */
+static int each_store(parley_router_t *r, parley_output_action_t *op, parley_error_t *err) {
+  size_t stores = 0, found = 0;
+  int changed = 0;
+  char platform[sizeof op->platform] = "";
+  for (size_t i = 0; i < r->n_outputs; i++) {
+    parley_output_t *o = r->outputs[i];
+    if (!o->type->apply_action)
+      continue;
+    stores++;
+    if (!o->opened)
+      return parley_error_set(err, PARLEY_ESTATE, "store output %s is not open", o->name);
+    op->changed = 0;
+    op->platform[0] = '\0';
+    int rc = o->type->apply_action(o->state, op, err);
+    if (rc == PARLEY_ENOENT && !op->sent_id)
+      continue;
+    if (rc)
+      return rc;
+    found++;
+    changed |= op->changed;
+    if (!platform[0])
+      snprintf(platform, sizeof platform, "%s", op->platform);
+  }
+  if (!stores)
+    return parley_error_set(err, PARLEY_ENOTSUP, "assign/resolve need a sqlite store output");
+  if (!found)
+    return parley_error_set(err, PARLEY_ENOENT, "conversation %s is not in the store",
+                            parley_action_conversation_id(op->action)
+                                ? parley_action_conversation_id(op->action)
+                                : "");
+  op->changed = changed;
+  snprintf(op->platform, sizeof op->platform, "%s", platform);
+  return 0;
+}
+
+/* The live care metrics (care_live.h) learn of a resolved conversation. */
+static void care_resolved(parley_router_t *r, const parley_action_t *a, const char *platform,
+                          int64_t at_ms) {
+  if (r->care)
+    parley_care_live_resolved(r->care, parley_action_conversation_id(a), platform,
+                              parley_action_agent(a), at_ms);
+}
+
+static void store_message(const parley_action_t *a, const parley_output_action_t *op, char *buf,
+                          size_t len) {
+  const char *conv = parley_action_conversation_id(a);
+  if (parley_action_type(a) == PARLEY_ACTION_RESOLVE)
+    snprintf(buf, len, "conversation %s %s", conv,
+             op->changed ? "resolved" : "was already resolved");
+  else
+    snprintf(buf, len, "conversation %s %s %s", conv,
+             op->changed ? "assigned to" : "was already assigned to", parley_action_assign_to(a));
+}
+
+/* Record, count and answer the outcome of a store action. */
+static void store_done(parley_router_t *r, const parley_action_t *a,
+                       const parley_output_action_t *op, const parley_action_result_t *res,
+                       parley_action_cb cb, void *data) {
+  const char *key = parley_action_idempotency_key(a);
+  char *json = NULL, labels[64];
+  if (parley_action_result_to_json(key, res, &json, NULL) == 0)
+    parley_journal_action_finish(r->journal, key, json);
+  free(json);
+  snprintf(labels, sizeof labels, "type=\"%s\"", parley_action_type_name(parley_action_type(a)));
+  parley_metrics_add(r->metrics, "parley_store_actions_total", labels, 1);
+  if (res->status) {
+    parley_metrics_add(r->metrics, "parley_store_actions_failed_total", labels, 1);
+    parley_log(PARLEY_LOG_WARN, "store", "action %s failed: %s", key, res->message);
+  } else if (op->changed && parley_action_type(a) == PARLEY_ACTION_RESOLVE) {
+    care_resolved(r, a, op->platform, op->at_ms);
+  }
+  finish(r, key, res, cb, data);
+}
+
+/* Performed now, on the loop: the store writes are one short transaction
+ * each. The conversation is looked up before the key is recorded, so one
+ * that has not reached the store yet is refused (PARLEY_ENOENT) and the
+ * same key can be tried again. */
+static int submit_store(parley_router_t *r, const parley_action_t *a, parley_action_cb cb,
+                        void *data, parley_error_t *err) {
+  const char *key = parley_action_idempotency_key(a);
+  parley_output_action_t op = {.action = a, .check_only = 1};
+  int rc = each_store(r, &op, err);
+  if (rc)
+    return rc;
+  char *stored = NULL;
+  rc = parley_journal_action_begin(r->journal, key, NULL, &stored);
+  if (rc == PARLEY_EDUP) {
+    replay(r, key, stored, cb, data);
+    free(stored);
+    return 0;
+  }
+  if (rc)
+    return parley_error_set(err, rc, "journal: cannot record action %s", key);
+  op = (parley_output_action_t){.action = a, .at_ms = parley_time_now()};
+  parley_error_t e = {0};
+  char msg[PARLEY_ERROR_MAX];
+  rc = each_store(r, &op, &e);
+  if (rc == 0)
+    store_message(a, &op, msg, sizeof msg);
+  parley_action_result_t res = {.status = rc, .message = rc ? e.message : msg};
+  store_done(r, a, &op, &res, cb, data);
+  return 0;
+}
+
+/* A reply or DM that named its agent succeeded: the stores name the agent
+ * on the message it created, the outbound event "<platform>:<platform id>"
+ * the connector emits (or the platform later reports). A failure here
+ * costs the name, not the reply: logged. */
+static void record_sender(parley_router_t *r, parley_instance_t *inst, const parley_action_t *a,
+                          const char *platform_id) {
+  const char *platform = inst->desc->platform;
+  size_t plen = strlen(platform);
+  char id[1024];
+  if (strncmp(platform_id, platform, plen) == 0 && platform_id[plen] == ':')
+    snprintf(id, sizeof id, "%s", platform_id); /* already an event id */
+  else
+    snprintf(id, sizeof id, "%s:%s", platform, platform_id);
+  parley_output_action_t op = {.action = a, .at_ms = parley_time_now(), .sent_id = id};
+  parley_error_t err = {0};
+  int rc = each_store(r, &op, &err);
+  if (rc && rc != PARLEY_ENOTSUP)
+    parley_log(PARLEY_LOG_WARN, inst->name, "action %s: agent not recorded: %s",
+               parley_action_idempotency_key(a), err.message);
+}
+
 int parley_router_submit_action(parley_router_t *r, const parley_action_t *action,
                                 parley_action_cb cb, void *data, parley_error_t *err) {
   int rc = parley_action_validate(action, err);
@@ -76,6 +218,8 @@ int parley_router_submit_action(parley_router_t *r, const parley_action_t *actio
     return rc;
   if (r->run != PARLEY_ROUTER_RUNNING)
     return parley_error_set(err, PARLEY_ESTATE, "router is not running");
+  if (is_store_action(action))
+    return submit_store(r, action, cb, data, err);
   parley_instance_t *inst = owner(r, action);
   if (!inst)
     return parley_error_set(err, PARLEY_ENOENT,
@@ -121,6 +265,8 @@ void parley_action_req_done(parley_action_req_t *req, const parley_action_result
     parley_metrics_add(r->metrics, "parley_actions_failed_total", req->inst->labels, 1);
     parley_log(PARLEY_LOG_WARN, req->inst->name, "action %s failed: %s", key,
                res->message ? res->message : parley_strerror(res->status));
+  } else if (parley_action_agent(req->action) && res->platform_id && *res->platform_id) {
+    record_sender(r, req->inst, req->action, res->platform_id);
   }
   finish(r, key, res, req->cb, req->data);
   parley_action_free(req->action);

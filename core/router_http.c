@@ -4,11 +4,13 @@
  *   /metrics                 Prometheus text
  *   /v1/status               instances, outputs, counters (JSON)
  *   POST /v1/actions         submit a parley.action.v1, answered with its result
+ *   GET /v1/care             care figures of a period from the store (router_care.c)
  * A webhook's 2xx is sent only once its events are in the journal. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "parley/time.h"
 #include "router.h"
 #include "util.h"
 
@@ -160,6 +162,7 @@ static void on_metrics(parley_httpd_req_t *req, void *data) {
     return;
   }
   parley_router_backlog_gauges(r);
+  parley_care_live_refresh(r->care, parley_time_now());
   char *text = parley_metrics_text(r->metrics);
   parley_httpd_respond(req, 200, "text/plain; version=0.0.4", text ? text : "",
                        text ? strlen(text) : 0, NULL);
@@ -172,6 +175,14 @@ static void on_status(parley_httpd_req_t *req, void *data) {
     respond_text(req, 401, "admin token required\n", NULL);
   else
     respond_json(req, 200, parley_router_status(r));
+}
+
+static void on_care(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (!authorized(r, req))
+    respond_text(req, 401, "admin token required\n", NULL);
+  else
+    parley_router_care_request(r, req);
 }
 
 static void action_answered(parley_router_t *r, const char *key,
@@ -224,6 +235,7 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   parley_httpd_route(r->httpd, "/metrics", on_metrics, r);
   parley_httpd_route(r->httpd, "/v1/status", on_status, r);
   parley_httpd_route(r->httpd, "/v1/actions", on_actions, r);
+  parley_httpd_route(r->httpd, "/v1/care", on_care, r);
   parley_log(PARLEY_LOG_INFO, "http", "listening on %s (port %d)", r->cfg->listen,
              parley_httpd_port(r->httpd));
   return 0;

@@ -56,6 +56,8 @@ int parley_router_emit(parley_instance_t *inst, parley_event_t *ev) {
   parley_event_set_connector(ev, inst->name);
   if (!parley_event_received_at(ev))
     parley_event_set_received_at(ev, parley_time_now());
+  if (r->enrich)
+    parley_enrich_event(r->enrich, ev);
   char *json = NULL;
   size_t len = 0;
   int rc = parley_event_validate(ev, &err);
@@ -150,6 +152,7 @@ static void route_committed(parley_router_t *r, parley_journal_entry_t *e, size_
     masks[k] = parley_route_match(r->cfg, r->outputs, r->n_outputs, r->pend[i].ev);
     if (!masks[k])
       (*r->c_unrouted)++;
+    parley_care_live_event(r->care, r->pend[i].ev);
     if (r->on_event)
       r->on_event(r, r->pend[i].ev, r->on_event_data);
     blobs[k] = parley_blob_new(e[i].seq, e[i].id, r->pend[i].json, r->pend[i].len);

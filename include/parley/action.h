@@ -3,7 +3,9 @@
  * An action is what an agent asks the brand to do in a conversation: reply
  * publicly, answer privately (DM, or a private reply to a comment), hide or
  * unhide a comment. It is routed to the connector instance that owns the
- * conversation, by connector name or by platform + account.
+ * conversation, by connector name or by platform + account. Since ABI 1.1
+ * (schema additions "v1.1"), assign and resolve change the conversation's
+ * state in the core's sqlite store instead; no connector performs them.
  *
  * Ownership follows event.h: setters copy, getters return pointers owned by
  * the action, valid until the field is set again or the action is freed.
@@ -30,6 +32,9 @@ typedef enum {
   PARLEY_ACTION_DIRECT_MESSAGE,    /* "direct_message": conversation_id or recipient */
   PARLEY_ACTION_HIDE,              /* "hide": target required */
   PARLEY_ACTION_UNHIDE,            /* "unhide": target required */
+  /* Since ABI 1.1: performed by the core on its sqlite store output(s). */
+  PARLEY_ACTION_ASSIGN,            /* "assign": conversation_id and assign_to required */
+  PARLEY_ACTION_RESOLVE,           /* "resolve": conversation_id required */
 } parley_action_type_t;
 
 const char *parley_action_type_name(parley_action_type_t t); /* NULL if out of range */
@@ -39,7 +44,8 @@ parley_action_t *parley_action_new(void);
 void parley_action_free(parley_action_t *a);
 parley_action_t *parley_action_clone(const parley_action_t *a);
 
-/* Required: idempotency_key, type, and connector or (platform and account).
+/* Required: idempotency_key, type, and connector or (platform and account)
+ * (not for assign and resolve, which name only the conversation).
  * The same idempotency key submitted twice is performed once. */
 int parley_action_set_idempotency_key(parley_action_t *a, const char *key);
 const char *parley_action_idempotency_key(const parley_action_t *a);
@@ -61,6 +67,14 @@ int parley_action_set_recipient(parley_action_t *a, const char *user_id);
 const char *parley_action_recipient(const parley_action_t *a);
 int parley_action_set_text(parley_action_t *a, const char *text);
 const char *parley_action_text(const parley_action_t *a);
+/* Since ABI 1.1. The agent (a person or bot, by the name your tool uses)
+ * who asks for the action: recorded with the reply it sends (messages.agent
+ * in the store) and with assign/resolve. Optional on every type. */
+int parley_action_set_agent(parley_action_t *a, const char *agent);
+const char *parley_action_agent(const parley_action_t *a);
+/* Since ABI 1.1. The agent an assign action gives the conversation to. */
+int parley_action_set_assign_to(parley_action_t *a, const char *agent);
+const char *parley_action_assign_to(const parley_action_t *a);
 
 /* Check required fields per type; PARLEY_EINVAL with err naming the field. */
 int parley_action_validate(const parley_action_t *a, parley_error_t *err);

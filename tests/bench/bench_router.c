@@ -4,7 +4,11 @@
  * /dev/null; the clock stops when the router has stopped, i.e. when every
  * event has been delivered.
  *
- *   bench_router PLUGIN_DIR [N] [JOURNAL_DIR]
+ * With "enrich" the enrichment stage runs too (language, sentiment,
+ * keyword sets, priority, SLA on business hours) and the connector leaves
+ * lang unset, so every step does its work.
+ *
+ *   bench_router PLUGIN_DIR [N] [JOURNAL_DIR] [enrich]
  *   cmake --build build --target bench */
 #include <parley/parley.h>
 #include <stdio.h>
@@ -37,43 +41,66 @@ static void on_event(parley_router_t *r, const parley_event_t *ev, void *data) {
   }
 }
 
-static int configure(parley_config_t *c, const char *plugins, const char *journal, long n) {
-  char count[32];
-  snprintf(count, sizeof count, "%ld", n);
-  int rc = parley_config_set(c, "plugin_dir", plugins);
-  if (!rc) rc = parley_config_set(c, "listen", "");
-  if (!rc) rc = parley_config_set(c, "journal", journal);
-  if (!rc) rc = parley_config_set(c, "log_level", "warn");
-  if (!rc) rc = parley_config_set(c, "queue_size", "100000");
-  if (!rc) rc = parley_config_add_connector(c, "bench", "testconn");
-  if (!rc) rc = parley_config_set_option(c, "bench", "account", "acme", 0);
-  if (!rc) rc = parley_config_set_option(c, "bench", "count", count, 0);
-  if (!rc) rc = parley_config_set_option(c, "bench", "batch", "512", 0);
-  if (!rc) rc = parley_config_set_option(c, "bench", "interval", "1ms", 0);
-  if (!rc) rc = parley_config_add_output(c, "devnull", "ndjson");
-  if (!rc) rc = parley_config_set_option(c, "devnull", "path", "/dev/null", 0);
-  if (!rc) rc = parley_config_add_route(c, NULL, "devnull");
-  return rc;
+/* Realistic customer messages in the three languages enrichment scores,
+ * cycled by the test connector (which then leaves lang unset). */
+static const char *const enrich_yaml =
+    "enrich:\n"
+    "  keywords:\n"
+    "    broken: [broken, kaputt, kapot, defekt, stuk]\n"
+    "    churn: [cancel, 'switch to', kündigen, opzeggen]\n"
+    "    legal: [lawyer, anwalt, advocaat]\n"
+    "    competitor: [northwind, contoso]\n"
+    "  sla:\n"
+    "    business_hours:\n"
+    "      office: {time_zone: Europe/Amsterdam, days: [mon-fri], from: '08:00', until: '20:00'}\n"
+    "    policies:\n"
+    "      - {match: {min_priority: 70}, target: 30m}\n"
+    "      - {match: {visibility: private}, target: 2h, business_hours: office}\n"
+    "      - {target: 1h, business_hours: office}\n";
+static const char *const texts =
+    "['@acme my order never arrived and nobody answers, really disappointed',"
+    " 'Mein Paket ist kaputt angekommen, ich will mein Geld zurück!!!',"
+    " 'Hallo @acme, mijn bestelling is niet aangekomen. Wat nu?',"
+    " 'Love the new app update, great job 😍',"
+    " 'Seit zwei Wochen keine Antwort vom Support. Sehr enttäuscht.',"
+    " 'Heel blij met de snelle levering, dank jullie wel!']";
+
+static int configure(parley_config_t **c, const char *plugins, const char *journal, long n,
+                     int enrich, parley_error_t *err) {
+  char yaml[4096];
+  int len = snprintf(yaml, sizeof yaml,
+                     "router: {plugin_dir: '%s', listen: '', journal: '%s', log_level: warn,"
+                     " queue_size: 100000}\n"
+                     "connectors:\n"
+                     "  - {name: bench, plugin: testconn, options: {account: acme, count: %ld,"
+                     " batch: 512, interval: 1ms, lang: %s, texts: %s}}\n"
+                     "outputs: [{name: devnull, type: ndjson, options: {path: /dev/null}}]\n"
+                     "routes: [{outputs: devnull}]\n%s",
+                     plugins, journal, n, enrich ? "false" : "true", texts,
+                     enrich ? enrich_yaml : "");
+  return parley_config_load_string(c, yaml, (size_t)len, "yaml", "bench_router", err);
 }
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: bench_router PLUGIN_DIR [N] [JOURNAL_DIR]\n");
+    fprintf(stderr, "usage: bench_router PLUGIN_DIR [N] [JOURNAL_DIR] [enrich]\n");
     return 2;
   }
   bench_t b = {.want = argc > 2 ? atol(argv[2]) : 200000};
+  const char *jdir = argc > 3 ? argv[3] : "/tmp";
+  int enrich = argc > 4 && strcmp(argv[4], "enrich") == 0;
   char dir[256];
-  snprintf(dir, sizeof dir, "%s/parley-bench-XXXXXX", argc > 3 ? argv[3] : "/tmp");
+  snprintf(dir, sizeof dir, "%s/parley-bench-XXXXXX", jdir);
   if (!mkdtemp(dir))
     return 1;
   char journal[300];
   snprintf(journal, sizeof journal, "%s/journal", dir);
   uv_loop_t loop;
   uv_loop_init(&loop);
-  parley_config_t *cfg = parley_config_new();
+  parley_config_t *cfg = NULL;
   parley_router_t *r = NULL;
   parley_error_t err = {0};
-  if (!cfg || configure(cfg, argv[1], journal, b.want) ||
+  if (configure(&cfg, argv[1], journal, b.want, enrich, &err) ||
       parley_router_new(&r, &loop, cfg, &err) || parley_router_start(r, &err)) {
     fprintf(stderr, "bench_router: %s\n", err.message);
     return 1;
@@ -85,9 +112,9 @@ int main(int argc, char **argv) {
   parley_router_free(r);
   uv_loop_close(&loop);
   double s = seconds(&b.t0, &b.t1);
-  printf("bench_router: %ld events connector -> journal -> route -> ndjson(/dev/null) in %.2f s: "
-         "%.0f events/s\n", b.got, s, (double)b.got / s);
-  printf("reproduce: %s %s %ld\n", argv[0], argv[1], b.want);
+  printf("bench_router: %ld events connector -> %sjournal -> route -> ndjson(/dev/null) in %.2f s: "
+         "%.0f events/s\n", b.got, enrich ? "enrich -> " : "", s, (double)b.got / s);
+  printf("reproduce: %s %s %ld %s%s\n", argv[0], argv[1], b.want, jdir, enrich ? " enrich" : "");
   char cmd[400];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   return system(cmd) == 0 && b.got == b.want ? 0 : 1;

@@ -153,3 +153,113 @@ class SimProcess:
         self.proc.stdout.close()
         self.log.close()
         return self.proc.returncode
+
+
+# ---- parleyd with all five connectors against parley-sim ----
+
+DEMO_SCENARIO = os.path.join(SOURCE_DIR, "sdk", "sim", "scenarios", "demo.json")
+# The simulator's documented test credentials (docs/simulator.md), handed to
+# parleyd through the environment as an operator would.
+DEMO_SECRETS = {
+    "TW_BEARER": "tw-app-bearer", "TW_USER_TOKEN": "tw-user-token",
+    "FB_PAGE_TOKEN": "fb-page-token", "IG_TOKEN": "ig-page-token",
+    "META_APP_SECRET": "sim-meta-app-secret", "META_VERIFY_TOKEN": "sim-verify-token",
+    "LI_TOKEN": "li-member-token", "LI_CLIENT_SECRET": "sim-linkedin-client-secret",
+    "TT_TOKEN": "act.sim-tiktok-token", "TT_CLIENT_SECRET": "sim-tiktok-client-secret",
+}
+FIVE_INSTANCES = {"twitter": "acme-twitter", "facebook": "acme-facebook",
+                  "instagram": "acme-instagram", "linkedin": "acme-linkedin",
+                  "tiktok": "acme-tiktok"}
+
+
+def five_connectors_yaml(sim, interval="1s"):
+    """The connectors: section for the demo scenario's brand on all five platforms."""
+    return f"""connectors:
+  - name: acme-twitter
+    plugin: twitter
+    options:
+      base_url: {sim}/twitter
+      account_id: "2244994945"
+      account_handle: acme
+      bearer_token: ${{TW_BEARER}}
+      user_access_token: ${{TW_USER_TOKEN}}
+      sources: [mentions, search, dms]
+      search_queries: ["acme -from:acme"]
+      poll_floor: {interval}
+      poll_interval: {interval}
+  - name: acme-facebook
+    plugin: facebook
+    options:
+      base_url: {sim}/facebook
+      app_secret: ${{META_APP_SECRET}}
+      verify_token: ${{META_VERIFY_TOKEN}}
+      pages: ["104000000000001"]
+      page_access_token: ${{FB_PAGE_TOKEN}}
+  - name: acme-instagram
+    plugin: instagram
+    options:
+      base_url: {sim}/instagram
+      app_secret: ${{META_APP_SECRET}}
+      verify_token: ${{META_VERIFY_TOKEN}}
+      accounts: ["17841400000000001"]
+      access_token: ${{IG_TOKEN}}
+  - name: acme-linkedin
+    plugin: linkedin
+    options:
+      base_url: {sim}/linkedin
+      organization: urn:li:organization:5515715
+      access_token: ${{LI_TOKEN}}
+      client_secret: ${{LI_CLIENT_SECRET}}
+      poll_interval: {interval}
+  - name: acme-tiktok
+    plugin: tiktok
+    options:
+      base_url: {sim}/tiktok
+      business_id: "-000acmebusiness"
+      account_handle: acme
+      access_token: ${{TT_TOKEN}}
+      client_secret: ${{TT_CLIENT_SECRET}}
+      poll_interval: {interval}
+"""
+
+
+class FiveStack:
+    """parley-sim (the demo scenario, or `scenario`) and parleyd with all
+    five connectors; `sections` is the YAML after connectors: (outputs:,
+    routes:, enrich:, ...), formatted with {dir} = the stack's directory.
+    Meta webhooks are pointed at parleyd once it is up."""
+
+    def __init__(self, tmp, sections, scenario=DEMO_SCENARIO, sim_args=("--rate-window-s", "60")):
+        self.dir = str(tmp)
+        self.sim = SimProcess(scenario, list(sim_args), self.dir)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        config = (f"router:\n  listen: 127.0.0.1:{self.port}\n  plugin_dir: {PLUGIN_DIR}\n"
+                  f"  journal: {self.dir}/parley.journal\n"
+                  + five_connectors_yaml(self.sim.url) + sections.format(dir=self.dir))
+        self.parleyd = Parleyd(config, tmpdir=self.dir, env=DEMO_SECRETS)
+
+    def start(self):
+        self.parleyd.start(wait_http=self.base)
+        for p in ("facebook", "instagram"):
+            body = json.dumps({"platform": p, "url": f"{self.base}/hooks/{FIVE_INSTANCES[p]}"})
+            status = http("POST", self.sim.url + "/_sim/webhook-target", body)[0]
+            assert status < 300, f"webhook target for {p}: {status}"
+        return self
+
+    def post_item(self, item):
+        """A customer writes: the simulator's control API creates the item."""
+        status, _, body = http("POST", self.sim.url + "/_sim/items", json.dumps(item))
+        assert status < 300, f"/_sim/items {status}: {body!r}"
+        return json.loads(body)
+
+    def action(self, action):
+        status, _, body = http("POST", self.base + "/v1/actions", json.dumps(action),
+                               {"Content-Type": "application/json"})
+        return status, json.loads(body or b"{}")
+
+    def stop(self):
+        try:
+            self.parleyd.stop()
+        finally:
+            self.sim.stop()

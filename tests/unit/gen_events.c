@@ -4,7 +4,7 @@
  *
  *   gen_events events         events: every kind, visibility, media type,
  *                             optional field present and absent
- *   gen_events actions        actions of every type
+ *   gen_events actions        actions of every type (assign, resolve, agent: v1.1)
  *   gen_events results        action results, done and failed
  *   gen_events broken-events  hand-written events that each break one rule
  *                             of the schema (the checker must reject all)
@@ -157,7 +157,7 @@ static int emit_action(const parley_action_t *a) {
 
 static parley_action_t *make_action(size_t i) {
   char key[32];
-  parley_action_type_t type = (parley_action_type_t)(PARLEY_ACTION_REPLY_PUBLIC + i % 5);
+  parley_action_type_t type = (parley_action_type_t)(PARLEY_ACTION_REPLY_PUBLIC + i % 7);
   parley_action_t *a = parley_action_new();
   if (a == NULL)
     return NULL;
@@ -169,6 +169,14 @@ static parley_action_t *make_action(size_t i) {
   } else {
     parley_action_set_platform(a, "facebook");
     parley_action_set_account(a, "acmebank");
+  }
+  if (i % 4 == 0) /* v1.1: any action may name its agent */
+    parley_action_set_agent(a, "mia@acmebank");
+  if (type == PARLEY_ACTION_ASSIGN || type == PARLEY_ACTION_RESOLVE) {
+    parley_action_set_conversation_id(a, "facebook:t_10160");
+    if (type == PARLEY_ACTION_ASSIGN)
+      parley_action_set_assign_to(a, "jonas");
+    return a;
   }
   if (type != PARLEY_ACTION_DIRECT_MESSAGE)
     parley_action_set_target(a, "facebook:102938475610_5647382910");

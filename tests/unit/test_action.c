@@ -66,7 +66,7 @@ static const char *validate_error(const parley_action_t *a, parley_error_t *err)
 /* ------------------------------------------------------------------ */
 
 static void type_names_round_trip_for_every_type(void **state) {
-  for (int t = PARLEY_ACTION_REPLY_PUBLIC; t <= PARLEY_ACTION_UNHIDE; t++) {
+  for (int t = PARLEY_ACTION_REPLY_PUBLIC; t <= PARLEY_ACTION_RESOLVE; t++) {
     parley_action_type_t back = 0;
     const char *name = parley_action_type_name((parley_action_type_t)t);
     assert_non_null(name);
@@ -78,8 +78,17 @@ static void type_names_round_trip_for_every_type(void **state) {
 
 static void type_name_is_null_out_of_range(void **state) {
   assert_null(parley_action_type_name((parley_action_type_t)0));
-  assert_null(parley_action_type_name((parley_action_type_t)(PARLEY_ACTION_UNHIDE + 1)));
+  assert_null(parley_action_type_name((parley_action_type_t)(PARLEY_ACTION_RESOLVE + 1)));
   assert_null(parley_action_type_name((parley_action_type_t)-3));
+}
+
+/* ABI 1.1 appended two types: the values of the 1.0 ones must not move. */
+static void abi_1_1_types_are_appended(void **state) {
+  assert_int_equal(PARLEY_ACTION_UNHIDE, 5);
+  assert_int_equal(PARLEY_ACTION_ASSIGN, 6);
+  assert_int_equal(PARLEY_ACTION_RESOLVE, 7);
+  assert_string_equal(parley_action_type_name(PARLEY_ACTION_ASSIGN), "assign");
+  assert_string_equal(parley_action_type_name(PARLEY_ACTION_RESOLVE), "resolve");
 }
 
 static void type_parse_rejects_an_unknown_name(void **state) {
@@ -104,6 +113,25 @@ static void setters_reject_invalid_utf8(void **state) {
   assert_int_equal(parley_action_set_text(a, "Gr\xFC\xDF" "e"), PARLEY_EINVAL);
   assert_null(parley_action_text(a));
   parley_action_free(a);
+}
+
+static void agent_fields_are_copied_and_cloned(void **state) {
+  parley_action_t *a = parley_action_new();
+  char agent[] = "mia";
+  assert_int_equal(parley_action_set_agent(a, agent), 0);
+  assert_int_equal(parley_action_set_assign_to(a, "jonas"), 0);
+  agent[0] = 'X';
+  parley_action_t *c = parley_action_clone(a);
+  parley_action_free(a);
+  assert_string_equal(parley_action_agent(c), "mia");
+  assert_string_equal(parley_action_assign_to(c), "jonas");
+  assert_int_equal(parley_action_set_agent(c, "M\xFCller"), PARLEY_EINVAL);
+  assert_string_equal(parley_action_agent(c), "mia");
+  parley_action_set_agent(c, NULL);
+  assert_null(parley_action_agent(c));
+  assert_null(parley_action_agent(NULL));
+  assert_null(parley_action_assign_to(NULL));
+  parley_action_free(c);
 }
 
 static void clone_is_a_deep_copy(void **state) {
@@ -231,9 +259,143 @@ static void validate_rejects_a_target_on_another_platform(void **state) {
   parley_action_free(a);
 }
 
+static parley_action_t *make_store_action(parley_action_type_t t) {
+  parley_action_t *a = parley_action_new();
+  assert_non_null(a);
+  parley_action_set_idempotency_key(a, "assign-7");
+  parley_action_set_type(a, t);
+  parley_action_set_conversation_id(a, "twitter:1460323737035677698");
+  if (t == PARLEY_ACTION_ASSIGN)
+    parley_action_set_assign_to(a, "jonas");
+  parley_action_set_agent(a, "mia");
+  return a;
+}
+
+static void validate_accepts_assign_and_resolve_without_a_connector(void **state) {
+  parley_action_t *a = make_store_action(PARLEY_ACTION_ASSIGN);
+  assert_int_equal(parley_action_validate(a, NULL), 0);
+  parley_action_free(a);
+  a = make_store_action(PARLEY_ACTION_RESOLVE);
+  parley_action_set_agent(a, NULL); /* agent is optional */
+  assert_int_equal(parley_action_validate(a, NULL), 0);
+  parley_action_free(a);
+}
+
+static void validate_requires_a_conversation_for_assign_and_resolve(void **state) {
+  parley_error_t err;
+  parley_action_t *a = make_store_action(PARLEY_ACTION_RESOLVE);
+  parley_action_set_conversation_id(a, NULL);
+  assert_string_equal(validate_error(a, &err), "action.conversation_id: required for type resolve");
+  parley_action_free(a);
+  a = make_store_action(PARLEY_ACTION_ASSIGN);
+  parley_action_set_conversation_id(a, "");
+  assert_string_equal(validate_error(a, &err), "action.conversation_id: required for type assign");
+  parley_action_free(a);
+}
+
+static void validate_requires_assign_to_for_assign_only(void **state) {
+  parley_error_t err;
+  parley_action_t *a = make_store_action(PARLEY_ACTION_ASSIGN);
+  parley_action_set_assign_to(a, NULL);
+  assert_string_equal(validate_error(a, &err), "action.assign_to: required for type assign");
+  parley_action_free(a);
+  a = make_store_action(PARLEY_ACTION_RESOLVE);
+  parley_action_set_assign_to(a, "jonas");
+  assert_string_equal(validate_error(a, &err),
+                      "action.assign_to: only for type assign, not resolve");
+  parley_action_free(a);
+}
+
+static void validate_bounds_agent_names(void **state) {
+  parley_error_t err;
+  char name[300];
+  parley_action_t *a = make_reply();
+  parley_action_set_agent(a, ""); /* like every setter: "" unsets */
+  assert_null(parley_action_agent(a));
+  memset(name, 'x', 257);
+  name[257] = '\0';
+  parley_action_set_agent(a, name);
+  assert_string_equal(validate_error(a, &err), "action.agent: must be 1 to 256 characters");
+  /* characters, not bytes: 128 two-byte characters fit */
+  for (int i = 0; i < 128; i++)
+    memcpy(name + 2 * i, "\xC3\xA9", 2);
+  name[256] = '\0';
+  parley_action_set_agent(a, name);
+  assert_int_equal(parley_action_validate(a, NULL), 0);
+  parley_action_free(a);
+  a = make_store_action(PARLEY_ACTION_ASSIGN);
+  parley_action_set_assign_to(a, name);
+  parley_action_set_assign_to(a, "x\xC3\xA9"); /* replaced, fine */
+  assert_int_equal(parley_action_validate(a, NULL), 0);
+  memset(name, 'y', 257);
+  name[257] = '\0';
+  parley_action_set_assign_to(a, name);
+  assert_string_equal(validate_error(a, &err), "action.assign_to: must be 1 to 256 characters");
+  parley_action_free(a);
+}
+
 /* ------------------------------------------------------------------ */
 /* JSON                                                                */
 /* ------------------------------------------------------------------ */
+
+static const char ASSIGN_JSON[] =
+    "{\"schema\":\"parley.action.v1\",\"idempotency_key\":\"assign-7\",\"type\":\"assign\","
+    "\"conversation_id\":\"twitter:1460323737035677698\",\"assign_to\":\"jonas\","
+    "\"agent\":\"mia\"}";
+
+static void assign_encodes_v1_1_fields_last_and_round_trips(void **state) {
+  parley_action_t *a = make_store_action(PARLEY_ACTION_ASSIGN);
+  char *json = encode(a);
+  assert_string_equal(json, ASSIGN_JSON);
+  parley_action_t *b = decode(json);
+  assert_int_equal(parley_action_type(b), PARLEY_ACTION_ASSIGN);
+  assert_string_equal(parley_action_assign_to(b), "jonas");
+  assert_string_equal(parley_action_agent(b), "mia");
+  char *again = encode(b);
+  assert_string_equal(again, ASSIGN_JSON);
+  free(json);
+  free(again);
+  parley_action_free(a);
+  parley_action_free(b);
+}
+
+static void resolve_decodes_with_only_a_conversation(void **state) {
+  parley_action_t *a = decode("{\"schema\":\"parley.action.v1\",\"idempotency_key\":\"r-1\","
+                              "\"type\":\"resolve\",\"conversation_id\":\"conv-1\"}");
+  assert_int_equal(parley_action_type(a), PARLEY_ACTION_RESOLVE);
+  assert_string_equal(parley_action_conversation_id(a), "conv-1");
+  assert_null(parley_action_agent(a));
+  parley_action_free(a);
+}
+
+static void a_reply_carries_its_agent(void **state) {
+  parley_action_t *a = make_reply();
+  parley_action_set_agent(a, "mia");
+  char *json = encode(a);
+  assert_non_null(strstr(json, "\"text\":"));
+  assert_non_null(strstr(json, "\"agent\":\"mia\"}"));
+  parley_action_t *b = decode(json);
+  assert_string_equal(parley_action_agent(b), "mia");
+  free(json);
+  parley_action_free(a);
+  parley_action_free(b);
+}
+
+static void from_json_names_the_field_assign_and_resolve_miss(void **state) {
+  parley_error_t err;
+  const char *msg = decode_error("{\"schema\":\"parley.action.v1\",\"idempotency_key\":\"k\","
+                                 "\"type\":\"assign\",\"conversation_id\":\"c\"}",
+                                 PARLEY_EINVAL, &err);
+  assert_string_equal(msg, "action.assign_to: required for type assign");
+  msg = decode_error("{\"schema\":\"parley.action.v1\",\"idempotency_key\":\"k\","
+                     "\"type\":\"resolve\",\"connector\":\"tw\"}",
+                     PARLEY_EINVAL, &err);
+  assert_string_equal(msg, "action.conversation_id: required for type resolve");
+  msg = decode_error("{\"schema\":\"parley.action.v1\",\"idempotency_key\":\"k\","
+                     "\"type\":\"resolve\",\"conversation_id\":\"c\",\"agent\":7}",
+                     PARLEY_EINVAL, &err);
+  assert_string_equal(msg, "action.agent: expected string");
+}
 
 static void to_json_writes_keys_in_schema_order_and_omits_unset(void **state) {
   parley_action_t *a = make_reply();
@@ -306,6 +468,7 @@ static void from_json_rejects_an_unknown_type(void **state) {
       "{\"schema\":\"parley.action.v1\",\"idempotency_key\":\"k\",\"type\":\"like\"}",
       PARLEY_EINVAL, &err);
   assert_non_null(strstr(msg, "action.type: \"like\" is not one of reply_public"));
+  assert_non_null(strstr(msg, "assign, resolve"));
 }
 
 static void from_json_names_a_missing_key(void **state) {
@@ -342,7 +505,7 @@ static void from_json_applies_the_per_type_rules(void **state) {
 static void from_json_ignores_unknown_keys(void **state) {
   parley_action_t *a = decode("{\"schema\":\"parley.action.v1\",\"idempotency_key\":\"k\","
                               "\"type\":\"unhide\",\"connector\":\"fb\","
-                              "\"target\":\"facebook:1_2\",\"agent\":{\"name\":\"Mia\"}}");
+                              "\"target\":\"facebook:1_2\",\"note\":{\"name\":\"Mia\"}}");
   assert_int_equal(parley_action_type(a), PARLEY_ACTION_UNHIDE);
   parley_action_free(a);
 }
@@ -421,9 +584,11 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(type_names_round_trip_for_every_type),
       cmocka_unit_test(type_name_is_null_out_of_range),
+      cmocka_unit_test(abi_1_1_types_are_appended),
       cmocka_unit_test(type_parse_rejects_an_unknown_name),
       cmocka_unit_test(setters_copy_and_null_clears),
       cmocka_unit_test(setters_reject_invalid_utf8),
+      cmocka_unit_test(agent_fields_are_copied_and_cloned),
       cmocka_unit_test(clone_is_a_deep_copy),
       cmocka_unit_test(null_handles_are_harmless),
       cmocka_unit_test(validate_accepts_a_public_reply),
@@ -437,6 +602,14 @@ int main(void) {
       cmocka_unit_test(validate_requires_a_conversation_or_recipient_for_a_dm),
       cmocka_unit_test(validate_requires_the_target_to_be_an_event_id),
       cmocka_unit_test(validate_rejects_a_target_on_another_platform),
+      cmocka_unit_test(validate_accepts_assign_and_resolve_without_a_connector),
+      cmocka_unit_test(validate_requires_a_conversation_for_assign_and_resolve),
+      cmocka_unit_test(validate_requires_assign_to_for_assign_only),
+      cmocka_unit_test(validate_bounds_agent_names),
+      cmocka_unit_test(assign_encodes_v1_1_fields_last_and_round_trips),
+      cmocka_unit_test(resolve_decodes_with_only_a_conversation),
+      cmocka_unit_test(a_reply_carries_its_agent),
+      cmocka_unit_test(from_json_names_the_field_assign_and_resolve_miss),
       cmocka_unit_test(to_json_writes_keys_in_schema_order_and_omits_unset),
       cmocka_unit_test(to_json_refuses_an_invalid_action),
       cmocka_unit_test(round_trip_gives_identical_bytes),

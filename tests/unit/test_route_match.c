@@ -17,13 +17,15 @@ static const char *yaml =
     "  - {name: de, type: ndjson}\n"
     "  - {name: vip, type: ndjson}\n"
     "  - {name: rest, type: ndjson}\n"
+    "  - {name: care, type: ndjson}\n"
     "routes:\n"
     "  - {match: {platform: [twitter, facebook], kind: mention}, outputs: all}\n"
     "  - {match: {lang: de, keywords: [kaputt, Defekt]}, outputs: de}\n"
-    "  - {match: {min_followers: 10000, visibility: public}, outputs: [vip, all]}\n";
+    "  - {match: {min_followers: 10000, visibility: public}, outputs: [vip, all]}\n"
+    "  - {match: {keyword_sets: [churn, legal], min_priority: 70}, outputs: care}\n";
 
 static parley_config_t *cfg;
-static parley_output_t outs[4], *outp[4];
+static parley_output_t outs[5], *outp[5];
 
 static int setup(void **state) {
   (void)state;
@@ -32,8 +34,8 @@ static int setup(void **state) {
     fprintf(stderr, "%s\n", err.message);
     return -1;
   }
-  static char *names[] = {"all", "de", "vip", "rest"};
-  for (int i = 0; i < 4; i++) {
+  static char *names[] = {"all", "de", "vip", "rest", "care"};
+  for (int i = 0; i < 5; i++) {
     outs[i].name = names[i];
     outs[i].index = (unsigned)i;
     outp[i] = &outs[i];
@@ -60,7 +62,7 @@ static parley_event_t *ev(const char *platform, parley_kind_t kind, const char *
 }
 
 static parley_output_mask_t match(parley_event_t *e) {
-  parley_output_mask_t m = parley_route_match(cfg, outp, 4, e);
+  parley_output_mask_t m = parley_route_match(cfg, outp, 5, e);
   parley_event_free(e);
   return m;
 }
@@ -69,6 +71,7 @@ static parley_output_mask_t match(parley_event_t *e) {
 #define DE 2u
 #define VIP 4u
 #define REST 8u
+#define CARE 16u
 
 static void platform_and_kind_must_both_hold(void **state) {
   (void)state;
@@ -110,6 +113,35 @@ static void visibility_is_checked(void **state) {
   assert_int_equal(match(e), REST);
 }
 
+static parley_event_t *signalled(const char *set, int priority) {
+  parley_event_t *e = ev("tiktok", PARLEY_KIND_COMMENT, "en", "x", 5);
+  if (set)
+    parley_event_add_keyword(e, set);
+  parley_event_set_priority(e, priority);
+  return e;
+}
+
+static void keyword_sets_and_min_priority_match_the_enriched_signals(void **state) {
+  (void)state;
+  assert_int_equal(match(signalled("churn", 70)), CARE);
+  assert_int_equal(match(signalled("legal", 100)), CARE);
+  assert_int_equal(match(signalled("churn", 69)), REST);
+  assert_int_equal(match(signalled("refund", 90)), REST);
+  assert_int_equal(match(signalled(NULL, 90)), REST);
+  assert_int_equal(match(signalled("churn", -1)), REST); /* no priority: never "at least" */
+}
+
+static void a_min_priority_above_100_is_refused_with_file_and_line(void **state) {
+  (void)state;
+  const char *bad = "outputs: [{name: o, type: ndjson}]\n"
+                    "routes:\n  - {match: {min_priority: 101}, outputs: o}\n";
+  parley_config_t *c = NULL;
+  parley_error_t err = {0};
+  assert_int_equal(parley_config_load_string(&c, bad, strlen(bad), "yaml", "b.yaml", &err),
+                   PARLEY_ECONFIG);
+  assert_non_null(strstr(err.message, "b.yaml:3: routes[0].match.min_priority: '101' is not a whole number from 0 to 100"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(platform_and_kind_must_both_hold),
@@ -118,6 +150,8 @@ int main(void) {
       cmocka_unit_test(min_followers_is_inclusive_and_unknown_followers_never_match),
       cmocka_unit_test(fan_out_is_the_union_of_every_matching_route),
       cmocka_unit_test(visibility_is_checked),
+      cmocka_unit_test(keyword_sets_and_min_priority_match_the_enriched_signals),
+      cmocka_unit_test(a_min_priority_above_100_is_refused_with_file_and_line),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

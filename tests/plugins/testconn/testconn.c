@@ -16,6 +16,8 @@ typedef struct testconn_config {
   int64_t interval_ms;  /* between ticks */
   parley_strlist_t kinds;
   const char *text;
+  parley_strlist_t texts;
+  int lang;             /* set lang on events */
   const char *token;    /* webhook token (secret) */
   int64_t stop_delay;   /* ms the asynchronous drain takes */
 } testconn_config_t;
@@ -43,6 +45,10 @@ static const parley_option_t options[] = {
      "event kinds to cycle through (default: mention)"},
     {"text", PARLEY_OPT_STRING, 0, "Hallo @acme, mijn bestelling is niet aangekomen",
      offsetof(testconn_config_t, text), "text of every event"},
+    {"texts", PARLEY_OPT_LIST, 0, NULL, offsetof(testconn_config_t, texts),
+     "texts to cycle through instead of text (one per event)"},
+    {"lang", PARLEY_OPT_BOOL, 0, "true", offsetof(testconn_config_t, lang),
+     "set lang (en, de, nl in turn); false leaves it to enrichment"},
     {"token", PARLEY_OPT_SECRET, 0, NULL, offsetof(testconn_config_t, token),
      "token webhook POSTs must send in X-Test-Token"},
     {"stop_delay", PARLEY_OPT_DURATION, 0, "0ms", offsetof(testconn_config_t, stop_delay),
@@ -76,8 +82,9 @@ static parley_event_t *make_event(testconn_t *t, int64_t n) {
   snprintf(buf, sizeof buf, "user%lld", (long long)(n % 50));
   parley_event_set_author_handle(ev, buf);
   parley_event_set_author_followers(ev, (n * 37) % 5000);
-  parley_event_set_text(ev, c->text);
-  parley_event_set_lang(ev, langs[n % 3]);
+  parley_event_set_text(ev, c->texts.count ? c->texts.items[n % (int64_t)c->texts.count] : c->text);
+  if (c->lang)
+    parley_event_set_lang(ev, langs[n % 3]);
   parley_event_set_created_at(ev, now);
   return ev;
 }

@@ -1,0 +1,52 @@
+/* parley core — the sqlite store's internals shared by output_sqlite.c
+ * (events in, the core's actions) and output_sqlite_schema.c (schema v2,
+ * the migration from v1). Internal. docs/outputs.md has the contract. */
+#ifndef PARLEY_CORE_OUTPUT_SQLITE_H
+#define PARLEY_CORE_OUTPUT_SQLITE_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+/* PRAGMA user_version of the schema this build writes. */
+#define PARLEY_STORE_SCHEMA_VERSION 2
+
+/* A conversation's status; NONE: no row yet. */
+typedef enum {
+  PARLEY_CONV_NONE = 0,
+  PARLEY_CONV_OPEN,
+  PARLEY_CONV_ANSWERED,
+  PARLEY_CONV_RESOLVED,
+} parley_conv_status_t;
+
+/* "open", "answered", "resolved" (v1's "closed" reads as resolved); NULL or
+ * anything else is NONE. */
+parley_conv_status_t parley_conv_status_parse(const char *s);
+const char *parley_conv_status_name(parley_conv_status_t s); /* NULL for NONE */
+
+typedef struct parley_conv_state {
+  parley_conv_status_t status;
+  int had_inbound; /* a customer message was ever stored (first_inbound_at) */
+} parley_conv_state_t;
+
+/* The state change one new message makes (the live store and the v1
+ * migration share it, so a migrated history reads like a live one): the
+ * conversation_events type "opened", "answered" or "reopened", or NULL when
+ * the status stays. *from gets the status before. */
+const char *parley_conv_step(parley_conv_state_t *c, int outbound, parley_conv_status_t *from);
+
+/* The later of two ISO-8601 UTC times of the same format (they sort as
+ * text); either may be NULL. A message's event is stamped with its
+ * created_at, but never before the conversation's last status change, so
+ * that one conversation's events are in order even when a late message
+ * arrives after a newer one. */
+const char *parley_conv_later(const char *a, const char *b);
+
+/* Bring the store to schema v2 in one transaction: create it when the file
+ * is new, migrate a v1 store in place (status closed -> resolved, the new
+ * columns and tables, conversation_events rebuilt from the stored
+ * messages). A newer schema is refused. *was gets the version found (0: a
+ * new file). Returns 0 or an SQLite code, with a message in msg. */
+int parley_sqlite_schema_ensure(sqlite3 *db, int *was, char *msg, size_t msglen);
+
+#endif
