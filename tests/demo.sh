@@ -82,6 +82,16 @@ outputs:
     options: {path: $WORK/conversations.db}
 routes:
   - outputs: [inbox, store]
+enrich:                      # care signals: docs/enrichment.md
+  keywords:
+    broken: [kapot, kaputt, broken, defekt]
+    competitor: [northwind, contoso]
+    churn: [cancel, kündigen, opzeggen, "switch to"]
+  sla:
+    policies:
+      - {name: urgent, match: {min_priority: 50}, target: 30m}
+      - {name: dm, match: {visibility: private}, target: 2h}
+      - {name: public, target: 1h}
 YAML
 # secrets come from the environment, as an operator would provide them
 export TW_BEARER=tw-app-bearer TW_USER_TOKEN=tw-user-token FB_PAGE_TOKEN=fb-page-token \
@@ -135,6 +145,7 @@ echo "== what the simulator recorded as sent by the brand"
 curl -s "$SIM/_sim/sent?platform=twitter"; echo
 curl -s "$SIM/_sim/sent?platform=tiktok"; echo
 sleep 2
+curl -s "http://127.0.0.1:$PORT/v1/care" > "$WORK/care.json"
 kill -TERM "$PARLEYD"; wait "$PARLEYD" || true
 echo "== the unified stream: $(wc -l < "$WORK/events.ndjson") events from $WORK/events.ndjson, by platform and kind"
 python3 - "$WORK/events.ndjson" <<'PY'
@@ -142,14 +153,35 @@ import collections, json, sys
 evs = [json.loads(l) for l in open(sys.argv[1])]
 for (p, k), n in sorted(collections.Counter((e["platform"], e["kind"]) for e in evs).items()):
     print(f"  {p:10} {k:15} {n}")
-print("== the newest customer messages")
-for e in [e for e in evs if e["kind"] != "outbound"][-3:]:
-    print(json.dumps(e, ensure_ascii=False))
+print("== the newest customer messages, most urgent first (care signals from enrichment)")
+print(f"  {'platform':10} {'lang':4} {'sentiment':>9} {'priority':>8} {'SLA due':24} text")
+newest = [e for e in evs if e["kind"] not in ("outbound", "reaction")][-8:]
+for e in sorted(newest, key=lambda e: -e.get("signals", {}).get("priority", 0)):
+    s = e.get("signals", {})
+    print(f"  {e['platform']:10} {e.get('lang', '?'):4} {s.get('sentiment', 0):9.2f} "
+          f"{s.get('priority', 0):8} {s.get('sla_due', '-'):24} {e.get('text', '')[:50]}")
+print("== one of them in full")
+print(json.dumps(newest[-1], ensure_ascii=False))
 print("== the brand's answer")
 for e in [e for e in evs if e["kind"] == "outbound"][-1:]:
     print(json.dumps(e, ensure_ascii=False))
 PY
 echo "== open conversations in the SQLite store"
 sqlite3 "$WORK/conversations.db" "SELECT platform, COUNT(*) FROM conversations GROUP BY platform;" 2>/dev/null || true
+echo "== care metrics (GET /v1/care: are we on time?)"
+python3 - "$WORK/care.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+def t(x): return "-" if x is None else f"{x / 60:.1f} min"
+o = c["overall"]
+print(f"  customer messages {o['demand']['messages']}, open conversations {o['open']['count']}")
+fr = o["first_response"]
+print(f"  first response: {fr['count']} answered, mean {t(fr.get('mean'))}, median {t(fr.get('median'))}, p90 {t(fr.get('p90'))}")
+sla = o["sla"]
+share = sla.get("share_within")
+print(f"  answered within SLA: {'-' if share is None else f'{share:.0%}'} ({sla['within']} on time, {sla['late']} late, {sla['breached_unanswered']} overdue)")
+for p, f in sorted(c["per_platform"].items()):
+    print(f"  {p:10} messages {f['demand']['messages']:3}  open {f['open']['count']:3}  first response mean {t(f['first_response'].get('mean'))}")
+PY
 echo "== parleyd log (tail)"
 tail -15 "$WORK/parleyd.log"
