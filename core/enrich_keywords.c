@@ -12,7 +12,9 @@
 #include "text_fold.h"
 
 /* Words looked at per message; a longer text is matched on its start. */
-#define KW_MAX_WORDS 1024
+#define KW_MAX_WORDS 512
+/* Folded text that fits here needs no allocation (nearly every message). */
+#define KW_STACK_TEXT 2048
 
 typedef struct kw_term {
   char *folded;              /* owns the words' bytes */
@@ -115,18 +117,18 @@ int parley_keywords_match(const parley_keywords_t *k, const char *text, size_t l
                           unsigned char *matched) {
   if (!k->n_terms)
     return 0;
+  char stack[KW_STACK_TEXT], *heap = NULL;
+  const char *folded = stack;
   size_t flen, pos = 0, n = 0;
-  char *folded = parley_text_fold(text, len, &flen);
-  parley_text_word_t *words = malloc(KW_MAX_WORDS * sizeof *words);
-  if (!folded || !words) {
-    free(folded);
-    free(words);
+  int rc = parley_text_fold_into(text, len, stack, sizeof stack, &flen);
+  if (rc == PARLEY_ENOBUFS)
+    folded = heap = parley_text_fold(text, len, &flen);
+  if ((rc != 0 && rc != PARLEY_ENOBUFS) || !folded)
     return PARLEY_ENOMEM;
-  }
+  parley_text_word_t words[KW_MAX_WORDS];
   while (n < KW_MAX_WORDS && parley_text_next_word(folded, flen, &pos, &words[n]))
     n++;
   int sets = match_words(k, words, n, matched);
-  free(words);
-  free(folded);
+  free(heap);
   return sets;
 }

@@ -395,7 +395,10 @@ int detect(const char *text, size_t len, double min_confidence, parley_lang_gues
     conf = confidence(v, v.reliable ? 1.0 : kUnreliableFactor);
   } else {
     /* Short texts CLD2 will not commit to: its best guess, with a
-     * confidence low enough that min_confidence decides. */
+     * confidence low enough that min_confidence decides (so it is not
+     * asked for when no best-effort guess could pass). */
+    if (min_confidence > kBestEffortFactor)
+      return PARLEY_ENOENT;
     v = cld2_detect(c, CLD2::kCLDFlagBestEffort);
     if (!bcp47_primary(v.lang, code))
       return PARLEY_ENOENT;

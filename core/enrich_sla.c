@@ -10,10 +10,18 @@
 /* Ten years of days: a clock whose hours never open still ends. */
 #define SLA_MAX_DAYS 3660
 
+/* One local day: its bounds in UTC and its opening hours. */
+typedef struct sla_day {
+  UDate midnight, next; /* [midnight, next) */
+  UDate open, close;
+  int weekday;          /* Monday 0 */
+} sla_day_t;
+
 struct parley_sla_clock {
   UCalendar *cal; /* NULL: around the clock */
   unsigned days;
   int from_min, until_min;
+  sla_day_t last; /* messages come in near "now": most lookups hit it */
 };
 
 parley_sla_clock_t *parley_sla_clock_new(const parley_conf_hours_t *hours) {
@@ -71,23 +79,32 @@ static UDate local_midnight(UCalendar *cal, UDate t, int *weekday) {
   return ucal_getMillis(cal, &st);
 }
 
+/* The local day t falls in, from the cache or from ICU (~1 us). */
+static const sla_day_t *day_of(parley_sla_clock_t *c, UDate t) {
+  sla_day_t *d = &c->last;
+  if (t >= d->midnight && t < d->next)
+    return d;
+  d->midnight = local_midnight(c->cal, t, &d->weekday);
+  d->open = at_minute(c->cal, d->midnight, c->from_min);
+  d->close = at_minute(c->cal, d->midnight, c->until_min);
+  d->next = at_minute(c->cal, d->midnight, 24 * 60);
+  return d;
+}
+
 int64_t parley_sla_clock_add(parley_sla_clock_t *c, int64_t start_ms, int64_t target_ms) {
   if (!c->cal)
     return start_ms + target_ms;
   UDate t = (UDate)start_ms;
   double left = (double)target_ms;
   for (int day = 0; day < SLA_MAX_DAYS; day++) {
-    int weekday;
-    UDate midnight = local_midnight(c->cal, t, &weekday);
-    UDate open = at_minute(c->cal, midnight, c->from_min);
-    UDate close = at_minute(c->cal, midnight, c->until_min);
-    if ((c->days >> weekday & 1u) && t < close) {
-      UDate from = t > open ? t : open;
-      if (from + left <= close)
+    const sla_day_t *d = day_of(c, t);
+    if ((c->days >> d->weekday & 1u) && t < d->close) {
+      UDate from = t > d->open ? t : d->open;
+      if (from + left <= d->close)
         return (int64_t)(from + left);
-      left -= close - from;
+      left -= d->close - from;
     }
-    t = at_minute(c->cal, midnight, 24 * 60);
+    t = d->next;
   }
   return start_ms + target_ms;
 }

@@ -56,11 +56,27 @@ static size_t drop_marks(uint8_t *s, size_t n) {
 /* The folding pipeline. resultbuf (may be NULL) receives the result when it
  * holds *lengthp bytes; otherwise the result is malloc'd. Returns the result
  * (not NUL-terminated) with its length in *lengthp, or NULL (out of memory). */
-static uint8_t *fold(const uint8_t *s, size_t n, uint8_t *resultbuf, size_t *lengthp) {
-  if (n == 0) { /* libunistring's answer for "" varies between versions */
-    *lengthp = 0;
-    return resultbuf ? resultbuf : malloc(1);
+/* ASCII folds to its lower case (NFKD and case folding agree on it); most
+ * words of most messages are ASCII, and the full pipeline costs ~20 times
+ * more. NULL when s is not all ASCII or out of memory (*oom set). */
+static uint8_t *fold_ascii(const uint8_t *s, size_t n, uint8_t *resultbuf, size_t *lengthp,
+                           int *oom) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] >= 0x80)
+      return NULL;
+  uint8_t *r = resultbuf && *lengthp >= n ? resultbuf : malloc(n ? n : 1);
+  if (!r) {
+    *oom = 1;
+    return NULL;
   }
+  for (size_t i = 0; i < n; i++)
+    r[i] = s[i] >= 'A' && s[i] <= 'Z' ? (uint8_t)(s[i] + 32) : s[i];
+  *lengthp = n;
+  return r;
+}
+
+/* The Unicode pipeline for a run of non-ASCII text. */
+static uint8_t *fold_unicode(const uint8_t *s, size_t n, uint8_t *resultbuf, size_t *lengthp) {
   uint8_t *clean = NULL;
   if (u8_check(s, n) != NULL) {
     clean = sanitize(s, n, &n);
@@ -83,6 +99,72 @@ static uint8_t *fold(const uint8_t *s, size_t n, uint8_t *resultbuf, size_t *len
   }
   free(dec);
   return r;
+}
+
+/* The result, in the caller's buffer while it fits, then on the heap. */
+typedef struct fold_buf {
+  uint8_t *p;
+  size_t n, cap;
+  int heap;
+} fold_buf_t;
+
+static int buf_put(fold_buf_t *b, const uint8_t *s, size_t n) {
+  if (b->n + n > b->cap) {
+    size_t cap = (b->n + n) * 2 + 16;
+    uint8_t *p = b->heap ? realloc(b->p, cap) : malloc(cap);
+    if (!p)
+      return -1;
+    if (!b->heap && b->n)
+      memcpy(p, b->p, b->n);
+    b->p = p;
+    b->cap = cap;
+    b->heap = 1;
+  }
+  memcpy(b->p + b->n, s, n);
+  b->n += n;
+  return 0;
+}
+
+/* Text with some non-ASCII: ASCII runs are lowered in place, only the other
+ * runs go through libunistring. A run boundary is always a character
+ * boundary, and nothing composes across one once the marks are gone. */
+static int fold_runs(const uint8_t *s, size_t n, fold_buf_t *b) {
+  uint8_t tmp[256];
+  for (size_t i = 0, j; i < n; i = j) {
+    size_t tn = sizeof tmp;
+    uint8_t *r;
+    for (j = i; j < n && (s[j] < 0x80) == (s[i] < 0x80);)
+      j++;
+    if (s[i] < 0x80)
+      r = fold_ascii(s + i, j - i, tmp, &tn, &(int){0});
+    else
+      r = fold_unicode(s + i, j - i, tmp, &tn);
+    int rc = r ? buf_put(b, r, tn) : -1;
+    if (r != tmp)
+      free(r);
+    if (rc != 0)
+      return -1;
+  }
+  return 0;
+}
+
+static uint8_t *fold(const uint8_t *s, size_t n, uint8_t *resultbuf, size_t *lengthp) {
+  if (n == 0) { /* libunistring's answer for "" varies between versions */
+    *lengthp = 0;
+    return resultbuf ? resultbuf : malloc(1);
+  }
+  int oom = 0;
+  uint8_t *ascii = fold_ascii(s, n, resultbuf, lengthp, &oom);
+  if (ascii || oom)
+    return ascii;
+  fold_buf_t b = {.p = resultbuf, .cap = resultbuf ? *lengthp : 0};
+  if (fold_runs(s, n, &b) != 0 || (!b.p && !(b.p = malloc(1)))) {
+    if (b.heap)
+      free(b.p);
+    return NULL;
+  }
+  *lengthp = b.n;
+  return b.p;
 }
 
 char *parley_text_fold(const char *s, size_t len, size_t *out_len) {
