@@ -109,6 +109,8 @@ typedef struct fold_buf {
 } fold_buf_t;
 
 static int buf_put(fold_buf_t *b, const uint8_t *s, size_t n) {
+  if (n == 0) /* a run of marks only */
+    return 0;
   if (b->n + n > b->cap) {
     size_t cap = (b->n + n) * 2 + 16;
     uint8_t *p = b->heap ? realloc(b->p, cap) : malloc(cap);
