@@ -26,9 +26,13 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
   echo "router: {listen: 127.0.0.1:$PORT, plugin_dir: [$BUILD/plugins, $BUILD/tests/plugins], journal: $WORK/j}"
   echo "connectors:"
   echo "  - {name: a, plugin: testconn, options: {account: acme, count: 300, interval: 1ms}}"
-  echo "  - {name: b, plugin: testconn, options: {account: other, count: 300, interval: 1ms, stop_delay: 50ms}}"
+  echo "  - {name: b, plugin: testconn, options: {account: other, count: 300, interval: 1ms, stop_delay: 50ms, lang: false}}"
   echo "outputs: [{name: out, type: ndjson, options: {path: $WORK/out.ndjson}}]"
   echo "routes: [{outputs: out}]"
+  # the enrichment stage too: CLD2, lexicons, ICU time zones, keyword sets
+  echo "enrich:"
+  echo "  keywords: {late: [aangekomen, arrived]}"
+  echo "  sla: {business_hours: {office: {time_zone: Europe/Amsterdam}}, policies: [{target: 1h, business_hours: office}]}"
 } > "$WORK/parley.yaml"
 
 echo "valgrind: parleyd start, events, webhook, stop"
