@@ -281,6 +281,10 @@ void parley_router_retention_start(parley_router_t *r);
 
 /* router_http.c */
 int parley_router_http_start(parley_router_t *r, parley_error_t *err);
+/* Answer req with text (copied) or JSON (j is taken, NULL: 500). */
+void parley_router_respond_text(parley_httpd_req_t *req, int status, const char *text,
+                                const char *const *headers);
+void parley_router_respond_json(parley_httpd_req_t *req, int status, json_t *j);
 
 /* router_care.c */
 /* GET /v1/care[?since=&until=&store=]: the care figures of the sqlite

@@ -30,20 +30,9 @@ typedef struct care_job {
   char *body;
 } care_job_t;
 
-static void respond_text(parley_httpd_req_t *req, int status, const char *text,
-                         const char *const *headers) {
-  parley_httpd_respond(req, status, "text/plain; charset=utf-8", text, strlen(text), headers);
-}
-
 static void respond_error(parley_httpd_req_t *req, int status, int code, const char *message) {
-  json_t *j = json_pack("{s:s,s:s}", "error", parley_err_name(code), "message", message);
-  char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-  if (s)
-    parley_httpd_respond(req, status, "application/json", s, strlen(s), NULL);
-  else
-    respond_text(req, 500, "out of memory\n", NULL);
-  free(s);
-  json_decref(j);
+  parley_router_respond_json(req, status, json_pack("{s:s,s:s}", "error", parley_err_name(code),
+                                                    "message", message));
 }
 
 /* The output's `path` option, read through its option table so that the
@@ -136,7 +125,7 @@ static void care_done(uv_work_t *w, int status) {
     parley_httpd_respond(job->req, job->status, "application/json", job->body,
                          strlen(job->body), NULL);
   else
-    respond_text(job->req, 500, "out of memory\n", NULL);
+    parley_router_respond_text(job->req, 500, "out of memory\n", NULL);
   atomic_fetch_sub(&care_running, 1);
   free(job->path);
   free(job->since);
@@ -170,7 +159,7 @@ static void start_job(parley_router_t *r, parley_httpd_req_t *req, const char *p
   static const char *const busy_headers[] = {"Retry-After: 5", NULL};
   if (atomic_fetch_add(&care_running, 1) >= PARLEY_CARE_MAX_RUNNING) {
     atomic_fetch_sub(&care_running, 1);
-    respond_text(req, 503, "care reports busy; retry later\n", busy_headers);
+    parley_router_respond_text(req, 503, "care reports busy; retry later\n", busy_headers);
     return;
   }
   care_job_t *job = job_new(req, path, since, until);
@@ -187,11 +176,6 @@ static void start_job(parley_router_t *r, parley_httpd_req_t *req, const char *p
 }
 
 void parley_router_care_request(parley_router_t *r, parley_httpd_req_t *req) {
-  static const char *const allow[] = {"Allow: GET", NULL};
-  if (strcmp(parley_httpd_req_method(req), "GET") != 0) {
-    respond_text(req, 405, "GET /v1/care?since=...&until=...&store=...\n", allow);
-    return;
-  }
   char msg[256], s[PARLEY_TIME_MAX], u[PARLEY_TIME_MAX], name[128];
   const char *since, *until;
   if (time_param(req, "since", s, &since, msg, sizeof msg) ||

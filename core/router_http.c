@@ -36,24 +36,24 @@ const char *parley_webhook_body(const parley_webhook_t *wh, size_t *len) {
   return parley_httpd_req_body(wh->req, len);
 }
 
-static void respond_text(parley_httpd_req_t *req, int status, const char *text,
-                         const char *const *headers) {
+void parley_router_respond_text(parley_httpd_req_t *req, int status, const char *text,
+                                const char *const *headers) {
   parley_httpd_respond(req, status, "text/plain; charset=utf-8", text, strlen(text), headers);
 }
 
-static void respond_json(parley_httpd_req_t *req, int status, json_t *j) {
+void parley_router_respond_json(parley_httpd_req_t *req, int status, json_t *j) {
   char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
   if (s)
     parley_httpd_respond(req, status, "application/json", s, strlen(s), NULL);
   else
-    respond_text(req, 500, "out of memory\n", NULL);
+    parley_router_respond_text(req, 500, "out of memory\n", NULL);
   free(s);
   json_decref(j);
 }
 
 static void unavailable(parley_httpd_req_t *req, const char *why) {
   static const char *const h[] = {RETRY_AFTER, NULL};
-  respond_text(req, 503, why, h);
+  parley_router_respond_text(req, 503, why, h);
 }
 
 /* A webhook answer held back until its events are committed. */
@@ -116,7 +116,7 @@ static void on_hook(parley_httpd_req_t *req, void *data) {
   const char *subpath;
   parley_instance_t *inst = hook_target(r, req, &subpath);
   if (!inst || !inst->desc->webhook) {
-    respond_text(req, 404, "no webhook here\n", NULL);
+    parley_router_respond_text(req, 404, "no webhook here\n", NULL);
     return;
   }
   parley_metrics_add(r->metrics, "parley_webhook_requests_total", inst->labels, 1);
@@ -149,16 +149,35 @@ static int authorized(parley_router_t *r, parley_httpd_req_t *req) {
   return h && strncmp(h, "Bearer ", 7) == 0 && parley_util_secret_eq(h + 7, r->cfg->admin_token);
 }
 
+/* Admin endpoints answer their one method (and HEAD for GET); anything
+ * else is 405 with Allow, before the token is even looked at. */
+static int method_ok(parley_httpd_req_t *req, const char *method) {
+  const char *m = parley_httpd_req_method(req);
+  if (strcmp(m, method) == 0 || (strcmp(method, "GET") == 0 && strcmp(m, "HEAD") == 0))
+    return 1;
+  char allow[32];
+  snprintf(allow, sizeof allow, "Allow: %s", strcmp(method, "GET") == 0 ? "GET, HEAD" : method);
+  const char *const headers[] = {allow, NULL};
+  char text[64];
+  snprintf(text, sizeof text, "method not allowed: use %s\n", method);
+  parley_router_respond_text(req, 405, text, headers);
+  return 0;
+}
+
 static void on_healthz(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
+  if (!method_ok(req, "GET"))
+    return;
   int ok = r->run == PARLEY_ROUTER_RUNNING;
-  respond_json(req, ok ? 200 : 503, json_pack("{s:s}", "status", ok ? "ok" : "stopping"));
+  parley_router_respond_json(req, ok ? 200 : 503, json_pack("{s:s}", "status", ok ? "ok" : "stopping"));
 }
 
 static void on_metrics(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
+  if (!method_ok(req, "GET"))
+    return;
   if (!authorized(r, req)) {
-    respond_text(req, 401, "admin token required\n", NULL);
+    parley_router_respond_text(req, 401, "admin token required\n", NULL);
     return;
   }
   parley_router_backlog_gauges(r);
@@ -171,16 +190,20 @@ static void on_metrics(parley_httpd_req_t *req, void *data) {
 
 static void on_status(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
+  if (!method_ok(req, "GET"))
+    return;
   if (!authorized(r, req))
-    respond_text(req, 401, "admin token required\n", NULL);
+    parley_router_respond_text(req, 401, "admin token required\n", NULL);
   else
-    respond_json(req, 200, parley_router_status(r));
+    parley_router_respond_json(req, 200, parley_router_status(r));
 }
 
 static void on_care(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
+  if (!method_ok(req, "GET"))
+    return;
   if (!authorized(r, req))
-    respond_text(req, 401, "admin token required\n", NULL);
+    parley_router_respond_text(req, 401, "admin token required\n", NULL);
   else
     parley_router_care_request(r, req);
 }
@@ -194,18 +217,16 @@ static void action_answered(parley_router_t *r, const char *key,
   if (parley_action_result_to_json(key, res, &json, &len) == 0)
     parley_httpd_respond(data, status, "application/json", json, len, NULL);
   else
-    respond_text(data, 500, "out of memory\n", NULL);
+    parley_router_respond_text(data, 500, "out of memory\n", NULL);
   free(json);
 }
 
 static void on_actions(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
-  if (!authorized(r, req)) {
-    respond_text(req, 401, "admin token required\n", NULL);
+  if (!method_ok(req, "POST"))
     return;
-  }
-  if (strcmp(parley_httpd_req_method(req), "POST") != 0) {
-    respond_text(req, 405, "POST a parley.action.v1 document\n", NULL);
+  if (!authorized(r, req)) {
+    parley_router_respond_text(req, 401, "admin token required\n", NULL);
     return;
   }
   size_t len;
@@ -217,7 +238,7 @@ static void on_actions(parley_httpd_req_t *req, void *data) {
     rc = parley_router_submit_action(r, a, action_answered, req, &err);
   parley_action_free(a);
   if (rc) {
-    respond_json(req, rc == PARLEY_ENOENT ? 404 : rc == PARLEY_ESTATE ? 503 : 400,
+    parley_router_respond_json(req, rc == PARLEY_ENOENT ? 404 : rc == PARLEY_ESTATE ? 503 : 400,
                  json_pack("{s:s,s:s}", "error", parley_err_name(rc), "message", err.message));
   }
 }

@@ -209,7 +209,7 @@ def test_care_refuses_bad_requests_clearly(tmp):
     base = f"http://127.0.0.1:{port}"
     d = Parleyd(config(tmp, port), tmpdir=tmp).start(base)
     s, h, body = http("POST", f"{base}/v1/care", "{}")
-    assert s == 405 and h.get("allow") == "GET"
+    assert s == 405 and h.get("allow") == "GET, HEAD"
     for query, name in [("?since=yesterday", "since"), ("?until=2026-13-45T00:00:00Z", "until"),
                         ("?since=2026-11-24T00:00:00Z&until=2026-11-23T00:00:00Z", "since")]:
         s, _, body = http("GET", f"{base}/v1/care{query}")

@@ -246,3 +246,24 @@ def test_sighup_reloads_a_valid_config_and_keeps_the_old_one_when_invalid(tmp):
     assert set(ids) == {f"test:tc1-{n}" for n in range(20000)} and len(ids) == 20000
     second = read_ndjson(f"{tmp}/second.ndjson")
     assert second and len(second) == len({e["id"] for e in second})
+
+
+@pytest.mark.parametrize("path, method", [("/v1/status", "GET"), ("/metrics", "GET"),
+                                          ("/healthz", "GET"), ("/v1/care", "GET"),
+                                          ("/v1/actions", "POST")])
+def test_admin_endpoints_answer_only_their_method(tmp, path, method):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    d = Parleyd(config(tmp, port, router_opts="  admin_token: adm1n-t0ken"), tmpdir=tmp).start(base)
+    for wrong in ("DELETE", "PUT", "PATCH", "POST" if method == "GET" else "GET"):
+        s, h, body = http(wrong, base + path, "{}" if wrong != "GET" else None,
+                          {"Authorization": "Bearer adm1n-t0ken"})
+        assert s == 405, (wrong, path, s, body)
+        assert h.get("allow") == ("GET, HEAD" if method == "GET" else "POST")
+    # a wrong method is refused before the token is looked at: no token needed to learn it
+    assert http("DELETE", base + path)[0] == 405
+    if method == "GET" and path != "/healthz":
+        assert http("GET", base + path)[0] == 401
+        assert http("HEAD", base + path, headers={"Authorization": "Bearer adm1n-t0ken"})[0] in (200, 404)
+    assert d.stop() == 0
+    assert "adm1n-t0ken" not in d.logs()
