@@ -136,9 +136,8 @@ static int parley_act_parse(const char *json, size_t len, json_t **out, parley_e
                             PARLEY_ACTION_JSON_MAX);
   json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
   if (o == NULL)
-    return parley_error_set(err, PARLEY_EPARSE,
-                            "action: malformed JSON at line %d, column %d: %s", jerr.line,
-                            jerr.column, jerr.text);
+    return parley_error_set_json(err, "action", jerr.line, jerr.column, (size_t)jerr.position,
+                                 len, jerr.text);
   if (!json_is_object(o)) {
     json_decref(o);
     return parley_error_set(err, PARLEY_EINVAL, "action: expected a JSON object");

@@ -1,6 +1,7 @@
 /* parley core — error names and messages. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "parley/error.h"
 
@@ -33,4 +34,13 @@ int parley_error_set(parley_error_t *err, int code, const char *fmt, ...) {
     va_end(ap);
   }
   return code;
+}
+
+int parley_error_set_json(parley_error_t *err, const char *what, int line, int column,
+                          size_t position, size_t len, const char *reason) {
+  const char *near = reason ? strstr(reason, " near ") : NULL;
+  int keep = near ? (int)(near - reason) : reason ? (int)strlen(reason) : 0;
+  return parley_error_set(err, PARLEY_EPARSE,
+                          "%s: malformed JSON at line %d, column %d (byte %zu of %zu): %.*s", what,
+                          line, column, position, len, keep, reason ? reason : "");
 }

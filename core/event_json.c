@@ -553,8 +553,8 @@ static int parley_ev_parse(const char *json, size_t len, json_t **out, parley_er
   /* Duplicate keys are refused: which one wins would be a guess. */
   json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
   if (o == NULL)
-    return parley_error_set(err, PARLEY_EPARSE, "event: malformed JSON at line %d, column %d: %s",
-                            jerr.line, jerr.column, jerr.text);
+    return parley_error_set_json(err, "event", jerr.line, jerr.column, (size_t)jerr.position,
+                                 len, jerr.text);
   if (!json_is_object(o)) {
     json_decref(o);
     return parley_error_set(err, PARLEY_EINVAL, "event: expected a JSON object");

@@ -68,6 +68,14 @@ int parley_error_set(parley_error_t *err, int code, const char *fmt, ...)
 #endif
     ;
 
+/* PARLEY_EPARSE for a JSON document that did not parse: "<what>: malformed
+ * JSON at line L, column C (byte B of N): <reason>". reason is the
+ * parser's description (jansson's json_error_t.text) with any fragment of
+ * the document it quotes ("near '...'") removed: bodies carry customer
+ * text, and messages end up in logs. Since 0.2. */
+int parley_error_set_json(parley_error_t *err, const char *what, int line, int column,
+                          size_t position, size_t len, const char *reason);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,8 +18,7 @@ json_t *parley_sdk_json_parse(const char *text, size_t len, const char *what,
   json_error_t je;
   json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
   if (doc == NULL) {
-    parley_error_set(err, PARLEY_EPARSE, "%s: line %d, column %d: %s", what, je.line,
-                     je.column, je.text);
+    parley_error_set_json(err, what, je.line, je.column, (size_t)je.position, len, je.text);
     return NULL;
   }
   return doc;

@@ -577,6 +577,17 @@ static void from_json_reports_malformed_json_with_line_and_column(void **state) 
   assert_non_null(strstr(msg, "event: malformed JSON at line 3, column 9"));
 }
 
+/* Bodies carry customer text and errors end up in logs: the message says
+ * where, never what. */
+static void a_malformed_json_error_never_quotes_the_document(void **state) {
+  parley_error_t err;
+  const char *msg = decode_error("{\"text\": \"mijn pakket is kapot\" oops}", PARLEY_EPARSE, &err);
+  assert_non_null(strstr(msg, "event: malformed JSON at line 1, column"));
+  assert_non_null(strstr(msg, "of 37)"));
+  assert_null(strstr(msg, "kapot"));
+  assert_null(strstr(msg, "oops"));
+}
+
 static void from_json_rejects_truncated_json(void **state) {
   parley_error_t err;
   decode_error("{\"schema\":\"parley.event.v1\",\"id\":\"twitter:1", PARLEY_EPARSE, &err);
@@ -909,6 +920,7 @@ int main(void) {
       cmocka_unit_test(round_trip_keeps_utf8_text),
       cmocka_unit_test(round_trip_keeps_every_kind),
       cmocka_unit_test(from_json_reports_malformed_json_with_line_and_column),
+      cmocka_unit_test(a_malformed_json_error_never_quotes_the_document),
       cmocka_unit_test(from_json_rejects_truncated_json),
       cmocka_unit_test(from_json_rejects_trailing_garbage),
       cmocka_unit_test(from_json_rejects_invalid_utf8),

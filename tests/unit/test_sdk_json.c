@@ -108,7 +108,7 @@ static void parse_reports_line_and_column_of_malformed_json(void **state) {
   parley_error_t err = {0};
   assert_null(parley_sdk_json_parse("{\"a\":\n  [1,2", 12, "response of GET /x", &err));
   assert_int_equal(err.code, PARLEY_EPARSE);
-  assert_non_null(strstr(err.message, "response of GET /x: line 2"));
+  assert_non_null(strstr(err.message, "response of GET /x: malformed JSON at line 2"));
   assert_null(parley_sdk_json_parse("", 0, "body", &err));
   assert_null(parley_sdk_json_parse("{\"id\":123456789012345678901234}", 31, "body", &err));
   json_t *ok = parley_sdk_json_parse("[1]", 3, "body", &err);
