@@ -66,6 +66,13 @@ def validate_events(events):
         assert not errors, f"{ev.get('id')}: {errors[0].message}"
 
 
+def router_yaml(tmp, port, plugin_dir=None, extra=""):
+    """The router: section of a test config: loopback listener on port, the
+    journal in tmp, plugins from plugin_dir (default: the test plugins)."""
+    return (f"router:\n  listen: 127.0.0.1:{port}\n  plugin_dir: {plugin_dir or TEST_PLUGIN_DIR}\n"
+            f"  journal: {tmp}/parley.journal\n{extra}")
+
+
 class Parleyd:
     """A parleyd process with its own temp dir, config and journal."""
 
@@ -234,9 +241,8 @@ class FiveStack:
         self.sim = SimProcess(scenario, list(sim_args), self.dir)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        config = (f"router:\n  listen: 127.0.0.1:{self.port}\n  plugin_dir: {PLUGIN_DIR}\n"
-                  f"  journal: {self.dir}/parley.journal\n"
-                  + five_connectors_yaml(self.sim.url) + sections.format(dir=self.dir))
+        config = (router_yaml(self.dir, self.port, PLUGIN_DIR) + five_connectors_yaml(self.sim.url)
+                  + sections.format(dir=self.dir))
         self.parleyd = Parleyd(config, tmpdir=self.dir, env=DEMO_SECRETS)
 
     def start(self):

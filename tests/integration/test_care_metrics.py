@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from parley_it import Parleyd, free_port, http, wait_until, TEST_PLUGIN_DIR
+from parley_it import Parleyd, free_port, http, router_yaml, wait_until
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 
@@ -20,12 +20,7 @@ def config(tmp, port, sqlite=True):
   - name: store
     type: sqlite
     options: {{path: {tmp}/store.db}}""" if sqlite else ""
-    return f"""
-router:
-  listen: 127.0.0.1:{port}
-  plugin_dir: {TEST_PLUGIN_DIR}
-  journal: {tmp}/parley.journal
-connectors:
+    return router_yaml(tmp, port) + f"""connectors:
   - name: tc1
     plugin: testconn
     options: {{account: acme, token: s3cret-token}}

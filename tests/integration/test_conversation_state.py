@@ -13,7 +13,7 @@ import sqlite3
 
 import pytest
 
-from parley_it import Parleyd, free_port, http, wait_until, TEST_PLUGIN_DIR
+from parley_it import Parleyd, free_port, http, router_yaml, wait_until
 
 TOKEN = {"X-Test-Token": "s3cret-token"}
 
@@ -22,12 +22,7 @@ def config(tmp, port, store=True):
     output = (f"  - name: store\n    type: sqlite\n    options: {{path: {tmp}/store.db}}\n"
               if store else
               f"  - name: file\n    type: ndjson\n    options: {{path: {tmp}/all.ndjson}}\n")
-    return f"""
-router:
-  listen: 127.0.0.1:{port}
-  plugin_dir: {TEST_PLUGIN_DIR}
-  journal: {tmp}/parley.journal
-connectors:
+    return router_yaml(tmp, port) + f"""connectors:
   - name: tc1
     plugin: testconn
     options: {{account: acme, count: 0, token: s3cret-token}}

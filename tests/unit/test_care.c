@@ -39,39 +39,18 @@
 
 #include "care.h"
 #include "care_live.h"
+#include "output_sqlite.h"
 #include "parley/error.h"
 #include "parley/event.h"
 #include "parley/time.h"
 
-/* The v2 tables the care figures read, as core/output_sqlite_schema.c
- * creates them. */
-static const char schema[] =
-    "CREATE TABLE conversations ("
-    " id TEXT PRIMARY KEY, platform TEXT NOT NULL, connector TEXT NOT NULL,"
-    " account TEXT NOT NULL, visibility TEXT NOT NULL,"
-    " status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'answered', 'resolved')),"
-    " priority INTEGER, sentiment REAL, sla_due TEXT,"
-    " first_at TEXT NOT NULL, last_at TEXT NOT NULL,"
-    " last_inbound_at TEXT, last_outbound_at TEXT, first_response_at TEXT,"
-    " messages_in INTEGER NOT NULL DEFAULT 0, messages_out INTEGER NOT NULL DEFAULT 0,"
-    " last_message_id TEXT,"
-    " first_inbound_at TEXT, assigned_to TEXT, assigned_at TEXT,"
-    " resolved_at TEXT, resolved_by TEXT, reopened INTEGER NOT NULL DEFAULT 0,"
-    " status_at TEXT);"
-    "CREATE TABLE messages ("
-    " id TEXT PRIMARY KEY, conversation_id TEXT, direction TEXT NOT NULL"
-    " CHECK (direction IN ('in', 'out')), platform TEXT NOT NULL, connector TEXT NOT NULL,"
-    " account TEXT NOT NULL, kind TEXT NOT NULL, visibility TEXT NOT NULL,"
-    " author_id TEXT, in_reply_to TEXT, text TEXT, lang TEXT,"
-    " created_at TEXT NOT NULL, received_at TEXT NOT NULL, url TEXT,"
-    " sentiment REAL, priority INTEGER, sla_due TEXT, keywords TEXT,"
-    " event TEXT NOT NULL, stored_at TEXT NOT NULL"
-    " DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), agent TEXT);"
-    "CREATE TABLE conversation_events ("
-    " id INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, at TEXT NOT NULL,"
-    " type TEXT NOT NULL"
-    " CHECK (type IN ('opened', 'answered', 'assigned', 'resolved', 'reopened')),"
-    " agent TEXT, detail TEXT, message_id TEXT);";
+/* The store's own schema (the sqlite output creates it the same way). */
+static void schema(sqlite3 *db) {
+  char msg[256];
+  int was = 0;
+  if (parley_sqlite_schema_ensure(db, &was, msg, sizeof msg) != 0)
+    fail_msg("schema: %s", msg);
+}
 
 /* "09:00" -> 2026-11-23T09:00:00.000Z; "22 20:00" -> 2026-11-22T20:00... */
 static const char *at(const char *t, char *buf) {
@@ -145,7 +124,7 @@ static void event(sqlite3 *db, const char *conv_id, const char *type, const char
 static sqlite3 *fixture(void) {
   sqlite3 *db = NULL;
   assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-  exec(db, schema);
+  schema(db);
   msg_no = 0;
   const char *tw = "twitter", *fb = "facebook";
   conv(db, "T1", tw, "11:00", "alice");
@@ -457,7 +436,7 @@ static void an_empty_store_gives_zeros_and_nulls(void **state) {
   (void)state;
   sqlite3 *db = NULL;
   assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-  exec(db, schema);
+  schema(db);
   json_t *r = compute(db, NULL, until);
   null(r, "period.since");
   null(r, "overall.demand.per_hour");
