@@ -4,7 +4,9 @@
  *      (constant time) -> 200 with hub.challenge verbatim; else 403.
  * POST X-Hub-Signature-256 over the raw body with the app secret, checked
  *      in constant time before anything is parsed; forged -> 401, counted,
- *      logged without the body. Then the envelope is checked whole (400
+ *      logged without the body. Bad characters (invalid UTF-8, NUL, lone
+ *      surrogates) are repaired to U+FFFD, counted and logged by number.
+ *      Then the envelope is checked whole (400
  *      when malformed, before any event is emitted, so a bad delivery has
  *      no partial effect) and walked entry by entry: one Meta app delivers
  *      every Page / IG account to one URL, so entries of ids this instance
@@ -176,7 +178,17 @@ static void post(parley_meta_t *m, const parley_webhook_t *wh, parley_webhook_re
     answer(rep, 401, NULL, "bad signature\n");
     return;
   }
-  json_t *env = parley_sdk_json_parse(body, len, "webhook envelope", &err);
+  /* The delivery is signed, so it is the platform's: one bad character in
+   * one message must not cost the others (Meta resends the same bytes, then
+   * gives up). Repaired text carries U+FFFD where the bad character was. */
+  size_t repaired = 0;
+  json_t *env = parley_sdk_json_parse_repair(body, len, "webhook envelope", &repaired, &err);
+  if (env && repaired) {
+    parley_meta_count(m, "webhook_repaired_total", 1);
+    h->log(m->inst, PARLEY_LOG_WARN,
+           "webhook delivery of %zu bytes accepted with %zu invalid characters replaced by "
+           "U+FFFD (invalid UTF-8, NUL or a lone surrogate)", len, repaired);
+  }
   char why[128];
   const char *bad = env ? malformed(env, why, sizeof why) : err.message;
   if (bad) {

@@ -8,6 +8,8 @@ the back-fill delivers every missed item once and the simulator's webhook
 retries are deduplicated; reply, private reply, DM and hide are performed;
 an expired token makes the instance unhealthy while webhooks keep flowing.
 Every wait is for a condition, never for a time."""
+import hashlib
+import hmac
 import json
 import os
 import time
@@ -305,3 +307,41 @@ def test_webhook_path_freshness(st):
     print(f"\nwebhook path latency over {len(lat)} comments: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     with open(os.path.join(os.environ.get("PARLEY_BUILD_DIR", st.tmp), "meta-latency.txt"), "w") as f:
         f.write(f"facebook webhook latency ms p50={p50:.1f} p99={p99:.1f} n={len(lat)}\n")
+
+
+def test_a_signed_delivery_with_bad_characters_is_accepted_with_every_message(st):
+    """One invalid UTF-8 byte, a raw NUL or a lone \\ud800 in one message of a
+    signed delivery must not cost the delivery: Meta resends the same bytes
+    and finally gives up. The text is repaired (U+FFFD), counted, and the
+    log says how many characters, never which text."""
+    p1 = st.sim.find("facebook", "p1")["id"]
+    c = st.sim.item(platform="facebook", type="comment", author_id=JANA, parent_id=p1,
+                    account_id=PAGE1, text="TEMPLATE-COMMENT")
+    st.event(fb(c["id"]))
+    body = next(d["body"] for d in st.sim.deliveries("facebook")["deliveries"]
+                if d.get("kind") == "delivery" and "TEMPLATE-COMMENT" in (d.get("body") or ""))
+    env = json.loads(body)
+    template = env["entry"][0]["changes"][0]
+    changes = []
+    for n in range(1, 5):
+        ch = json.loads(json.dumps(template))
+        ch["value"]["comment_id"] = f"{c['id']}{n}"
+        ch["value"]["message"] = f"MESSAGE-{n}"
+        changes.append(ch)
+    env["entry"][0]["changes"] = changes
+    raw = (json.dumps(env).encode()
+           .replace(b"MESSAGE-1", b"kapot \xff echt")
+           .replace(b"MESSAGE-2", b"nul \x00 hier")
+           .replace(b"MESSAGE-3", b"\\ud800 los")
+           .replace(b"MESSAGE-4", b"alles goed"))
+    sig = "sha256=" + hmac.new(APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    s, _, _ = http("POST", st.base + "/hooks/fb", raw,
+                   {"X-Hub-Signature-256": sig, "Content-Type": "application/json"})
+    assert s == 200
+    texts = {n: st.event(fb(f"{c['id']}{n}"))["text"] for n in range(1, 5)}
+    assert texts == {1: "kapot \ufffd echt", 2: "nul \ufffd hier", 3: "\ufffd los", 4: "alles goed"}
+    assert st.metric("facebook_webhook_repaired_total", "fb") == 1
+    assert st.metric("facebook_webhook_malformed_total", "fb") == 0
+    logs = st.d.logs()
+    assert "3 invalid characters replaced by U+FFFD" in logs
+    assert "kapot" not in logs and "hier" not in logs

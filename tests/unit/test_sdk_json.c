@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -127,6 +128,58 @@ static void embedded_json_strings_are_parsed(void **state) {
   assert_int_equal(err.code, PARLEY_EPARSE);
 }
 
+static void repaired(const char *in, size_t len, const char *want, size_t count) {
+  char *out = NULL;
+  size_t n = 0, c = 99;
+  assert_int_equal(parley_sdk_json_repair(in, len, &out, &n, &c), 0);
+  assert_string_equal(out, want);
+  assert_int_equal(n, strlen(want));
+  assert_int_equal(c, count);
+  free(out);
+}
+
+#define REPAIRED(lit, want, count) repaired(lit, sizeof lit - 1, want, count)
+
+static void repair_replaces_bad_characters_and_nothing_else(void **state) {
+  (void)state;
+  REPAIRED("{\"t\":\"ok \xC3\xA9 \xF0\x9F\x98\x80\"}", "{\"t\":\"ok \xC3\xA9 \xF0\x9F\x98\x80\"}", 0);
+  REPAIRED("{\"t\":\"a\xFF" "b\"}", "{\"t\":\"a\xEF\xBF\xBD" "b\"}", 1);       /* invalid byte */
+  REPAIRED("{\"t\":\"\xC0\xAF\"}", "{\"t\":\"\xEF\xBF\xBD\xEF\xBF\xBD\"}", 2); /* overlong */
+  REPAIRED("{\"t\":\"\xED\xA0\x80\"}", "{\"t\":\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"}", 3);
+  REPAIRED("{\"t\":\"a\0b\"}", "{\"t\":\"a\\uFFFDb\"}", 1);                /* raw NUL */
+  REPAIRED("{\"t\":\"a\tb\"}", "{\"t\":\"a\\u0009b\"}", 1);                /* raw tab */
+  REPAIRED("{\"t\":\"\\u0000\"}", "{\"t\":\"\\uFFFD\"}", 1);
+  REPAIRED("{\"t\":\"\\ud800x\"}", "{\"t\":\"\\uFFFDx\"}", 1);              /* lone high */
+  REPAIRED("{\"t\":\"\\udc00\"}", "{\"t\":\"\\uFFFD\"}", 1);                /* lone low */
+  REPAIRED("{\"t\":\"\\ud83d\\ude00 \\\" \\n\"}",
+           "{\"t\":\"\\ud83d\\ude00 \\\" \\n\"}", 0);                           /* a pair, escapes */
+}
+
+static void parse_repair_keeps_every_message_of_a_delivery(void **state) {
+  (void)state;
+  const char delivery[] = "[{\"m\":\"bad \xFF byte\"},{\"m\":\"nul \0 here\"},"
+                     "{\"m\":\"\\ud800 lone\"},{\"m\":\"fine\"}]";
+  parley_error_t err = {0};
+  size_t n = 0;
+  json_t *j = parley_sdk_json_parse_repair(delivery, sizeof delivery - 1, "delivery", &n, &err);
+  assert_non_null(j);
+  assert_int_equal(n, 3);
+  assert_int_equal(json_array_size(j), 4);
+  assert_string_equal(parley_sdk_json_str(j, "0.m", ""), "bad \xEF\xBF\xBD byte");
+  assert_string_equal(parley_sdk_json_str(j, "1.m", ""), "nul \xEF\xBF\xBD here");
+  assert_string_equal(parley_sdk_json_str(j, "2.m", ""), "\xEF\xBF\xBD lone");
+  assert_string_equal(parley_sdk_json_str(j, "3.m", ""), "fine");
+  json_decref(j);
+  /* valid text parses as it is; broken structure stays refused */
+  j = parley_sdk_json_parse_repair("[1]", 3, "delivery", &n, &err);
+  assert_non_null(j);
+  assert_int_equal(n, 0);
+  json_decref(j);
+  assert_null(parley_sdk_json_parse_repair("[\"\xFF\"", 4, "delivery", &n, &err));
+  assert_int_equal(err.code, PARLEY_EPARSE);
+  assert_int_equal(n, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(dotted_paths_reach_object_keys_and_array_items),
@@ -137,6 +190,8 @@ int main(void) {
       cmocka_unit_test(id_reads_strings_and_integers_as_text),
       cmocka_unit_test(array_returns_items_and_count),
       cmocka_unit_test(parse_reports_line_and_column_of_malformed_json),
+      cmocka_unit_test(repair_replaces_bad_characters_and_nothing_else),
+      cmocka_unit_test(parse_repair_keeps_every_message_of_a_delivery),
       cmocka_unit_test(embedded_json_strings_are_parsed),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -32,6 +32,24 @@ extern "C" {
 json_t *parley_sdk_json_parse(const char *text, size_t len, const char *what,
                               parley_error_t *err);
 
+/* Like parley_sdk_json_parse, for a payload that must not be lost over one
+ * bad character (a signed webhook delivery: the platform resends the same
+ * bytes and finally gives up on all its messages). When the text does not
+ * parse as it is, invalid UTF-8, raw control characters in strings, \u0000
+ * and lone UTF-16 surrogate escapes are replaced by U+FFFD (other raw
+ * controls by their \u00XX escape) and it is parsed again. *repaired is
+ * the number of characters replaced (0 when it parsed as it was). NULL
+ * with err as parley_sdk_json_parse when it is malformed in another way.
+ * Since SDK 0.2. */
+json_t *parley_sdk_json_parse_repair(const char *text, size_t len, const char *what,
+                                     size_t *repaired, parley_error_t *err);
+
+/* The repair itself: a new NUL-terminated copy of text[0..len) in *out
+ * (caller frees; length in *out_len) and the number of replacements.
+ * Returns 0 or PARLEY_ENOMEM. */
+int parley_sdk_json_repair(const char *text, size_t len, char **out, size_t *out_len,
+                           size_t *repaired);
+
 /* The value at path, or NULL. An empty path returns root. */
 json_t *parley_sdk_json_get(const json_t *root, const char *path);
 
