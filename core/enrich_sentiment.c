@@ -2,7 +2,9 @@
  * follows VADER (Hutto & Gilbert 2014) on VADER's -4..+4 scale: word and
  * phrase valences, boosters scaled by distance, negation x-0.74, ALL-CAPS
  * +0.733, "!" +0.292 each (up to 3), contrast "but" (0.5 before, 1.5 after),
- * normalised x/sqrt(x²+15). docs/enrichment.md#sentiment has the rules,
+ * normalised x/sqrt(x²+15); a word is scored as written before its stem,
+ * stopwords never, and a negator that negates nothing scores as VADER's
+ * "no" does. docs/enrichment.md#sentiment has the rules,
  * lexicons/README.md the file format. */
 #include "enrich_sentiment.h"
 
@@ -27,6 +29,10 @@
 #define EXCL_MAX 3
 #define NORM_ALPHA 15.0
 #define WINDOW 3 /* words a negator or booster reaches */
+/* A negator that negates no word ("kam nie an", "nobody answers") reports
+ * a failure: it scores as VADER scores "no" when no lexicon word follows it
+ * (its valence -1.2 in vader_lexicon.txt), in every language. */
+#define NEG_ALONE -1.2
 
 /* Bounds of one call: text scored, words, bytes of folded words. */
 #define MAX_TEXT 8192
@@ -36,7 +42,7 @@
 
 /* ---- hash table of folded keys ---- */
 
-enum { F_SCORE = 1, F_NEG = 2, F_INT = 4, F_CONTRAST = 8 };
+enum { F_SCORE = 1, F_NEG = 2, F_INT = 4, F_CONTRAST = 8, F_STOP = 16 };
 
 typedef struct entry {
   uint32_t hash, key; /* key: offset into the pool */
@@ -191,10 +197,10 @@ const char *parley_sentiment_default_dir(void) {
 
 /* ---- loading ---- */
 
-enum { S_NONE, S_META, S_WORDS, S_STEMS, S_NEG, S_INT, S_CONTRAST, S_EMOJI, S_EMOTICONS };
-static const char *const section_names[] = {"",          "meta",     "words",
-                                            "stems",     "negators", "intensifiers",
-                                            "contrast",  "emoji",    "emoticons"};
+enum { S_NONE, S_META, S_WORDS, S_STEMS, S_NEG, S_INT, S_CONTRAST, S_STOP, S_EMOJI, S_EMOTICONS };
+static const char *const section_names[] = {"",         "meta",     "words",     "stems",
+                                            "negators", "intensifiers", "contrast", "stopwords",
+                                            "emoji",    "emoticons"};
 
 typedef struct parse {
   const char *path;
@@ -265,9 +271,10 @@ static int put_word(parse_t *p, char **f, int nf) {
   int words = canon_words(f[0], key, sizeof key, &kl);
   if (words == 0)
     return PERR(p, "%s:%d: '%s' is no word (or too long)", p->path, p->line, f[0]);
-  if (nf != (p->section == S_CONTRAST ? 3 : 2))
-    return PERR(p, "%s:%d: expected %d tab-separated fields", p->path, p->line,
-                p->section == S_CONTRAST ? 3 : 2);
+  int want = p->section == S_CONTRAST ? 3 : p->section == S_STOP ? 1 : 2;
+  if (nf != want)
+    return PERR(p, "%s:%d: expected %d tab-separated field%s", p->path, p->line, want,
+                want > 1 ? "s" : "");
   entry_t *e = table_put(&p->lex->words, key, kl);
   if (!e)
     return parley_error_set(p->err, PARLEY_ENOMEM, "out of memory");
@@ -288,6 +295,12 @@ static int put_word(parse_t *p, char **f, int nf) {
   case S_INT:
     if (!(rc = parse_num(p, f[1], -2, 2, &a)))
       e->intens = a, e->flags |= F_INT;
+    break;
+  case S_STOP:
+    if (words > 1)
+      rc = PERR(p, "%s:%d: a stopword is one word", p->path, p->line);
+    else
+      e->flags |= F_STOP;
     break;
   default: /* S_CONTRAST */
     if (!(rc = parse_num(p, f[1], 0, 5, &a)) && !(rc = parse_num(p, f[2], 0, 5, &b)))
@@ -476,6 +489,7 @@ int parley_sentiment_load(const char *dir, const char *const *langs, parley_sent
 typedef struct word {
   uint16_t off, len; /* the folded form in the arena; len 0: not foldable */
   uint8_t emoji, caps, brk, handle; /* brk: a clause break before this word */
+  uint8_t unres;                    /* a negator that negated no word */
   float val;                        /* valence, 0: none */
   const entry_t *e;                 /* its entry in the words table, if any */
 } word_t;
@@ -652,7 +666,9 @@ static void valences(const parley_sentiment_t *s, const lexicon_t *lx, scan_t *s
       continue; /* modifiers carry no valence of their own */
     size_t span = 1;
     float v = phrase_valence(lx, sc, i, &span);
-    if (span == 1)
+    if (span == 1 && x->e && (x->e->flags & F_STOP))
+      v = 0; /* a function word: its score would come from a collision */
+    else if (span == 1)
       v = x->e && (x->e->flags & F_SCORE) ? x->e->score : fallback_valence(lx, k, x->len);
     if (v != 0 && x->caps && cap_diff)
       v += v > 0 ? (float)CAPS_INCR : (float)-CAPS_INCR;
@@ -689,7 +705,8 @@ static void boosters(scan_t *sc) {
 
 /* Pass 3: each negator scales (VADER: x-0.74) the first sentiment word in
  * the WINDOW words after it within the clause or, in languages where the
- * negation may follow ("gefällt mir nicht"), the strongest one before it. */
+ * negation may follow ("gefällt mir nicht"), the strongest one before it;
+ * one that negates nothing gets the valence NEG_ALONE. */
 static void negations(const lexicon_t *lx, scan_t *sc) {
   for (size_t j = 0; j < sc->n; j++) {
     const word_t *ng = &sc->w[j];
@@ -703,9 +720,11 @@ static void negations(const lexicon_t *lx, scan_t *sc) {
       if (x->val != 0 && !x->emoji)
         t = x;
     }
-    int fwd = t != NULL;
-    /* after the word: the strongest one in reach ("leuk is het niet") */
-    for (size_t k = 1; lx->negation_after && !fwd && k <= WINDOW && k <= j; k++) {
+    /* after the word: the strongest one in reach ("leuk is het niet"), for
+     * a negator that closes its clause; one inside it ("kaputt und keiner
+     * antwortet") is a pronoun or determiner and negates what follows */
+    int back = !t && lx->negation_after && (j + 1 == sc->n || sc->w[j + 1].brk);
+    for (size_t k = 1; back && k <= WINDOW && k <= j; k++) {
       word_t *x = &sc->w[j - k];
       if (sc->w[j - k + 1].brk)
         break;
@@ -714,7 +733,13 @@ static void negations(const lexicon_t *lx, scan_t *sc) {
     }
     if (t)
       t->val *= ng->e->neg;
+    else
+      sc->w[j].unres = 1;
   }
+  /* after the loop, so that no negator takes another one's valence */
+  for (size_t j = 0; j < sc->n; j++)
+    if (sc->w[j].unres)
+      sc->w[j].val = (float)NEG_ALONE;
 }
 
 /* Emoticons are whitespace-separated ASCII tokens with punctuation (":-)",

