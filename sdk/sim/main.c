@@ -49,6 +49,8 @@ static void parley_sim_usage(FILE *f) {
         "  --webhook-retry-ms N      first webhook retry delay, doubling (default 1000)\n"
         "  --webhook-attempts N      webhook delivery attempts in all (default 4)\n"
         "  --timeout-hold-ms N       how long a 'timeout' fault holds a request (default 60000)\n"
+        "  --week-end TIME           end of the scenario's generated week: now or ISO-8601\n"
+        "  --week-texts DIR          labelled texts of the week (<lang>.tsv files)\n"
         "  --verbose                 log every request to stderr\n"
         "  --help\n",
         f);
@@ -84,6 +86,8 @@ static int parley_sim_parse_opt(parley_sim_cli_t *cli, const char *opt, const ch
   uint64_t u = 0;
   if (!strcmp(opt, "--listen")) { c->listen = val; return 0; }
   if (!strcmp(opt, "--scenario")) { c->scenario_path = val; return 0; }
+  if (!strcmp(opt, "--week-end")) { c->week_end = val; return 0; }
+  if (!strcmp(opt, "--week-texts")) { c->week_texts = val; return 0; }
   if (!strcmp(opt, "--rate")) return parley_sim_parse_double(opt, val, &c->rate);
   if (!strcmp(opt, "--rate-limit-scale")) return parley_sim_parse_double(opt, val, &c->rate_limit_scale);
   if (!strcmp(opt, "--webhook")) {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sim_internal.h"
+#include "sim_week.h"
 
 #define PARLEY_SIM_MAX_PATH 2048
 
@@ -14,6 +14,10 @@ uint64_t parley_sim_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t parley_sim_event_ms(parley_sim_t *sim) {
+  return sim && sim->event_ms ? sim->event_ms : parley_sim_now_ms();
 }
 
 /* xorshift64*: reproducible from --seed, good enough for fake content. */
@@ -368,6 +372,7 @@ void parley_sim_free(parley_sim_t *sim) {
   json_decref(sim->scenario);
   json_decref(sim->sent);
   if (sim->internal) json_decref(parley_sim_in(sim)->scheduled);
+  if (sim->internal) parley_sim_week_free(sim);
   free(sim->internal);
   memset(sim, 0, sizeof *sim);
 }

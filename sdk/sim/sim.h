@@ -147,6 +147,8 @@ typedef struct parley_sim_config {
   unsigned webhook_attempts;     /* deliveries tried per webhook (4) */
   uint64_t timeout_hold_ms;      /* "timeout" fault holds this long (60000) */
   int verbose;                   /* log requests to stderr */
+  const char *week_end;          /* NULL, or overrides scenario week.end */
+  const char *week_texts;        /* NULL, or overrides scenario week.texts */
 } parley_sim_config_t;
 
 struct parley_sim {
@@ -169,6 +171,7 @@ struct parley_sim {
   uint64_t rng;       /* xorshift state, see parley_sim_random */
   uint64_t gen_count;
   void *internal;     /* framework-internal state (timers, held requests) */
+  uint64_t event_ms;  /* see parley_sim_event_ms; 0 = the wall clock */
 };
 
 /* Set up sim from config with the given platforms (pointers to the
@@ -212,6 +215,10 @@ json_t *parley_sim_scenario_load(const char *path, parley_error_t *err);
 
 /* Wall clock in ms (what created_ms uses) and a seeded random number. */
 uint64_t parley_sim_now_ms(void);
+/* The time a webhook reports for the change happening now: the wall
+ * clock, or while a generated week is replayed (sim_week.h) the backdated
+ * created_ms of the item being added. */
+uint64_t parley_sim_event_ms(parley_sim_t *sim);
 uint64_t parley_sim_random(parley_sim_t *sim);
 
 /* Log one line to stderr with a "parley-sim: " prefix. Never pass a secret. */

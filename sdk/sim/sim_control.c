@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_internal.h"
+#include "sim_week.h"
 
 static void parley_sim_ctl_json(parley_httpd_req_t *req, int status, json_t *body) {
   char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -174,6 +174,22 @@ static void parley_sim_ctl_target(parley_sim_t *sim, parley_httpd_req_t *req) {
   json_decref(b);
 }
 
+/* The generated week (scenario "week"): its period, counts and delivery. */
+static void parley_sim_ctl_week(parley_sim_t *sim, parley_httpd_req_t *req) {
+  json_t *st = parley_sim_week_status(sim);
+  if (!st) parley_sim_ctl_error(req, 404, "the scenario has no 'week'");
+  else parley_sim_ctl_json(req, 200, st);
+}
+
+static void parley_sim_ctl_week_start(parley_sim_t *sim, parley_httpd_req_t *req) {
+  int rc = parley_sim_week_start(sim);
+  if (rc == PARLEY_ENOENT) parley_sim_ctl_error(req, 404, "the scenario has no 'week'");
+  else if (rc != 0)
+    parley_sim_ctl_error(req, 409, "the week is not waiting for a start (delivery is "
+                                   "'history', or the replay has started)");
+  else parley_sim_ctl_json(req, 200, parley_sim_week_status(sim));
+}
+
 typedef struct parley_sim_ctl_route {
   const char *method;
   const char *path;
@@ -218,6 +234,8 @@ static const parley_sim_ctl_route_t parley_sim_ctl_routes[] = {
     {"GET", "/_sim/webhooks", parley_sim_ctl_webhooks},
     {"POST", "/_sim/webhook-target", parley_sim_ctl_target},
     {"DELETE", "/_sim/ratelimits", parley_sim_ctl_ratelimits_delete},
+    {"GET", "/_sim/week", parley_sim_ctl_week},
+    {"POST", "/_sim/week/start", parley_sim_ctl_week_start},
 };
 
 void parley_sim_control_handle(parley_httpd_req_t *req, void *data) {

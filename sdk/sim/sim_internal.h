@@ -37,6 +37,7 @@ typedef struct parley_sim_internal {
   uint64_t gen_start;             /* loop time the generator started */
   uint64_t gen_made;              /* items generated so far */
   json_t *scheduled;              /* timeline items not yet due (owned) */
+  struct parley_week *week;       /* generated week (sim_week.h), or NULL */
   size_t closing;                 /* uv handles being closed at stop */
   void (*timers_done)(parley_sim_t *sim);
   void (*stop_cb)(void *data);

@@ -1266,7 +1266,7 @@ void parley_sim_meta_verify_target(parley_sim_t *sim, parley_sim_meta_t *m, cons
 
 void parley_sim_meta_webhook(parley_sim_t *sim, parley_sim_meta_t *m, const char *entry_id,
                              const char *list_key, json_t *event) {
-  uint64_t now = parley_sim_now_ms();
+  uint64_t now = parley_sim_event_ms(sim);
   int messaging = !strcmp(list_key, "messaging");
   json_t *entry = json_pack("{s:s,s:I}", "id", entry_id ? entry_id : "0", "time",
                             (json_int_t)(messaging ? now : now / 1000u));

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_internal.h"
+#include "sim_week.h"
 
 json_t *parley_sim_scenario_load(const char *path, parley_error_t *err) {
   json_error_t je;
@@ -33,6 +33,12 @@ json_t *parley_sim_scenario_load(const char *path, parley_error_t *err) {
                        want_object ? "an object" : "an array");
       return NULL;
     }
+  }
+  json_t *week = json_object_get(s, "week");
+  if (week && !json_is_object(week)) {
+    json_decref(s);
+    parley_error_set(err, PARLEY_EPARSE, "%s: 'week' must be an object", path);
+    return NULL;
   }
   return s;
 }
@@ -203,5 +209,6 @@ int parley_sim_scenario_apply(parley_sim_t *sim, parley_error_t *err) {
   int rc = parley_sim_apply_platforms(sim, err);
   if (rc == 0) rc = parley_sim_apply_users(sim, err);
   if (rc == 0) rc = parley_sim_apply_items(sim, err);
+  if (rc == 0) rc = parley_sim_week_apply(sim, err);
   return rc;
 }

@@ -179,8 +179,11 @@ FIVE_INSTANCES = {"twitter": "acme-twitter", "facebook": "acme-facebook",
                   "tiktok": "acme-tiktok"}
 
 
-def five_connectors_yaml(sim, interval="1s"):
-    """The connectors: section for the demo scenario's brand on all five platforms."""
+def five_connectors_yaml(sim, interval="1s", twitter_queries=("acme -from:acme",)):
+    """The connectors: section for the demo scenario's brand on all five
+    platforms; twitter_queries are the Twitter connector's recent-search
+    queries (add "from:acme" to see the brand's native reply tweets)."""
+    queries = ", ".join(json.dumps(q) for q in twitter_queries)
     return f"""connectors:
   - name: acme-twitter
     plugin: twitter
@@ -191,7 +194,7 @@ def five_connectors_yaml(sim, interval="1s"):
       bearer_token: ${{TW_BEARER}}
       user_access_token: ${{TW_USER_TOKEN}}
       sources: [mentions, search, dms]
-      search_queries: ["acme -from:acme"]
+      search_queries: [{queries}]
       poll_floor: {interval}
       poll_interval: {interval}
   - name: acme-facebook
@@ -236,12 +239,14 @@ class FiveStack:
     routes:, enrich:, ...), formatted with {dir} = the stack's directory.
     Meta webhooks are pointed at parleyd once it is up."""
 
-    def __init__(self, tmp, sections, scenario=DEMO_SCENARIO, sim_args=("--rate-window-s", "60")):
+    def __init__(self, tmp, sections, scenario=DEMO_SCENARIO, sim_args=("--rate-window-s", "60"),
+                 twitter_queries=("acme -from:acme",)):
         self.dir = str(tmp)
         self.sim = SimProcess(scenario, list(sim_args), self.dir)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        config = (router_yaml(self.dir, self.port, PLUGIN_DIR) + five_connectors_yaml(self.sim.url)
+        config = (router_yaml(self.dir, self.port, PLUGIN_DIR)
+                  + five_connectors_yaml(self.sim.url, twitter_queries=twitter_queries)
                   + sections.format(dir=self.dir))
         self.parleyd = Parleyd(config, tmpdir=self.dir, env=DEMO_SECRETS)
 
