@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config_read.h"
 #include "options.h"
 #include "parley/error.h"
 
@@ -50,17 +51,6 @@ static const char *opt_node_kind(const parley_node_t *n) {
   case PARLEY_NODE_NULL: return "nothing";
   default: return "a scalar";
   }
-}
-
-/* How a value may appear in a message: quoted, unless it is a secret or
- * came from ${...} (which is how secrets usually arrive). */
-static void opt_show(const parley_node_t *n, int secret, char *buf, size_t size) {
-  if (secret)
-    snprintf(buf, size, "the secret value");
-  else if (n->substituted)
-    snprintf(buf, size, "the value from ${...} substitution");
-  else
-    snprintf(buf, size, "'%.60s%s'", n->value, strlen(n->value) > 60 ? "..." : "");
 }
 
 /* ---- conversions: 0, or an error and a description in what ---- */
@@ -123,7 +113,7 @@ static int opt_scalar(const parley_option_t *o, const parley_node_t *n, void *ds
   char shown[96];
   int64_t i64;
   int b;
-  opt_show(n, o->type == PARLEY_OPT_SECRET, shown, sizeof shown);
+  parley_cfg_show(n, o->type == PARLEY_OPT_SECRET, shown, sizeof shown);
   switch (o->type) {
   case PARLEY_OPT_STRING:
   case PARLEY_OPT_SECRET: {

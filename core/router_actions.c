@@ -159,6 +159,21 @@ static void store_done(parley_router_t *r, const parley_action_t *a,
   finish(r, key, res, cb, data);
 }
 
+/* Record the key before the action runs; a key seen before is answered
+ * with its stored result instead (*replayed set). */
+static int begin(parley_router_t *r, const char *key, const char *instance, parley_action_cb cb,
+                 void *data, int *replayed, parley_error_t *err) {
+  char *stored = NULL;
+  int rc = parley_journal_action_begin(r->journal, key, instance, &stored);
+  if (rc == PARLEY_EDUP) {
+    replay(r, key, stored, cb, data);
+    free(stored);
+    *replayed = 1;
+    return 0;
+  }
+  return rc ? parley_error_set(err, rc, "journal: cannot record action %s", key) : 0;
+}
+
 /* Performed now, on the loop: the store writes are one short transaction
  * each. The conversation is looked up before the key is recorded, so one
  * that has not reached the store yet is refused (PARLEY_ENOENT) and the
@@ -170,15 +185,9 @@ static int submit_store(parley_router_t *r, const parley_action_t *a, parley_act
   int rc = each_store(r, &op, err);
   if (rc)
     return rc;
-  char *stored = NULL;
-  rc = parley_journal_action_begin(r->journal, key, NULL, &stored);
-  if (rc == PARLEY_EDUP) {
-    replay(r, key, stored, cb, data);
-    free(stored);
-    return 0;
-  }
-  if (rc)
-    return parley_error_set(err, rc, "journal: cannot record action %s", key);
+  int replayed = 0;
+  if ((rc = begin(r, key, NULL, cb, data, &replayed, err)) != 0 || replayed)
+    return rc;
   op = (parley_output_action_t){.action = a, .at_ms = parley_time_now()};
   parley_error_t e = {0};
   char msg[PARLEY_ERROR_MAX];
@@ -229,15 +238,9 @@ int parley_router_submit_action(parley_router_t *r, const parley_action_t *actio
   if (!inst->desc->action)
     return parley_error_set(err, PARLEY_ENOTSUP, "connector %s performs no actions", inst->name);
   const char *key = parley_action_idempotency_key(action);
-  char *stored = NULL;
-  rc = parley_journal_action_begin(r->journal, key, inst->name, &stored);
-  if (rc == PARLEY_EDUP) {
-    replay(r, key, stored, cb, data);
-    free(stored);
-    return 0;
-  }
-  if (rc)
-    return parley_error_set(err, rc, "journal: cannot record action %s", key);
+  int replayed = 0;
+  if ((rc = begin(r, key, inst->name, cb, data, &replayed, err)) != 0 || replayed)
+    return rc;
   parley_action_req_t *req = calloc(1, sizeof *req);
   if (!req || !(req->action = parley_action_clone(action))) {
     free(req);

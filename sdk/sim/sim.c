@@ -21,14 +21,16 @@ uint64_t parley_sim_event_ms(parley_sim_t *sim) {
 }
 
 /* xorshift64*: reproducible from --seed, good enough for fake content. */
-uint64_t parley_sim_random(parley_sim_t *sim) {
-  uint64_t x = sim->rng;
+uint64_t parley_sim_xorshift(uint64_t *state) {
+  uint64_t x = *state;
   x ^= x >> 12;
   x ^= x << 25;
   x ^= x >> 27;
-  sim->rng = x;
+  *state = x;
   return x * 0x2545F4914F6CDD1DULL;
 }
+
+uint64_t parley_sim_random(parley_sim_t *sim) { return parley_sim_xorshift(&sim->rng); }
 
 void parley_sim_log(parley_sim_t *sim, const char *fmt, ...) {
   va_list ap;

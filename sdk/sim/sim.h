@@ -220,6 +220,8 @@ uint64_t parley_sim_now_ms(void);
  * created_ms of the item being added. */
 uint64_t parley_sim_event_ms(parley_sim_t *sim);
 uint64_t parley_sim_random(parley_sim_t *sim);
+/* The generator behind it, on any state (the week keeps its own). */
+uint64_t parley_sim_xorshift(uint64_t *state);
 
 /* Log one line to stderr with a "parley-sim: " prefix. Never pass a secret. */
 void parley_sim_log(parley_sim_t *sim, const char *fmt, ...) PARLEY_SIM_PRINTF(2, 3);

@@ -30,14 +30,7 @@ static const double parley_week_mix[PARLEY_WEEK_NPLAT] = {0.35, 0.20, 0.25, 0.05
 /* ---- random numbers (own state: the week does not depend on what else
  * the simulator drew) ---- */
 
-uint64_t parley_week_rand(parley_week_t *w) {
-  uint64_t x = w->rng;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  w->rng = x;
-  return x * 0x2545F4914F6CDD1DULL;
-}
+uint64_t parley_week_rand(parley_week_t *w) { return parley_sim_xorshift(&w->rng); }
 
 double parley_week_unif(parley_week_t *w) {
   return (double)(parley_week_rand(w) >> 11) * (1.0 / 9007199254740992.0);

@@ -11,32 +11,9 @@
 #include <time.h>
 
 #include "config.h"
+#include "bench_care.h"
 #include "enrich.h"
 #include "log.h"
-
-static const char *const texts[] = {
-    "@acme my order never arrived and nobody answers, really disappointed",
-    "Mein Paket ist kaputt angekommen, ich will mein Geld zurück!!!",
-    "Hallo @acme, mijn bestelling is niet aangekomen. Wat nu?",
-    "Love the new app update, great job 😍",
-    "Seit zwei Wochen keine Antwort vom Support. Sehr enttäuscht.",
-    "Heel blij met de snelle levering, dank jullie wel!",
-};
-
-static const char *const keywords =
-    "  keywords:\n"
-    "    broken: [broken, kaputt, kapot, defekt, stuk]\n"
-    "    churn: [cancel, 'switch to', kündigen, opzeggen]\n"
-    "    legal: [lawyer, anwalt, advocaat]\n"
-    "    competitor: [northwind, contoso]\n";
-static const char *const sla =
-    "  sla:\n"
-    "    business_hours:\n"
-    "      office: {time_zone: Europe/Amsterdam, days: [mon-fri], from: '08:00', until: '20:00'}\n"
-    "    policies:\n"
-    "      - {match: {min_priority: 70}, target: 30m}\n"
-    "      - {match: {visibility: private}, target: 2h, business_hours: office}\n"
-    "      - {target: 1h, business_hours: office}\n";
 
 typedef struct {
   const char *name;
@@ -49,8 +26,8 @@ static double run(const variant_t *v, long n, parley_metrics_t *m) {
            "enrich:\n  language: {enabled: %s}\n  sentiment: {enabled: %s}\n"
            "  priority: {enabled: %s}\n%s  sla:\n    enabled: %s\n%s",
            v->lang ? "true" : "false", v->sentiment ? "true" : "false",
-           v->priority ? "true" : "false", v->kw ? keywords : "", v->sla ? "true" : "false",
-           v->sla ? sla + strlen("  sla:\n") : "");
+           v->priority ? "true" : "false", v->kw ? BENCH_KEYWORDS_YAML : "",
+           v->sla ? "true" : "false", v->sla ? BENCH_SLA_YAML : "");
   parley_config_t *cfg = NULL;
   parley_enrich_t *e = NULL;
   parley_error_t err = {0};
@@ -59,13 +36,13 @@ static double run(const variant_t *v, long n, parley_metrics_t *m) {
     fprintf(stderr, "bench_enrich: %s\n", err.message);
     exit(1);
   }
-  parley_event_t *evs[6];
-  for (int i = 0; i < 6; i++) {
+  parley_event_t *evs[BENCH_N_TEXTS];
+  for (size_t i = 0; i < BENCH_N_TEXTS; i++) {
     evs[i] = parley_event_new();
     parley_event_set_kind(evs[i], PARLEY_KIND_MENTION);
     parley_event_set_visibility(evs[i], PARLEY_VISIBILITY_PUBLIC);
     parley_event_set_conversation_id(evs[i], "c1");
-    parley_event_set_text(evs[i], texts[i]);
+    parley_event_set_text(evs[i], bench_texts[i]);
     parley_event_set_created_at(evs[i], 1795425606000LL);
     parley_event_set_author_followers(evs[i], 1200);
     if (!v->lang)
@@ -74,12 +51,12 @@ static double run(const variant_t *v, long n, parley_metrics_t *m) {
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (long i = 0; i < n; i++) {
-    parley_event_t *ev = parley_event_clone(evs[i % 6]);
+    parley_event_t *ev = parley_event_clone(evs[(size_t)i % BENCH_N_TEXTS]);
     parley_enrich_event(e, ev);
     parley_event_free(ev);
   }
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  for (int i = 0; i < 6; i++)
+  for (size_t i = 0; i < BENCH_N_TEXTS; i++)
     parley_event_free(evs[i]);
   parley_enrich_free(e);
   parley_config_free(cfg);

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_care.h"
+
 typedef struct bench {
   long want, got;
   int stopping;
@@ -41,33 +43,22 @@ static void on_event(parley_router_t *r, const parley_event_t *ev, void *data) {
   }
 }
 
-/* Realistic customer messages in the three languages enrichment scores,
- * cycled by the test connector (which then leaves lang unset). */
-static const char *const enrich_yaml =
-    "enrich:\n"
-    "  keywords:\n"
-    "    broken: [broken, kaputt, kapot, defekt, stuk]\n"
-    "    churn: [cancel, 'switch to', kündigen, opzeggen]\n"
-    "    legal: [lawyer, anwalt, advocaat]\n"
-    "    competitor: [northwind, contoso]\n"
-    "  sla:\n"
-    "    business_hours:\n"
-    "      office: {time_zone: Europe/Amsterdam, days: [mon-fri], from: '08:00', until: '20:00'}\n"
-    "    policies:\n"
-    "      - {match: {min_priority: 70}, target: 30m}\n"
-    "      - {match: {visibility: private}, target: 2h, business_hours: office}\n"
-    "      - {target: 1h, business_hours: office}\n";
-static const char *const texts =
-    "['@acme my order never arrived and nobody answers, really disappointed',"
-    " 'Mein Paket ist kaputt angekommen, ich will mein Geld zurück!!!',"
-    " 'Hallo @acme, mijn bestelling is niet aangekomen. Wat nu?',"
-    " 'Love the new app update, great job 😍',"
-    " 'Seit zwei Wochen keine Antwort vom Support. Sehr enttäuscht.',"
-    " 'Heel blij met de snelle levering, dank jullie wel!']";
+static const char *const enrich_yaml = "enrich:\n" BENCH_KEYWORDS_YAML "  sla:\n" BENCH_SLA_YAML;
+
+/* The benchmark texts as a YAML flow list for the test connector (which
+ * then cycles them and leaves lang unset). */
+static void texts_yaml(char *buf, size_t size) {
+  size_t o = (size_t)snprintf(buf, size, "[");
+  for (size_t i = 0; i < BENCH_N_TEXTS && o < size; i++)
+    o += (size_t)snprintf(buf + o, size - o, "%s'%s'", i ? ", " : "", bench_texts[i]);
+  if (o < size)
+    snprintf(buf + o, size - o, "]");
+}
 
 static int configure(parley_config_t **c, const char *plugins, const char *journal, long n,
                      int enrich, parley_error_t *err) {
-  char yaml[4096];
+  char yaml[4096], texts[1024];
+  texts_yaml(texts, sizeof texts);
   int len = snprintf(yaml, sizeof yaml,
                      "router: {plugin_dir: '%s', listen: '', journal: '%s', log_level: warn,"
                      " queue_size: 100000}\n"
