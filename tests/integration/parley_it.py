@@ -47,6 +47,12 @@ def http(method, url, body=None, headers=None, timeout=10):
         return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
 
 
+def event_ms(text):
+    """Unix ms of an event's RFC 3339 UTC time ("2026-11-23T09:20:06.123Z")."""
+    from datetime import datetime
+    return round(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
 def read_ndjson(path):
     if not os.path.exists(path):
         return []

@@ -6,11 +6,11 @@ resolve change the store and the care metrics."""
 import json
 import os
 import sqlite3
-from datetime import datetime
 
 import pytest
 
-from parley_it import FIVE_INSTANCES, FiveStack, http, read_ndjson, validate_events, wait_until
+from parley_it import (FIVE_INSTANCES, FiveStack, event_ms, http, read_ndjson, validate_events,
+                       wait_until)
 
 SECTIONS = """outputs:
   - {{name: all, type: ndjson, options: {{path: {dir}/all.ndjson}}}}
@@ -64,11 +64,6 @@ PARENT = {"facebook": "fb-post-1", "instagram": "ig-media-1", "linkedin": "li-po
           "tiktok": "tt-video-1"}
 
 
-def ms(iso):
-    """Unix ms of an event's RFC 3339 UTC time."""
-    return round(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
-
-
 def item(platform, text):
     if platform == "twitter":
         return {"platform": "twitter", "type": "tweet", "author": "pieterdevries", "text": text}
@@ -117,7 +112,7 @@ def test_messages_in_three_languages_on_five_platforms_get_every_care_signal(sta
             sig = ev["signals"]
             assert sig["sentiment"] * sign > 0, f"{platform} {lang}: {text!r} scored {sig['sentiment']}"
             assert 0 <= sig["priority"] <= 100
-            assert ms(sig["sla_due"]) > ms(ev["created_at"])
+            assert event_ms(sig["sla_due"]) > event_ms(ev["created_at"])
     # the platform gave no language on Facebook, LinkedIn and TikTok: it was detected
     for platform in ("facebook", "linkedin", "tiktok"):
         for _, _, text in MESSAGES[platform]:
@@ -139,7 +134,7 @@ def test_routes_on_keyword_sets_and_priority_send_messages_to_different_outputs(
     # the urgent policy's 30 minutes, the public default's hour otherwise
     for ev in events.values():
         target = 30 if ev["signals"]["priority"] >= 50 else 60
-        assert ms(ev["signals"]["sla_due"]) - ms(ev["created_at"]) == target * 60000
+        assert event_ms(ev["signals"]["sla_due"]) - event_ms(ev["created_at"]) == target * 60000
     kapot = events[MESSAGES["twitter"][2][2]]
     assert "broken" in kapot["signals"]["keywords"]
     assert events[MESSAGES["tiktok"][0][2]]["text"] not in escalated
@@ -188,7 +183,7 @@ def test_assign_reply_with_agent_and_resolve_change_the_store_and_the_metrics(st
                                    if e["kind"] == "outbound" and e.get("conversation_id") == conv),
                                   None), 30, what="the brand's reply as an outbound event")
     wait_until(lambda: store_row(stack, conv)["status"] == "answered", 20, what="answered")
-    frt_s = (ms(out["created_at"]) - ms(ev["created_at"])) / 1000.0
+    frt_s = (event_ms(out["created_at"]) - event_ms(ev["created_at"])) / 1000.0
     db = sqlite3.connect(f"file:{stack.dir}/store.db?mode=ro", uri=True)
     agent = db.execute("SELECT agent FROM messages WHERE id = ?", (out["id"],)).fetchone()
     db.close()

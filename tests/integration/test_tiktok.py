@@ -9,7 +9,6 @@ recorded by the simulator, what TikTok cannot do is refused by name; an
 expired token is refreshed, or the instance reports unhealthy and recovers
 once a refresh succeeds; throttling (40100 with HTTP 200, and 429) is
 survived. Every wait is for a condition, never for a time."""
-import calendar
 import hashlib
 import hmac
 import json
@@ -19,8 +18,8 @@ import time
 
 import pytest
 
-from parley_it import (PLUGIN_DIR, SimProcess, Parleyd, free_port, http, read_ndjson,
-                       validate_events, wait_until)
+from parley_it import (PLUGIN_DIR, SimProcess, Parleyd, event_ms, free_port, http,
+                       read_ndjson, validate_events, wait_until)
 
 
 BUSINESS = "-000itacmebusiness"
@@ -221,7 +220,7 @@ def test_comments_and_replies_arrive_with_the_right_fields(st):
     assert e["text"] == "Die van mij piepen na twee dagen al 😩"
     assert e["url"] == f"https://www.tiktok.com/@acme/video/{v1}"
     # create_time has seconds only
-    assert iso_ms(e["created_at"]) == ref["c1"]["created_ms"] // 1000 * 1000
+    assert event_ms(e["created_at"]) == ref["c1"]["created_ms"] // 1000 * 1000
     assert e["raw"]["comment_id"] == c1
     r1 = st.event(ref["r1"]["id"])
     assert r1["kind"] == "reply" and r1["in_reply_to"] == "tiktok:" + c1
@@ -274,12 +273,6 @@ def test_restart_backfill_delivers_what_was_missed_exactly_once(st):
     validate_events(st.events())
 
 
-def iso_ms(text):
-    """"2026-11-23T09:20:06.123Z" -> epoch ms."""
-    secs = calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S"))
-    return secs * 1000 + int(text[20:23])
-
-
 def sign(body, t=None, secret=CLIENT_SECRET):
     t = int(time.time()) if t is None else t
     mac = hmac.new(secret.encode(), f"{t}.{body}".encode(), hashlib.sha256).hexdigest()
@@ -297,7 +290,7 @@ def test_signed_webhooks_become_events_and_forged_ones_are_refused(tmp):
                      text="webhook path")
         st.wait_ids([c["id"]], "the comment by webhook")
         print("webhook path: created -> received %d ms" %
-              (iso_ms(st.event(c["id"])["received_at"]) - c["created_ms"]))
+              (event_ms(st.event(c["id"])["received_at"]) - c["created_ms"]))
         assert st.metric("tiktok_webhook_deliveries_total") >= 1
         e = st.event(c["id"])
         assert e["kind"] == "comment" and e["author"]["handle"] == "techdad42"

@@ -3,20 +3,15 @@ creation stamp (created_ms, which becomes the event's created_at) to the
 moment parleyd accepted the event (received_at). Prints p50/p99/max per path;
 asserts only what arrived (every tweet once, the rate limit never exceeded),
 never how fast. Run with -s to see the figures."""
-import datetime
 import os
 import time
 
-from parley_it import Parleyd, free_port, http, wait_until
+from parley_it import Parleyd, event_ms, free_port, http, wait_until
 from test_twitter import BRAND, USERS, Sim, config, customer_ids, events, metric, tweet
 
 
-def ms(ts):
-    return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp() * 1000
-
-
 def figures(name, evs, ids):
-    lat = sorted(ms(e["received_at"]) - ms(e["created_at"]) for e in evs if e["id"] in ids)
+    lat = sorted(event_ms(e["received_at"]) - event_ms(e["created_at"]) for e in evs if e["id"] in ids)
     pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
     line = (f"twitter freshness {name}: n={len(lat)} p50={pick(0.5):.0f} ms "
             f"p99={pick(0.99):.0f} ms max={lat[-1]:.0f} ms")
