@@ -286,6 +286,14 @@ void parley_router_respond_text(parley_httpd_req_t *req, int status, const char 
                                 const char *const *headers);
 void parley_router_respond_json(parley_httpd_req_t *req, int status, json_t *j);
 
+/* router_auth.c */
+/* 1 when req uses method (HEAD counts as GET); otherwise answers 405 with
+ * Allow and returns 0. */
+int parley_router_method_ok(parley_httpd_req_t *req, const char *method);
+/* The gate of every admin endpoint: 1 when req may go on (right method,
+ * authorized); otherwise it has answered (405, 401) and returns 0. */
+int parley_router_admin_gate(parley_router_t *r, parley_httpd_req_t *req, const char *method);
+
 /* router_care.c */
 /* GET /v1/care[?since=&until=&store=]: the care figures of the sqlite
  * store (care.h), computed on libuv's thread pool and answered later.

@@ -142,31 +142,9 @@ static void on_hook(parley_httpd_req_t *req, void *data) {
                        rep.body ? rep.body : "", rep.body ? rep.body_len : 0, NULL);
 }
 
-static int authorized(parley_router_t *r, parley_httpd_req_t *req) {
-  if (!r->cfg->admin_token || !*r->cfg->admin_token)
-    return 1;
-  const char *h = parley_httpd_req_header(req, "authorization");
-  return h && strncmp(h, "Bearer ", 7) == 0 && parley_util_secret_eq(h + 7, r->cfg->admin_token);
-}
-
-/* Admin endpoints answer their one method (and HEAD for GET); anything
- * else is 405 with Allow, before the token is even looked at. */
-static int method_ok(parley_httpd_req_t *req, const char *method) {
-  const char *m = parley_httpd_req_method(req);
-  if (strcmp(m, method) == 0 || (strcmp(method, "GET") == 0 && strcmp(m, "HEAD") == 0))
-    return 1;
-  char allow[32];
-  snprintf(allow, sizeof allow, "Allow: %s", strcmp(method, "GET") == 0 ? "GET, HEAD" : method);
-  const char *const headers[] = {allow, NULL};
-  char text[64];
-  snprintf(text, sizeof text, "method not allowed: use %s\n", method);
-  parley_router_respond_text(req, 405, text, headers);
-  return 0;
-}
-
 static void on_healthz(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
-  if (!method_ok(req, "GET"))
+  if (!parley_router_method_ok(req, "GET"))
     return;
   int ok = r->run == PARLEY_ROUTER_RUNNING;
   parley_router_respond_json(req, ok ? 200 : 503, json_pack("{s:s}", "status", ok ? "ok" : "stopping"));
@@ -174,12 +152,8 @@ static void on_healthz(parley_httpd_req_t *req, void *data) {
 
 static void on_metrics(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
-  if (!method_ok(req, "GET"))
+  if (!parley_router_admin_gate(r, req, "GET"))
     return;
-  if (!authorized(r, req)) {
-    parley_router_respond_text(req, 401, "admin token required\n", NULL);
-    return;
-  }
   parley_router_backlog_gauges(r);
   parley_care_live_refresh(r->care, parley_time_now());
   char *text = parley_metrics_text(r->metrics);
@@ -190,21 +164,13 @@ static void on_metrics(parley_httpd_req_t *req, void *data) {
 
 static void on_status(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
-  if (!method_ok(req, "GET"))
-    return;
-  if (!authorized(r, req))
-    parley_router_respond_text(req, 401, "admin token required\n", NULL);
-  else
+  if (parley_router_admin_gate(r, req, "GET"))
     parley_router_respond_json(req, 200, parley_router_status(r));
 }
 
 static void on_care(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
-  if (!method_ok(req, "GET"))
-    return;
-  if (!authorized(r, req))
-    parley_router_respond_text(req, 401, "admin token required\n", NULL);
-  else
+  if (parley_router_admin_gate(r, req, "GET"))
     parley_router_care_request(r, req);
 }
 
@@ -223,12 +189,8 @@ static void action_answered(parley_router_t *r, const char *key,
 
 static void on_actions(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
-  if (!method_ok(req, "POST"))
+  if (!parley_router_admin_gate(r, req, "POST"))
     return;
-  if (!authorized(r, req)) {
-    parley_router_respond_text(req, 401, "admin token required\n", NULL);
-    return;
-  }
   size_t len;
   const char *body = parley_httpd_req_body(req, &len);
   parley_action_t *a = NULL;
