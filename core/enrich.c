@@ -37,9 +37,13 @@ struct parley_enrich {
   parley_sla_clock_t **clocks;   /* one per policy */
   unsigned char *matched;        /* one per keyword set, scratch */
   answered_gen_t answered[2];    /* [0] newer */
+  /* Counted here, in the thread that enriches, and added to the metrics
+   * by parley_enrich_flush() on the loop: the two never touch one counter. */
   uint64_t *filled[ST_COUNT];    /* parley_enrich_filled_total{step} */
   uint64_t *kept[ST_COUNT];      /* the connector had set it */
   uint64_t *failed[ST_COUNT];    /* could not fill it (counted, event goes on) */
+  uint64_t counts[3][ST_COUNT];  /* what filled/kept/failed point into */
+  uint64_t *metric[3][ST_COUNT]; /* the metrics counters */
 };
 
 /* ---- answered conversations ---- */
@@ -240,13 +244,24 @@ static int counters(parley_enrich_t *e, parley_metrics_t *m) {
   char labels[64];
   for (int s = 0; s < ST_COUNT; s++) {
     snprintf(labels, sizeof labels, "step=\"%s\"", step_names[s]);
-    e->filled[s] = parley_metrics_counter(m, "parley_enrich_filled_total", labels);
-    e->kept[s] = parley_metrics_counter(m, "parley_enrich_kept_total", labels);
-    e->failed[s] = parley_metrics_counter(m, "parley_enrich_unfilled_total", labels);
-    if (!e->filled[s] || !e->kept[s] || !e->failed[s])
+    e->metric[0][s] = parley_metrics_counter(m, "parley_enrich_filled_total", labels);
+    e->metric[1][s] = parley_metrics_counter(m, "parley_enrich_kept_total", labels);
+    e->metric[2][s] = parley_metrics_counter(m, "parley_enrich_unfilled_total", labels);
+    if (!e->metric[0][s] || !e->metric[1][s] || !e->metric[2][s])
       return PARLEY_ENOMEM;
+    e->filled[s] = &e->counts[0][s];
+    e->kept[s] = &e->counts[1][s];
+    e->failed[s] = &e->counts[2][s];
   }
   return 0;
+}
+
+void parley_enrich_flush(parley_enrich_t *e) {
+  for (int k = 0; e && k < 3; k++)
+    for (int s = 0; s < ST_COUNT; s++) {
+      *e->metric[k][s] += e->counts[k][s];
+      e->counts[k][s] = 0;
+    }
 }
 
 static int load_sentiment(parley_enrich_t *e, parley_error_t *err) {

@@ -3,7 +3,8 @@
  * lang (+ lang_confidence), sentiment, keyword sets, priority, SLA due.
  * Connectors keep what they set; a failing step is counted and the event
  * goes on unchanged by it — enrichment never drops or delays an event.
- * Runs on the loop; every step is bounded CPU work. Internal. */
+ * Every step is bounded CPU work. Not thread-safe: the router calls it
+ * from one thread at a time (its prepare thread). Internal. */
 #ifndef PARLEY_CORE_ENRICH_H
 #define PARLEY_CORE_ENRICH_H
 
@@ -24,5 +25,8 @@ void parley_enrich_free(parley_enrich_t *e); /* NULL is fine */
 /* Fill what ev lacks. Outbound events are remembered (their conversation
  * counts as answered for the priority formula) and otherwise left alone. */
 void parley_enrich_event(parley_enrich_t *e, parley_event_t *ev);
+/* Add what the steps counted since the last flush to the metrics; call it
+ * on the thread that reads the metrics, while no event is being enriched. */
+void parley_enrich_flush(parley_enrich_t *e); /* NULL is fine */
 
 #endif

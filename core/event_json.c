@@ -1,9 +1,9 @@
 /* parley core — the event's JSON codec (schema "parley.event.v1").
  *
  * Built on the public event API only, so the wire format can be read next to
- * docs/event.schema.json without the struct in mind. Keys are written in
- * schema order (jansson keeps insertion order); unset optional fields are
- * omitted; ids are always strings; times are RFC 3339 UTC with
+ * docs/event.schema.json without the struct in mind. The encoder writes
+ * text directly (json_write.h, the bytes jansson would dump), keys in
+ * schema order; unset optional fields are omitted; ids are always strings; times are RFC 3339 UTC with
  * milliseconds; "raw" is embedded as a JSON value. The decoder ignores keys
  * it does not know, so a newer producer's additions do not break an older
  * consumer. */
@@ -16,6 +16,7 @@
 #include "parley/error.h"
 #include "parley/event.h"
 #include "parley/time.h"
+#include "json_write.h"
 
 /* The largest encoded event, so whatever the encoder writes the decoder
  * reads back; larger input is refused before parsing. */
@@ -25,200 +26,134 @@
  * rather than "0.34999999999999998", and any 15-digit decimal survives a
  * trip through a double, so re-encoding a decoded event gives the same
  * bytes. "raw" keeps jansson's lossless default (17). */
-#define PARLEY_EVENT_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+#define PARLEY_EVENT_REAL_PRECISION 15
 #define PARLEY_EVENT_RAW_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY)
 
 /* ------------------------------------------------------------------ */
 /* Encoding                                                            */
 /* ------------------------------------------------------------------ */
 
-/* json_object_set_new() takes v even when it fails, and v NULL means a
- * failed allocation, so every put is one check. */
-static int parley_ev_put(json_t *o, const char *key, json_t *v) {
-  return v != NULL && json_object_set_new(o, key, v) == 0 ? 0 : PARLEY_ENOMEM;
+static void parley_ev_put_str(parley_jw_t *w, const char *key, const char *s) {
+  if (s != NULL)
+    parley_jw_str(w, key, s);
 }
 
-static int parley_ev_put_str(json_t *o, const char *key, const char *s) {
-  return s == NULL ? 0 : parley_ev_put(o, key, json_string(s));
-}
-
-static int parley_ev_put_time(json_t *o, const char *key, int64_t ms) {
+static void parley_ev_put_time(parley_jw_t *w, const char *key, int64_t ms) {
   char buf[PARLEY_TIME_MAX];
   if (ms == 0)
-    return 0;
+    return;
   if (parley_time_format(ms, buf, sizeof buf) < 0)
-    return PARLEY_EINVAL;
-  return parley_ev_put_str(o, key, buf);
+    w->err = w->err ? w->err : PARLEY_EINVAL;
+  else
+    parley_jw_str(w, key, buf);
 }
 
-/* Attach o under key when it has members; otherwise drop it. */
-static int parley_ev_put_nonempty(json_t *parent, const char *key, json_t *o) {
-  if (o != NULL && json_object_size(o) == 0 && json_array_size(o) == 0 &&
-      (json_is_object(o) || json_is_array(o))) {
-    json_decref(o);
-    return 0;
-  }
-  return parley_ev_put(parent, key, o);
-}
-
-static json_t *parley_ev_encode_author(const parley_event_t *ev) {
-  json_t *a = json_object();
-  int rc = a ? 0 : PARLEY_ENOMEM;
-  if (rc == 0)
-    rc = parley_ev_put_str(a, "id", parley_event_author_id(ev));
-  if (rc == 0)
-    rc = parley_ev_put_str(a, "handle", parley_event_author_handle(ev));
-  if (rc == 0)
-    rc = parley_ev_put_str(a, "name", parley_event_author_name(ev));
-  if (rc == 0 && parley_event_author_followers(ev) >= 0)
-    rc = parley_ev_put(a, "followers", json_integer(parley_event_author_followers(ev)));
+/* Objects and arrays without members are left out (drop_empty). */
+static void parley_ev_encode_author(const parley_event_t *ev, parley_jw_t *w) {
+  size_t mark = parley_jw_open(w, "author", '{');
+  parley_ev_put_str(w, "id", parley_event_author_id(ev));
+  parley_ev_put_str(w, "handle", parley_event_author_handle(ev));
+  parley_ev_put_str(w, "name", parley_event_author_name(ev));
+  if (parley_event_author_followers(ev) >= 0)
+    parley_jw_int(w, "followers", parley_event_author_followers(ev));
   /* false and unknown are the same on the wire: the key is left out. */
-  if (rc == 0 && parley_event_author_verified(ev))
-    rc = parley_ev_put(a, "verified", json_true());
-  if (rc != 0) {
-    json_decref(a);
-    return NULL;
-  }
-  return a;
+  if (parley_event_author_verified(ev))
+    parley_jw_bool(w, "verified", 1);
+  parley_jw_close(w, mark, '{', 1);
 }
 
-static json_t *parley_ev_encode_media(const parley_event_t *ev) {
-  json_t *arr = json_array();
+static void parley_ev_encode_media(const parley_event_t *ev, parley_jw_t *w) {
+  size_t mark = parley_jw_open(w, "media", '[');
   const char *type, *url;
-  for (size_t i = 0; arr && parley_event_media(ev, i, &type, &url) == 0; i++) {
-    json_t *m = json_pack("{s:s,s:s}", "type", type, "url", url);
-    if (m == NULL || json_array_append_new(arr, m) != 0) {
-      json_decref(arr);
-      return NULL;
-    }
+  for (size_t i = 0; parley_event_media(ev, i, &type, &url) == 0; i++) {
+    size_t m = parley_jw_open(w, NULL, '{');
+    parley_jw_str(w, "type", type);
+    parley_jw_str(w, "url", url);
+    parley_jw_close(w, m, '{', 0);
   }
-  return arr;
+  parley_jw_close(w, mark, '[', 1);
 }
 
-static json_t *parley_ev_encode_keywords(const parley_event_t *ev) {
-  json_t *arr = json_array();
+static void parley_ev_encode_keywords(const parley_event_t *ev, parley_jw_t *w) {
+  size_t mark = parley_jw_open(w, "keywords", '[');
   const char *k;
-  for (size_t i = 0; arr && (k = parley_event_keyword(ev, i)) != NULL; i++) {
-    if (json_array_append_new(arr, json_string(k)) != 0) {
-      json_decref(arr);
-      return NULL;
-    }
-  }
-  return arr;
+  for (size_t i = 0; (k = parley_event_keyword(ev, i)) != NULL; i++)
+    parley_jw_str(w, NULL, k);
+  parley_jw_close(w, mark, '[', 1);
 }
 
-static json_t *parley_ev_encode_signals(const parley_event_t *ev) {
-  json_t *s = json_object();
-  int rc = s ? 0 : PARLEY_ENOMEM;
-  if (rc == 0 && !isnan(parley_event_sentiment(ev)))
-    rc = parley_ev_put(s, "sentiment", json_real(parley_event_sentiment(ev)));
-  if (rc == 0 && parley_event_priority(ev) >= 0)
-    rc = parley_ev_put(s, "priority", json_integer(parley_event_priority(ev)));
-  if (rc == 0)
-    rc = parley_ev_put_nonempty(s, "keywords", parley_ev_encode_keywords(ev));
-  if (rc == 0)
-    rc = parley_ev_put_str(s, "matched_query", parley_event_matched_query(ev));
-  if (rc == 0)
-    rc = parley_ev_put_time(s, "sla_due", parley_event_sla_due(ev));
-  if (rc == 0 && !isnan(parley_event_lang_confidence(ev)))
-    rc = parley_ev_put(s, "lang_confidence", json_real(parley_event_lang_confidence(ev)));
-  if (rc != 0) {
-    json_decref(s);
-    return NULL;
-  }
-  return s;
+static void parley_ev_encode_signals(const parley_event_t *ev, parley_jw_t *w) {
+  size_t mark = parley_jw_open(w, "signals", '{');
+  if (!isnan(parley_event_sentiment(ev)))
+    parley_jw_real(w, "sentiment", parley_event_sentiment(ev), PARLEY_EVENT_REAL_PRECISION);
+  if (parley_event_priority(ev) >= 0)
+    parley_jw_int(w, "priority", parley_event_priority(ev));
+  parley_ev_encode_keywords(ev, w);
+  parley_ev_put_str(w, "matched_query", parley_event_matched_query(ev));
+  parley_ev_put_time(w, "sla_due", parley_event_sla_due(ev));
+  if (!isnan(parley_event_lang_confidence(ev)))
+    parley_jw_real(w, "lang_confidence", parley_event_lang_confidence(ev),
+                   PARLEY_EVENT_REAL_PRECISION);
+  parley_jw_close(w, mark, '{', 1);
 }
 
-static int parley_ev_encode_head(const parley_event_t *ev, json_t *o) {
-  int rc = parley_ev_put_str(o, "schema", PARLEY_EVENT_SCHEMA);
-  if (rc == 0)
-    rc = parley_ev_put_str(o, "id", parley_event_id(ev));
-  if (rc == 0)
-    rc = parley_ev_put_str(o, "platform", parley_event_platform(ev));
-  if (rc == 0)
-    rc = parley_ev_put_str(o, "connector", parley_event_connector(ev));
-  if (rc == 0)
-    rc = parley_ev_put_str(o, "account", parley_event_account(ev));
-  if (rc == 0)
-    rc = parley_ev_put_str(o, "kind", parley_kind_name(parley_event_kind(ev)));
-  if (rc == 0)
-    rc = parley_ev_put_str(o, "visibility", parley_visibility_name(parley_event_visibility(ev)));
-  if (rc == 0)
-    rc = parley_ev_put_str(o, "conversation_id", parley_event_conversation_id(ev));
-  if (rc == 0)
-    rc = parley_ev_put_str(o, "in_reply_to", parley_event_in_reply_to(ev));
-  return rc;
+static void parley_ev_encode_head(const parley_event_t *ev, parley_jw_t *w) {
+  parley_jw_str(w, "schema", PARLEY_EVENT_SCHEMA);
+  parley_jw_str(w, "id", parley_event_id(ev));
+  parley_jw_str(w, "platform", parley_event_platform(ev));
+  parley_jw_str(w, "connector", parley_event_connector(ev));
+  parley_jw_str(w, "account", parley_event_account(ev));
+  parley_jw_str(w, "kind", parley_kind_name(parley_event_kind(ev)));
+  parley_jw_str(w, "visibility", parley_visibility_name(parley_event_visibility(ev)));
+  parley_ev_put_str(w, "conversation_id", parley_event_conversation_id(ev));
+  parley_ev_put_str(w, "in_reply_to", parley_event_in_reply_to(ev));
 }
 
-static int parley_ev_encode_body(const parley_event_t *ev, json_t *o) {
-  int rc = parley_ev_put_nonempty(o, "author", parley_ev_encode_author(ev));
-  if (rc == 0)
-    rc = parley_ev_put_str(o, "text", parley_event_text(ev));
-  if (rc == 0)
-    rc = parley_ev_put_str(o, "lang", parley_event_lang(ev));
-  if (rc == 0)
-    rc = parley_ev_put_time(o, "created_at", parley_event_created_at(ev));
-  if (rc == 0)
-    rc = parley_ev_put_time(o, "received_at", parley_event_received_at(ev));
-  if (rc == 0)
-    rc = parley_ev_put_str(o, "url", parley_event_url(ev));
-  if (rc == 0)
-    rc = parley_ev_put_nonempty(o, "media", parley_ev_encode_media(ev));
-  if (rc == 0)
-    rc = parley_ev_put_nonempty(o, "signals", parley_ev_encode_signals(ev));
-  return rc;
+static void parley_ev_encode_body(const parley_event_t *ev, parley_jw_t *w) {
+  parley_ev_encode_author(ev, w);
+  parley_ev_put_str(w, "text", parley_event_text(ev));
+  parley_ev_put_str(w, "lang", parley_event_lang(ev));
+  parley_ev_put_time(w, "created_at", parley_event_created_at(ev));
+  parley_ev_put_time(w, "received_at", parley_event_received_at(ev));
+  parley_ev_put_str(w, "url", parley_event_url(ev));
+  parley_ev_encode_media(ev, w);
+  parley_ev_encode_signals(ev, w);
 }
 
-/* "raw" comes last and is appended as text, so it keeps its own number
- * precision: {...} + ,"raw":<raw> + }. */
-static int parley_ev_append_raw(char **text, size_t *len, const char *raw) {
+/* "raw" comes last. It was checked as JSON when it was set; here it is
+ * made compact, keeping its own number precision (jansson's lossless 17). */
+static void parley_ev_encode_raw(const char *raw, parley_jw_t *w) {
   json_t *v = json_loads(raw, JSON_DECODE_ANY, NULL);
   char *r = v ? json_dumps(v, PARLEY_EVENT_RAW_FLAGS) : NULL;
   json_decref(v);
   if (r == NULL)
-    return PARLEY_ENOMEM;
-  static const char key[] = ",\"raw\":";
-  size_t rlen = strlen(r);
-  char *n = realloc(*text, *len + sizeof key - 1 + rlen + 1);
-  if (n == NULL) {
-    free(r);
-    return PARLEY_ENOMEM;
-  }
-  /* Overwrite the closing brace, then close again after raw. */
-  memcpy(n + *len - 1, key, sizeof key - 1);
-  memcpy(n + *len - 1 + sizeof key - 1, r, rlen);
-  *len = *len - 1 + sizeof key - 1 + rlen;
-  n[(*len)++] = '}';
-  n[*len] = '\0';
+    w->err = w->err ? w->err : PARLEY_ENOMEM;
+  else
+    parley_jw_json(w, "raw", r, strlen(r));
   free(r);
-  *text = n;
-  return 0;
 }
 
 int parley_event_to_json(const parley_event_t *ev, char **out, size_t *len) {
   if (out == NULL || parley_event_validate(ev, NULL) != 0)
     return PARLEY_EINVAL;
-  json_t *o = json_object();
-  int rc = o ? parley_ev_encode_head(ev, o) : PARLEY_ENOMEM;
-  if (rc == 0)
-    rc = parley_ev_encode_body(ev, o);
-  char *text = rc == 0 ? json_dumps(o, PARLEY_EVENT_JSON_FLAGS) : NULL;
-  json_decref(o);
-  if (text == NULL)
-    return rc ? rc : PARLEY_ENOMEM;
-  size_t n = strlen(text);
+  parley_jw_t w;
+  parley_jw_init(&w, 1024);
+  size_t top = parley_jw_open(&w, NULL, '{');
+  parley_ev_encode_head(ev, &w);
+  parley_ev_encode_body(ev, &w);
   if (parley_event_raw(ev) != NULL)
-    rc = parley_ev_append_raw(&text, &n, parley_event_raw(ev));
-  if (rc == 0 && n > PARLEY_EVENT_JSON_MAX)
+    parley_ev_encode_raw(parley_event_raw(ev), &w);
+  parley_jw_close(&w, top, '{', 0);
+  size_t n = 0;
+  int rc = parley_jw_finish(&w, out, &n);
+  if (rc == 0 && n > PARLEY_EVENT_JSON_MAX) {
+    free(*out);
+    *out = NULL;
     rc = PARLEY_ETOOBIG;
-  if (rc != 0) {
-    free(text);
-    return rc;
   }
-  *out = text;
-  if (len)
+  if (rc == 0 && len)
     *len = n;
-  return 0;
+  return rc;
 }
 
 /* ------------------------------------------------------------------ */

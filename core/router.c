@@ -110,6 +110,8 @@ static int open_components(parley_router_t *r, parley_error_t *err) {
     return rc;
   uv_idle_init(r->loop, &r->commit_idle);
   r->commit_idle.data = r;
+  if ((rc = parley_prepare_start(r, err)) != 0)
+    return rc;
   uv_timer_init(r->loop, &r->stop_timer);
   r->stop_timer.data = r;
   uv_timer_init(r->loop, &r->drain_timer);
@@ -169,7 +171,7 @@ static void close_all(parley_router_t *r) {
   uv_timer_stop(&r->drain_timer);
   uv_timer_stop(&r->backlog_timer);
   uv_timer_stop(&r->prune_timer);
-  parley_router_commit_now(r);
+  parley_router_commit_sync(r);
   r->closing = 1; /* held until everything below has been started */
   for (size_t i = 0; i < r->n_outputs; i++) {
     r->closing++;
@@ -182,6 +184,10 @@ static void close_all(parley_router_t *r) {
   if (r->httpc) {
     r->closing++;
     parley_httpc_close(r->httpc, void_closed, r);
+  }
+  if (r->prep.started) {
+    r->closing++;
+    parley_prepare_close(r, handle_closed);
   }
   r->closing += 5;
   uv_close((uv_handle_t *)&r->commit_idle, handle_closed);
@@ -226,9 +232,8 @@ static void stop_step(parley_router_t *r) {
     return;
   if (!all_stopped(r))
     return;
-  if (!r->committing)
-    parley_router_commit_now(r);
-  if (r->committing || r->n_pend || r->n_pcp || !all_drained(r)) {
+  parley_router_commit_now(r);
+  if (parley_router_commit_pending(r) || !all_drained(r)) {
     uv_timer_start(&r->drain_timer, stop_poll, 20, 0);
     return;
   }
@@ -272,11 +277,10 @@ void parley_router_free(parley_router_t *r) {
     parley_output_destroy(r->outputs[i]);
   for (size_t i = 0; i < r->n_plugins; i++)
     parley_plugin_unload(r->plugins[i]);
-  parley_router_clear_pending(r);
+  /* started but never stopped: at least join the thread; frees the queue */
+  parley_prepare_close(r, NULL);
+  parley_batch_free(r->collect);
   parley_backlog_free(&r->backlog);
-  free(r->pend);
-  free(r->pcp);
-  free(r->pcb);
   free(r->instances);
   free(r->outputs);
   free(r->plugins);

@@ -1,9 +1,10 @@
 /* parley core — the router's internals, shared by router*.c, host.c,
  * instance.c and output_queue.c. Internal.
  *
- * Path of an event: connector emit() → validate → pending batch →
- * (end of loop turn) journal commit with the staged checkpoints, dedup by
- * id → route match → each matching output's queue → output deliver() →
+ * Path of an event: connector emit() → validate → the collecting batch →
+ * (end of loop turn) the prepare thread enriches and encodes the batch
+ * while the loop collects the next one (router_prepare.c) → back on the
+ * loop, journal commit with the staged checkpoints, dedup by id → route match → each matching output's queue → output deliver() →
  * delivery cursor advanced in the journal. Outputs that fall behind read
  * the backlog back from the journal; when the undelivered backlog passes
  * router.max_backlog (bytes) or router.max_backlog_age, sources pause.
@@ -26,7 +27,8 @@
 #include "parley/parley.h"
 
 #define PARLEY_MAX_OUTPUTS 64
-#define PARLEY_BATCH_MAX 512   /* events per journal transaction */
+#define PARLEY_BATCH_MAX 512   /* events per batch (and journal transaction) */
+#define PARLEY_QUEUED_MAX 16384 /* events on their way beyond which emit() says EBUSY */
 #define PARLEY_DELIVER_MAX 256 /* events per output batch */
 
 typedef uint64_t parley_output_mask_t;
@@ -159,6 +161,33 @@ typedef struct parley_pending_cb {
   void *data;
 } parley_pending_cb_t;
 
+/* What goes into one journal transaction. ev[i].json is NULL until the
+ * batch is prepared (enriched, encoded), and stays NULL for an event that
+ * enrichment made invalid. */
+typedef struct parley_batch {
+  parley_pending_event_t *ev; size_t n_ev, cap_ev;
+  parley_pending_cp_t *cp; size_t n_cp, cap_cp;
+  parley_pending_cb_t *cb; size_t n_cb, cap_cb;
+  struct parley_batch *next; /* in the queue (under prep.mu) or the spares */
+  int prepared;              /* under prep.mu */
+} parley_batch_t;
+
+/* The prepare queue (router_prepare.c): batches in the order they were
+ * collected; the thread prepares them front to back, the loop commits
+ * them front to back once prepared. */
+typedef struct parley_prepare {
+  uv_thread_t thread;
+  uv_mutex_t mu;
+  uv_cond_t cv;
+  uv_async_t done;          /* the thread prepared a batch */
+  int started;
+  int quit;                 /* under mu */
+  parley_batch_t *head, *tail; /* under mu: submitted, not committed yet */
+  parley_batch_t *cursor;   /* under mu: the next batch the thread prepares */
+  size_t queued;            /* loop only: events submitted, not committed yet */
+  parley_batch_t *spare;    /* loop only: committed batches for reuse */
+} parley_prepare_t;
+
 typedef enum {
   PARLEY_ROUTER_NEW = 0,
   PARLEY_ROUTER_RUNNING,
@@ -185,12 +214,11 @@ struct parley_router {
   size_t queue_cap;
   int default_output;              /* index or -1 */
 
-  parley_pending_event_t *pend; size_t n_pend, cap_pend;
-  parley_pending_cp_t *pcp; size_t n_pcp, cap_pcp;
-  parley_pending_cb_t *pcb; size_t n_pcb, cap_pcb;
+  parley_batch_t *collect;         /* what emit() and stage_checkpoint() add to */
+  parley_prepare_t prep;           /* the batches after it, on their way */
+  int committing;                  /* a batch is being committed, its callbacks run */
   uv_idle_t commit_idle;
   int commit_armed;
-  int committing;                  /* inside commit_now: nested commits wait a turn */
   int64_t last_seq;
   uint64_t commit_failures;        /* webhooks answer 2xx only if none happened since */
 
@@ -231,10 +259,42 @@ int parley_router_get_checkpoint(parley_instance_t *inst, const char *key, char 
                                  size_t buflen);
 int parley_router_commit_later(parley_router_t *r, parley_instance_t *inst,
                                parley_commit_cb cb, void *data);
-/* Commit the pending batch now. Returns the journal's status. */
-int parley_router_commit_now(parley_router_t *r);
-/* Free the uncommitted events and checkpoints (they were not accepted). */
-void parley_router_clear_pending(parley_router_t *r);
+/* Send the collecting batch on its way now (to the prepare thread, then
+ * the journal); batches commit in the order they were collected. */
+void parley_router_commit_now(parley_router_t *r);
+/* Commit everything before returning: wait for the prepare thread, then
+ * commit every batch (at close). */
+void parley_router_commit_sync(parley_router_t *r);
+/* 1 while events, checkpoints or callbacks wait for a commit. */
+int parley_router_commit_pending(const parley_router_t *r);
+/* Free a batch: its uncommitted events and checkpoints (not accepted) and
+ * its arrays. NULL is fine. */
+void parley_batch_free(parley_batch_t *b);
+/* Enrich and encode every event of b (any thread, one batch at a time). */
+void parley_router_prepare_batch(parley_router_t *r, parley_batch_t *b);
+/* On the loop: commit the prepared batches at the front of the queue, in
+ * order (nothing when a commit is already running further up the stack). */
+void parley_router_commit_prepared(parley_router_t *r);
+/* Commit one prepared batch: journal, routing, then its callbacks. */
+void parley_router_commit_batch(parley_router_t *r, parley_batch_t *b);
+
+/* router_prepare.c */
+/* Start the prepare thread and its async handle on r's loop. */
+int parley_prepare_start(parley_router_t *r, parley_error_t *err);
+/* Queue b (taken) behind the batches already submitted. Without the
+ * thread (not started) it is prepared on the spot. */
+void parley_prepare_submit(parley_router_t *r, parley_batch_t *b);
+/* The front batch when it is prepared, taken off the queue; else NULL. */
+parley_batch_t *parley_prepare_pop(parley_router_t *r);
+/* Block until every submitted batch is prepared. */
+void parley_prepare_wait(parley_router_t *r);
+/* Stop and join the thread; close its handle (closed_cb as for uv_close;
+ * NULL: join only, for a router freed without being stopped, whose other
+ * handles are abandoned the same way). Queued batches are freed. */
+void parley_prepare_close(parley_router_t *r, uv_close_cb closed_cb);
+/* A committed batch back for reuse, and an empty one (NULL: no memory). */
+void parley_prepare_recycle(parley_router_t *r, parley_batch_t *b);
+parley_batch_t *parley_prepare_fresh(parley_router_t *r);
 
 /* route_match.c */
 /* The outputs an event goes to: the union of the outputs of every matching

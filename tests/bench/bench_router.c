@@ -64,7 +64,7 @@ static int configure(parley_config_t **c, const char *plugins, const char *journ
                      " queue_size: 100000}\n"
                      "connectors:\n"
                      "  - {name: bench, plugin: testconn, options: {account: acme, count: %ld,"
-                     " batch: 512, interval: 1ms, lang: %s, texts: %s}}\n"
+                     " batch: 4096, interval: 1ms, lang: %s, texts: %s}}\n"
                      "outputs: [{name: devnull, type: ndjson, options: {path: /dev/null}}]\n"
                      "routes: [{outputs: devnull}]\n%s",
                      plugins, journal, n, enrich ? "false" : "true", texts,
