@@ -13,6 +13,12 @@ static int g_json;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 
+/* Words that make a field key name a credential. A caller should never log
+ * one, but a mistake must not leak it: the value is masked by key. */
+static const char *const secret_words[] = {"token",  "secret", "password",   "passwd",
+                                           "auth",   "cookie", "credential", "signature",
+                                           "apikey", "api_key", "private",   NULL};
+
 void parley_log_set_level(parley_log_level_t level) { g_level = level; }
 parley_log_level_t parley_log_get_level(void) { return g_level; }
 void parley_log_set_json(int json) { g_json = json; }
@@ -27,24 +33,116 @@ int parley_log_level_parse(const char *name, parley_log_level_t *level) {
   return PARLEY_EINVAL;
 }
 
-void parley_logv(parley_log_level_t level, const char *who, const char *fmt, va_list ap) {
+int parley_log_key_is_secret(const char *key) {
+  if (!key)
+    return 0;
+  char low[64];
+  size_t i = 0;
+  for (; key[i] && i + 1 < sizeof low; i++)
+    low[i] = (char)((key[i] >= 'A' && key[i] <= 'Z') ? key[i] - 'A' + 'a' : key[i]);
+  low[i] = '\0';
+  if (strcmp(low, "key") == 0 || (i > 4 && strcmp(low + i - 4, "_key") == 0))
+    return 1;
+  for (const char *const *w = secret_words; *w; w++)
+    if (strstr(low, *w))
+      return 1;
+  return 0;
+}
+
+/* Keys are identifiers, so a log collector can index them as they are. */
+static void clean_key(const char *key, char *buf, size_t size) {
+  size_t i = 0;
+  for (; key && key[i] && i + 1 < size; i++) {
+    char c = key[i];
+    int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    buf[i] = ok ? c : (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : '_';
+  }
+  if (i == 0)
+    buf[i++] = '_';
+  buf[i] = '\0';
+}
+
+static const char *field_value(const parley_log_field_t *f) {
+  return parley_log_key_is_secret(f->key) ? "***" : f->value;
+}
+
+static void write_json(parley_log_level_t level, const char *ts, const char *component,
+                       const char *instance, const parley_log_field_t *fields, size_t n,
+                       const char *msg) {
+  json_t *fo = json_object();
+  for (size_t i = 0; fo && i < n; i++) {
+    char key[64];
+    clean_key(fields[i].key, key, sizeof key);
+    const char *v = field_value(&fields[i]);
+    json_object_set_new(fo, key, v ? json_string(v) : json_null());
+  }
+  json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s,s:o?}", "time", ts, "level", level_names[level],
+                        "component", component, "instance", instance, "message", msg,
+                        "fields", fo);
+  char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+  if (line)
+    fprintf(stderr, "%s\n", line);
+  free(line);
+  json_decref(o);
+}
+
+static void write_text(parley_log_level_t level, const char *ts, const char *who,
+                       const parley_log_field_t *fields, size_t n, const char *msg) {
+  fprintf(stderr, "%s %-5s [%s] %s", ts, level_names[level], who, msg);
+  for (size_t i = 0; i < n; i++) {
+    char key[64];
+    clean_key(fields[i].key, key, sizeof key);
+    const char *v = field_value(&fields[i]);
+    /* quote a value a reader could not split on spaces */
+    if (!v)
+      fprintf(stderr, " %s=-", key);
+    else if (!*v || strpbrk(v, " \"=\t"))
+      fprintf(stderr, " %s=\"%s\"", key, v);
+    else
+      fprintf(stderr, " %s=%s", key, v);
+  }
+  fputc('\n', stderr);
+}
+
+void parley_log_kvv(parley_log_level_t level, const char *component, const char *instance,
+                    const parley_log_field_t *fields, size_t n, const char *fmt, va_list ap) {
   if (level > g_level || level < PARLEY_LOG_ERROR)
     return;
   char msg[2048], ts[PARLEY_TIME_MAX];
   vsnprintf(msg, sizeof msg, fmt, ap);
   parley_time_format(parley_time_now(), ts, sizeof ts);
-  if (g_json) {
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "time", ts, "level", level_names[level],
-                          "component", who ? who : "parley", "msg", msg);
-    char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    if (line)
-      fprintf(stderr, "%s\n", line);
-    free(line);
-    json_decref(o);
-  } else {
-    fprintf(stderr, "%s %-5s [%s] %s\n", ts, level_names[level], who ? who : "parley", msg);
-  }
+  if (!component)
+    component = "parley";
+  if (g_json)
+    write_json(level, ts, component, instance, fields, n, msg);
+  else
+    write_text(level, ts, instance ? instance : component, fields, n, msg);
   fflush(stderr);
+}
+
+void parley_log_kv(parley_log_level_t level, const char *component, const char *instance,
+                   const parley_log_field_t *fields, size_t n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  parley_log_kvv(level, component, instance, fields, n, fmt, ap);
+  va_end(ap);
+}
+
+void parley_log_instancev(parley_log_level_t level, const char *component,
+                          const char *instance, const char *fmt, va_list ap) {
+  parley_log_kvv(level, component, instance, NULL, 0, fmt, ap);
+}
+
+void parley_log_instance(parley_log_level_t level, const char *component, const char *instance,
+                         const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  parley_log_kvv(level, component, instance, NULL, 0, fmt, ap);
+  va_end(ap);
+}
+
+void parley_logv(parley_log_level_t level, const char *who, const char *fmt, va_list ap) {
+  parley_log_kvv(level, who, NULL, NULL, 0, fmt, ap);
 }
 
 void parley_log(parley_log_level_t level, const char *who, const char *fmt, ...) {

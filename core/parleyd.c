@@ -9,7 +9,11 @@
  * the old one keeps running; if it is invalid the old one goes on. If it is
  * valid, the running connectors stop and drain, the outputs flush, and the
  * new router starts; events and checkpoints are in the journal throughout,
- * so a reload loses nothing. */
+ * so a reload loses nothing.
+ *
+ * Under systemd (Type=notify, dist/systemd/parleyd.service) it says READY=1
+ * once the router listens, RELOADING=1 ... READY=1 around a SIGHUP reload,
+ * STOPPING=1 on SIGINT/SIGTERM, and pings the watchdog (core/notify.c). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +23,7 @@
 #include "config.h"
 #include "loader.h"
 #include "log.h"
+#include "notify.h"
 #include "output.h"
 #include "parley/parley.h"
 #include "router.h"
@@ -31,6 +36,7 @@ typedef struct daemon {
   parley_router_t *router;
   parley_router_t *next; /* validated config waiting for the old router to stop */
   uv_signal_t sigint, sigterm, sighup;
+  parley_notify_t notify;
   int exit_code;
 } daemon_t;
 
@@ -70,7 +76,16 @@ static int build(daemon_t *d, parley_router_t **out, parley_error_t *err) {
   return rc;
 }
 
+/* READY=1 with what runs, for `systemctl status`. */
+static void ready(daemon_t *d, const char *what) {
+  char status[256];
+  snprintf(status, sizeof status, "%s: %zu connectors, %zu outputs", what,
+           d->router->n_instances, d->router->n_outputs);
+  parley_notify_ready(&d->notify, status);
+}
+
 static void close_signals(daemon_t *d) {
+  parley_notify_close(&d->notify);
   uv_close((uv_handle_t *)&d->sigint, NULL);
   uv_close((uv_handle_t *)&d->sigterm, NULL);
   uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -89,10 +104,12 @@ static void stopped(parley_router_t *r, void *data) {
   if (parley_router_start(d->router, &err) != 0) {
     parley_log(PARLEY_LOG_ERROR, "parleyd", "reloaded config failed to start: %s", err.message);
     d->exit_code = 1;
+    parley_notify_stopping(&d->notify, "reloaded configuration failed to start");
     parley_router_stop(d->router, stopped, d);
     return;
   }
   parley_log(PARLEY_LOG_INFO, "parleyd", "configuration reloaded");
+  ready(d, "reloaded");
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
@@ -102,13 +119,16 @@ static void on_signal(uv_signal_t *s, int signum) {
   if (signum == SIGHUP) {
     parley_error_t err = {0};
     parley_log(PARLEY_LOG_INFO, "parleyd", "SIGHUP: reloading %s", d->config_path);
+    parley_notify_reloading(&d->notify, "reloading the configuration");
     if (build(d, &d->next, &err) != 0) {
       parley_log(PARLEY_LOG_ERROR, "parleyd", "reload refused, keeping the running config: %s",
                  err.message);
+      ready(d, "reload refused, running the previous configuration");
       return;
     }
   } else {
     parley_log(PARLEY_LOG_INFO, "parleyd", "%s: stopping", strsignal(signum));
+    parley_notify_stopping(&d->notify, "stopping: draining outputs");
   }
   if (parley_router_stop(d->router, stopped, d) != 0)
     stopped(d->router, d);
@@ -134,6 +154,8 @@ static int run(daemon_t *d) {
     uv_signal_start(sigs[i], on_signal, nums[i]);
   }
   signal(SIGPIPE, SIG_IGN);
+  parley_notify_init(&d->notify, d->loop);
+  ready(d, "running");
   uv_run(d->loop, UV_RUN_DEFAULT);
   uv_loop_close(d->loop);
   return d->exit_code;

@@ -244,7 +244,7 @@ void parley_router_instance_stopped(parley_instance_t *inst) {
   if (inst->run != PARLEY_INST_STOPPING)
     return;
   inst->run = PARLEY_INST_STOPPED;
-  parley_log(PARLEY_LOG_INFO, inst->name, "stopped");
+  parley_log_instance(PARLEY_LOG_INFO, "connector", inst->name, "stopped");
   stop_step(inst->r);
 }
 
