@@ -37,6 +37,7 @@ typedef struct daemon {
   parley_router_t *next; /* validated config waiting for the old router to stop */
   uv_signal_t sigint, sigterm, sighup;
   parley_notify_t notify;
+  int stopping; /* SIGINT/SIGTERM seen: a second one must not stop twice */
   int exit_code;
 } daemon_t;
 
@@ -104,6 +105,7 @@ static void stopped(parley_router_t *r, void *data) {
   if (parley_router_start(d->router, &err) != 0) {
     parley_log(PARLEY_LOG_ERROR, "parleyd", "reloaded config failed to start: %s", err.message);
     d->exit_code = 1;
+    d->stopping = 1;
     parley_notify_stopping(&d->notify, "reloaded configuration failed to start");
     parley_router_stop(d->router, stopped, d);
     return;
@@ -114,7 +116,7 @@ static void stopped(parley_router_t *r, void *data) {
 
 static void on_signal(uv_signal_t *s, int signum) {
   daemon_t *d = s->data;
-  if (!d->router || d->next)
+  if (!d->router || d->next || d->stopping)
     return; /* already stopping or reloading */
   if (signum == SIGHUP) {
     parley_error_t err = {0};
@@ -127,6 +129,7 @@ static void on_signal(uv_signal_t *s, int signum) {
       return;
     }
   } else {
+    d->stopping = 1;
     parley_log(PARLEY_LOG_INFO, "parleyd", "%s: stopping", strsignal(signum));
     parley_notify_stopping(&d->notify, "stopping: draining outputs");
   }

@@ -8,7 +8,7 @@ PKGS=(build-essential cmake pkg-config clang git ca-certificates
       python3 python3-pytest python3-jsonschema valgrind libclang-rt-14-dev
       libunistring-dev libstemmer-dev prometheus libcld2-dev
       gnuplot-nox python3-selenium chromium chromium-driver
-      libsystemd-dev systemd mandoc groff-base)
+      libsystemd-dev systemd man-db mandoc groff-base)
 # npm runs at build time (lexicons/); any node/npm on PATH will do, and a
 # non-Debian node (e.g. nodesource, which bundles npm) must not be replaced.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)

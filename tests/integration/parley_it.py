@@ -280,3 +280,49 @@ class FiveStack:
             self.parleyd.stop()
         finally:
             self.sim.stop()
+
+
+class NotifySocket:
+    """A unix datagram socket in tmp standing in for systemd's NOTIFY_SOCKET:
+    pass env() to Parleyd, then wait_for("READY=1") returns each datagram
+    (a dict of KEY=VALUE assignments) up to and including the first one that
+    has that assignment."""
+
+    def __init__(self):
+        # its own short dir: a unix socket path has at most 107 bytes
+        self.dir = tempfile.mkdtemp(prefix="parley-notify-")
+        self.path = os.path.join(self.dir, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.seen = []
+
+    def env(self, **extra):
+        return dict({"NOTIFY_SOCKET": self.path}, **extra)
+
+    def _recv(self, timeout):
+        self.sock.settimeout(timeout)
+        data = self.sock.recv(4096).decode()
+        msg = dict(line.split("=", 1) for line in data.split("\n") if "=" in line)
+        self.seen.append(msg)
+        return msg
+
+    def wait_for(self, assignment, timeout=30.0):
+        key, value = assignment.split("=", 1)
+        got = []
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {assignment} within {timeout}s; got {got}")
+            try:
+                msg = self._recv(left)
+            except socket.timeout:
+                continue
+            got.append(msg)
+            if msg.get(key) == value:
+                return got
+
+    def close(self):
+        self.sock.close()
+        os.unlink(self.path)
+        os.rmdir(self.dir)
