@@ -15,9 +15,9 @@ static const char *const level_names[] = {"error", "warn", "info", "debug", "tra
 
 /* Words that make a field key name a credential. A caller should never log
  * one, but a mistake must not leak it: the value is masked by key. */
-static const char *const secret_words[] = {"token",  "secret", "password",   "passwd",
-                                           "auth",   "cookie", "credential", "signature",
-                                           "apikey", "api_key", "private",   NULL};
+static const char *const secret_words[] = {"token",    "secret",    "password", "passwd",
+                                           "authoriz", "authentic", "cookie",   "credential",
+                                           "signature", "apikey",   "private",  NULL};
 
 void parley_log_set_level(parley_log_level_t level) { g_level = level; }
 parley_log_level_t parley_log_get_level(void) { return g_level; }
@@ -41,7 +41,10 @@ int parley_log_key_is_secret(const char *key) {
   for (; key[i] && i + 1 < sizeof low; i++)
     low[i] = (char)((key[i] >= 'A' && key[i] <= 'Z') ? key[i] - 'A' + 'a' : key[i]);
   low[i] = '\0';
-  if (strcmp(low, "key") == 0 || (i > 4 && strcmp(low + i - 4, "_key") == 0))
+  /* "key" and "auth" only as words: "keyword" and "author" are plain */
+  if (strcmp(low, "key") == 0 || strcmp(low, "auth") == 0 ||
+      (i > 4 && (strcmp(low + i - 4, "_key") == 0 || strcmp(low + i - 4, "-key") == 0)) ||
+      (i > 5 && strcmp(low + i - 5, "_auth") == 0))
     return 1;
   for (const char *const *w = secret_words; *w; w++)
     if (strstr(low, *w))
@@ -86,22 +89,12 @@ static void write_json(parley_log_level_t level, const char *ts, const char *com
   json_decref(o);
 }
 
+/* Fields are for machines: a text line is the message alone, so a caller
+ * puts what a person needs in the message (and existing lines keep their
+ * exact text). */
 static void write_text(parley_log_level_t level, const char *ts, const char *who,
-                       const parley_log_field_t *fields, size_t n, const char *msg) {
-  fprintf(stderr, "%s %-5s [%s] %s", ts, level_names[level], who, msg);
-  for (size_t i = 0; i < n; i++) {
-    char key[64];
-    clean_key(fields[i].key, key, sizeof key);
-    const char *v = field_value(&fields[i]);
-    /* quote a value a reader could not split on spaces */
-    if (!v)
-      fprintf(stderr, " %s=-", key);
-    else if (!*v || strpbrk(v, " \"=\t"))
-      fprintf(stderr, " %s=\"%s\"", key, v);
-    else
-      fprintf(stderr, " %s=%s", key, v);
-  }
-  fputc('\n', stderr);
+                       const char *msg) {
+  fprintf(stderr, "%s %-5s [%s] %s\n", ts, level_names[level], who, msg);
 }
 
 void parley_log_kvv(parley_log_level_t level, const char *component, const char *instance,
@@ -116,7 +109,7 @@ void parley_log_kvv(parley_log_level_t level, const char *component, const char 
   if (g_json)
     write_json(level, ts, component, instance, fields, n, msg);
   else
-    write_text(level, ts, instance ? instance : component, fields, n, msg);
+    write_text(level, ts, instance ? instance : component, msg);
   fflush(stderr);
 }
 
