@@ -20,8 +20,8 @@ void parley_log_set_json(int json);
 int parley_log_level_parse(const char *name, parley_log_level_t *level);
 
 /* One structured field. Both strings are borrowed for the call only. A key
- * is [a-z0-9_]+ (anything else is written as "_"); a NULL value is JSON
- * null / "-" in text. */
+ * is [a-z0-9_]+ (upper case is lowered, anything else written as "_"); a
+ * NULL value is JSON null. */
 typedef struct parley_log_field {
   const char *key;
   const char *value;
@@ -40,8 +40,9 @@ void parley_log_instance(parley_log_level_t level, const char *component, const 
 void parley_log_instancev(parley_log_level_t level, const char *component,
                           const char *instance, const char *fmt, va_list ap);
 
-/* The general form: instance may be NULL; fields[0..n) are appended to the
- * text line as " key=value" and written as the JSON "fields" object. */
+/* The general form: instance may be NULL; fields[0..n) become the JSON
+ * "fields" object. A text line shows the message only, so what a person
+ * needs belongs in the message too. */
 void parley_log_kv(parley_log_level_t level, const char *component, const char *instance,
                    const parley_log_field_t *fields, size_t n, const char *fmt, ...)
     PARLEY_PRINTF(6, 7);
