@@ -50,7 +50,7 @@ static void host_set_health(parley_instance_t *inst, int healthy, const char *re
   free(inst->health_reason);
   inst->health_reason = parley_strdup(reason);
   parley_log_field_t f[] = {{"platform", inst->desc->platform},
-                           {"healthy", healthy ? "true" : "false"}};
+                            {"healthy", healthy ? "true" : "false"}};
   parley_log_kv(healthy ? PARLEY_LOG_INFO : PARLEY_LOG_ERROR, "connector", inst->name, f, 2,
                 "%s: %s", healthy ? "healthy again" : "unhealthy", reason ? reason : "");
   parley_event_t *ev = parley_event_new();

@@ -79,8 +79,8 @@ static int trim_torn_line(ndjson_t *n, parley_error_t *err) {
                             parley_output_name(n->o), n->cfg->path, strerror(errno));
   if (keep < size)
     parley_log_instance(PARLEY_LOG_WARN, "output", parley_output_name(n->o),
-               "cut a torn last line (%lld bytes) off %s; its event is delivered again",
-               (long long)(size - keep), n->cfg->path);
+                        "cut a torn last line (%lld bytes) off %s; its event is delivered again",
+                        (long long)(size - keep), n->cfg->path);
   return 0;
 }
 
@@ -144,7 +144,8 @@ static void ndjson_deliver(void *state, const parley_output_item_t *items, size_
     snprintf(msg, sizeof msg, "write to %s failed: %s", n->cfg->path, strerror(errno));
     if (start >= 0 && ftruncate(n->fd, start) != 0)
       parley_log_instance(PARLEY_LOG_WARN, "output", parley_output_name(n->o),
-                 "cannot cut a half-written batch off %s: %s", n->cfg->path, strerror(errno));
+                          "cannot cut a half-written batch off %s: %s", n->cfg->path,
+                          strerror(errno));
     parley_output_done(n->o, PARLEY_EIO, msg);
     return;
   }

@@ -130,8 +130,8 @@ static int refill_one(int64_t seq, const char *id, const char *json, size_t len,
     return 0;
   }
   if (parley_event_from_json(json, len, &ev, &err) != 0) {
-    parley_log_instance(PARLEY_LOG_ERROR, "output", o->name, "journal event %s unreadable, skipped: %s", id,
-               err.message);
+    parley_log_instance(PARLEY_LOG_ERROR, "output", o->name,
+                        "journal event %s unreadable, skipped: %s", id, err.message);
     o->tail = seq;
     return 0;
   }
@@ -234,8 +234,8 @@ static void delivered(parley_output_t *o) {
   o->cursor = o->count ? last : o->tail;
   save_cursor(o);
   if (o->attempts)
-    parley_log_instance(PARLEY_LOG_INFO, "output", o->name, "delivering again after %u failed attempts",
-               o->attempts);
+    parley_log_instance(PARLEY_LOG_INFO, "output", o->name,
+                        "delivering again after %u failed attempts", o->attempts);
   o->attempts = 0;
   free(o->last_error);
   o->last_error = NULL;

@@ -278,11 +278,11 @@ static int webhook_open(void *state, uv_loop_t *loop, parley_error_t *err) {
     return rc;
   if (!w->cfg->tls_verify)
     parley_log_instance(PARLEY_LOG_WARN, "output", parley_output_name(w->o),
-               "tls_verify is false: the certificate and host name of %s are not checked",
-               w->url_for_log);
+                        "tls_verify is false: the certificate and host name of %s are not checked",
+                        w->url_for_log);
   if (!w->cfg->secret)
     parley_log_instance(PARLEY_LOG_WARN, "output", parley_output_name(w->o),
-               "no secret: webhook requests are not signed");
+                        "no secret: webhook requests are not signed");
   return 0;
 }
 
