@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,67 @@ static const char *const level_names[] = {"error", "warn", "info", "debug", "tra
 static const char *const secret_words[] = {"token",    "secret",    "password", "passwd",
                                            "authoriz", "authentic", "cookie",   "credential",
                                            "signature", "apikey",   "private",  NULL};
+
+/* The secret option values and the admin token in use, borrowed from their
+ * owners (who register them when bound and unregister before wiping): a
+ * record containing one has it replaced by "***", in the message and in the
+ * fields. Guarded because the thread pool logs too. */
+static pthread_mutex_t g_secrets_mu = PTHREAD_MUTEX_INITIALIZER;
+static const char **g_secrets;
+static size_t g_n_secrets, g_cap_secrets;
+
+/* Shorter values would mask ordinary words; the config refuses such secrets
+ * for the admin token, and platform credentials are far longer. */
+#define SECRET_MIN 6
+
+void parley_log_secret_add(const char *secret) {
+  if (!secret || strlen(secret) < SECRET_MIN)
+    return;
+  pthread_mutex_lock(&g_secrets_mu);
+  if (g_n_secrets == g_cap_secrets) {
+    size_t cap = g_cap_secrets ? 2 * g_cap_secrets : 16;
+    const char **grown = realloc((void *)g_secrets, cap * sizeof *grown);
+    if (grown) {
+      g_secrets = grown;
+      g_cap_secrets = cap;
+    }
+  }
+  if (g_n_secrets < g_cap_secrets)
+    g_secrets[g_n_secrets++] = secret;
+  pthread_mutex_unlock(&g_secrets_mu);
+}
+
+void parley_log_secret_remove(const char *secret) {
+  pthread_mutex_lock(&g_secrets_mu);
+  for (size_t i = 0; i < g_n_secrets; i++) {
+    if (g_secrets[i] == secret) {
+      g_secrets[i] = g_secrets[--g_n_secrets];
+      break;
+    }
+  }
+  if (!g_n_secrets) {
+    free((void *)g_secrets);
+    g_secrets = NULL;
+    g_cap_secrets = 0;
+  }
+  pthread_mutex_unlock(&g_secrets_mu);
+}
+
+/* Replaces every registered secret in buf (NUL-terminated, of size bytes)
+ * with "***"; returns 1 if any was found. Called with the lock held. */
+static int mask_secrets(char *buf, size_t size) {
+  int found = 0;
+  for (size_t i = 0; i < g_n_secrets; i++) {
+    size_t len = strlen(g_secrets[i]);
+    for (char *p = strstr(buf, g_secrets[i]); p; p = strstr(p + 3, g_secrets[i])) {
+      memmove(p + 3, p + len, strlen(p + len) + 1); /* len >= SECRET_MIN > 3 */
+      memcpy(p, "***", 3);
+      found = 1;
+    }
+  }
+  (void)size;
+  return found;
+}
 
 void parley_log_set_level(parley_log_level_t level) { g_level = level; }
 parley_log_level_t parley_log_get_level(void) { return g_level; }
@@ -65,8 +127,14 @@ static void clean_key(const char *key, char *buf, size_t size) {
   buf[i] = '\0';
 }
 
+/* Called with the secrets lock held. */
 static const char *field_value(const parley_log_field_t *f) {
-  return parley_log_key_is_secret(f->key) ? "***" : f->value;
+  if (parley_log_key_is_secret(f->key))
+    return "***";
+  for (size_t i = 0; f->value && i < g_n_secrets; i++)
+    if (strstr(f->value, g_secrets[i]))
+      return "***";
+  return f->value;
 }
 
 static void write_json(parley_log_level_t level, const char *ts, const char *component,
@@ -106,11 +174,14 @@ void parley_log_kvv(parley_log_level_t level, const char *component, const char 
   parley_time_format(parley_time_now(), ts, sizeof ts);
   if (!component)
     component = "parley";
+  pthread_mutex_lock(&g_secrets_mu);
+  mask_secrets(msg, sizeof msg);
   if (g_json)
     write_json(level, ts, component, instance, fields, n, msg);
   else
     write_text(level, ts, instance ? instance : component, msg);
   fflush(stderr);
+  pthread_mutex_unlock(&g_secrets_mu);
 }
 
 void parley_log_kv(parley_log_level_t level, const char *component, const char *instance,

@@ -1,9 +1,11 @@
 /* parley core — logging: one line per record, text or JSON, to stderr.
  * Records carry a component ("router", "connector", "output"), optionally
  * the name of the connector or output instance they are about, and
- * optionally structured key/value fields. Never pass a secret: field values
- * under a key that names one (token, secret, password, ...) are written as
- * "***" all the same. Internal. */
+ * optionally structured key/value fields. Never pass a secret. Should one
+ * be passed all the same, a field under a key that names a credential
+ * (token, secret, password, ...) is written as "***", and so is every
+ * registered secret value (parley_log_secret_add) wherever it appears.
+ * Internal. */
 #ifndef PARLEY_CORE_LOG_H
 #define PARLEY_CORE_LOG_H
 
@@ -48,6 +50,13 @@ void parley_log_kv(parley_log_level_t level, const char *component, const char *
     PARLEY_PRINTF(6, 7);
 void parley_log_kvv(parley_log_level_t level, const char *component, const char *instance,
                     const parley_log_field_t *fields, size_t n, const char *fmt, va_list ap);
+
+/* Registers a secret value in use (borrowed: it must stay valid until
+ * parley_log_secret_remove with the same pointer, before it is wiped and
+ * freed). Any record whose message or field values contain it shows "***"
+ * instead. Values shorter than 6 bytes are not registered. Thread-safe. */
+void parley_log_secret_add(const char *secret);
+void parley_log_secret_remove(const char *secret);
 
 /* 1 when a field under this key is written as "***" (exposed for tests). */
 int parley_log_key_is_secret(const char *key);

@@ -118,11 +118,46 @@ static void credential_keys_are_recognised(void **state) {
       fail_msg("%s should not be masked", plain[i]);
 }
 
+static const char registered[] = "hunter2-live-secret";
+
+static void log_registered(void) {
+  parley_log_field_t f[] = {{"url", "https://x.example/?t=hunter2-live-secret"},
+                            {"plugin", "testconn"}};
+  parley_log_kv(PARLEY_LOG_INFO, "connector", "tc1", f, 2, "got %s and %s again", registered,
+                registered);
+}
+
+static void registered_secrets_are_masked_everywhere(void **state) {
+  (void)state;
+  parley_log_set_level(PARLEY_LOG_INFO);
+  parley_log_secret_add(registered);
+  parley_log_set_json(1);
+  char *out = capture(log_registered);
+  parley_log_set_json(0);
+  assert_null(strstr(out, "hunter2"));
+  json_t *o = line_json(out, 0);
+  assert_string_equal(json_string_value(json_object_get(o, "message")), "got *** and *** again");
+  json_t *f = json_object_get(o, "fields");
+  assert_string_equal(json_string_value(json_object_get(f, "url")), "***");
+  assert_string_equal(json_string_value(json_object_get(f, "plugin")), "testconn");
+  json_decref(o);
+  free(out);
+  char *text = capture(log_registered);
+  assert_non_null(strstr(text, "[tc1] got *** and *** again\n"));
+  free(text);
+  /* once removed (its owner wipes it next), it is an ordinary string */
+  parley_log_secret_remove(registered);
+  text = capture(log_registered);
+  assert_non_null(strstr(text, "got hunter2-live-secret and"));
+  free(text);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(json_lines_have_every_key),
       cmocka_unit_test(text_lines_are_the_message_alone),
       cmocka_unit_test(credential_keys_are_recognised),
+      cmocka_unit_test(registered_secrets_are_masked_everywhere),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
