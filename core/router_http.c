@@ -208,8 +208,20 @@ static void on_actions(parley_httpd_req_t *req, void *data) {
 int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   if (!r->cfg->listen || !*r->cfg->listen)
     return 0;
-  parley_httpd_options_t o = {r->cfg->listen, r->cfg->max_body ? r->cfg->max_body : 1 << 20,
-                              r->cfg->max_connections ? r->cfg->max_connections : 1024};
+  parley_httpd_options_t o = {.listen = r->cfg->listen,
+                              .max_body = r->cfg->max_body ? r->cfg->max_body : 1 << 20,
+                              .max_connections = r->cfg->max_connections ? r->cfg->max_connections
+                                                                         : 1024,
+                              .limits = {
+                                  .header_timeout_ms = (uint64_t)r->cfg->http.header_timeout_ms,
+                                  .body_timeout_ms = (uint64_t)r->cfg->http.body_timeout_ms,
+                                  .idle_timeout_ms = (uint64_t)r->cfg->http.idle_timeout_ms,
+                                  .max_per_client = r->cfg->http.max_per_client,
+                                  .max_header_bytes = r->cfg->http.max_header_bytes,
+                                  .max_headers = r->cfg->http.max_headers,
+                                  .max_request_line = r->cfg->http.max_request_line,
+                                  .max_requests = r->cfg->http.max_requests,
+                              }};
   int rc = parley_httpd_new(&r->httpd, r->loop, &o, err);
   if (rc)
     return rc;

@@ -42,7 +42,7 @@ typedef struct fx {
 
 static int fx_setup_opts(void **state, size_t max_body, size_t max_conns) {
   fx_t *f = calloc(1, sizeof *f);
-  parley_httpd_options_t o = {"127.0.0.1:0", max_body, max_conns};
+  parley_httpd_options_t o = {"127.0.0.1:0", max_body, max_conns, {0}};
   parley_error_t err = {0};
 
   assert_non_null(f);
@@ -800,7 +800,7 @@ static void test_bad_listen_addresses_are_rejected_with_a_message(void **state) 
 
   uv_loop_init(&loop);
   for (i = 0; i < sizeof bad / sizeof *bad; i++) {
-    parley_httpd_options_t o = {bad[i], 1024, 4};
+    parley_httpd_options_t o = {bad[i], 1024, 4, {0}};
     parley_error_t err = {0};
     parley_httpd_t *s = (parley_httpd_t *)&loop;
     assert_int_equal(parley_httpd_new(&s, &loop, &o, &err), PARLEY_EINVAL);
@@ -813,7 +813,7 @@ static void test_bad_listen_addresses_are_rejected_with_a_message(void **state) 
 static void test_port_in_use_is_an_io_error_naming_the_address(void **state) {
   fx_t *f = *state;
   char addr[64];
-  parley_httpd_options_t o = {addr, 1024, 4};
+  parley_httpd_options_t o = {addr, 1024, 4, {0}};
   parley_error_t err = {0};
   parley_httpd_t *s;
 
