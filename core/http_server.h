@@ -1,6 +1,8 @@
 /* parley core — the HTTP server on the router's loop (h2o, libuv build).
  * Serves prefixes registered by the router (/hooks/, /healthz, /metrics,
- * /v1/...) with a body-size limit (413), a connection limit and keep-alive.
+ * /v1/...) with a body-size limit (413), keep-alive, and defences against
+ * hostile clients (parley_httpd_limits_t: timeouts per phase, connection
+ * limits overall and per address, head limits; docs/http.md).
  * A handler may answer later (asynchronously): the request stays valid until
  * parley_httpd_respond() is called; if the client went away meanwhile,
  * respond() just releases it. Internal. */
