@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "config.h"
 #include "loader.h"
@@ -137,10 +138,43 @@ static void on_signal(uv_signal_t *s, int signum) {
     stopped(d->router, d);
 }
 
+/* Each HTTP connection holds a descriptor; the usual soft limit (1024)
+ * would cap the server below its own max_connections, so take the hard
+ * limit. Logged once the log is configured. */
+static void raise_nofile(rlim_t *before, rlim_t *after) {
+  struct rlimit rl;
+  *before = *after = 0;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return;
+  *before = *after = rl.rlim_cur;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+      *after = rl.rlim_cur;
+  }
+}
+
+static void log_nofile(const parley_router_t *r, rlim_t before, rlim_t after) {
+  const parley_config_t *cfg = r->cfg;
+  parley_log(PARLEY_LOG_INFO, "parleyd", "open files limit %llu (was %llu)",
+             (unsigned long long)after, (unsigned long long)before);
+  if (cfg && cfg->listen && *cfg->listen && after != RLIM_INFINITY &&
+      cfg->max_connections + 64 > after)
+    parley_log(PARLEY_LOG_WARN, "parleyd",
+               "open files limit %llu is below router.max_connections %zu plus 64 for the "
+               "rest: connections beyond it are dropped",
+               (unsigned long long)after, cfg->max_connections);
+}
+
 static int run(daemon_t *d) {
   parley_error_t err = {0};
+  rlim_t nofile_before, nofile_after;
+  raise_nofile(&nofile_before, &nofile_after);
   d->loop = uv_default_loop();
-  if (build(d, &d->router, &err) != 0 || parley_router_start(d->router, &err) != 0) {
+  int rc = build(d, &d->router, &err);
+  if (rc == 0)
+    log_nofile(d->router, nofile_before, nofile_after);
+  if (rc != 0 || parley_router_start(d->router, &err) != 0) {
     fprintf(stderr, "parleyd: %s\n", err.message);
     if (d->router) {
       parley_router_stop(d->router, NULL, NULL);
