@@ -101,6 +101,13 @@ static int cfg_r_admin_token(parley_cfgctx_t *c, const parley_node_t *n, const c
   return rc;
 }
 
+static int cfg_r_console_dir(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  int rc = parley_cfg_string(c, n, path, &c->cfg->console_dir);
+  if (rc == 0 && !n->value[0])
+    return parley_cfg_fail(c, n->line, path, "the console directory is empty");
+  return rc;
+}
+
 static int cfg_r_max_body(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
   uint64_t v = 0;
   int rc = parley_cfg_size(c, n, path, 1, &v);
@@ -227,6 +234,7 @@ static const struct {
     {"log_level", cfg_r_log_level},
     {"log_format", cfg_r_log_format},
     {"admin_token", cfg_r_admin_token},
+    {"console_dir", cfg_r_console_dir},
     {"max_body", cfg_r_max_body},
     {"max_connections", cfg_r_max_connections},
     {"queue_size", cfg_r_queue_size},
@@ -249,8 +257,8 @@ static int cfg_router_key(parley_cfgctx_t *c, const char *key, const parley_node
   }
   return parley_cfg_fail(c, n->line, path,
                   "unknown key (known keys: listen, plugin_dir, journal, log_level, log_format, "
-                  "admin_token, max_body, max_connections, queue_size, retention, dedup_window, "
-                  "max_backlog, max_backlog_age, default_output, http)");
+                  "admin_token, console_dir, max_body, max_connections, queue_size, retention, "
+                  "dedup_window, max_backlog, max_backlog_age, default_output, http)");
 }
 
 static int cfg_router(parley_cfgctx_t *c, const parley_node_t *n) {
@@ -436,6 +444,8 @@ static int cfg_paths(parley_cfgctx_t *c) {
     return parley_cfg_nomem(c);
   if (cfg_resolve_in_place(&cfg->journal, cfg->base_dir) != 0)
     return parley_cfg_nomem(c);
+  if (cfg->console_dir && cfg_resolve_in_place(&cfg->console_dir, cfg->base_dir) != 0)
+    return parley_cfg_nomem(c);
   for (size_t i = 0; i < cfg->n_plugin_dirs; i++)
     if (cfg_resolve_in_place(&cfg->plugin_dirs[i], cfg->base_dir) != 0)
       return parley_cfg_nomem(c);
@@ -512,6 +522,7 @@ void parley_config_free(parley_config_t *cfg) {
   free(cfg->journal);
   free(cfg->log_format);
   cfg_free_secret(cfg->admin_token);
+  free(cfg->console_dir);
   free(cfg->default_output);
   for (size_t i = 0; i < cfg->n_connectors; i++)
     cfg_instance_clear(&cfg->connectors[i]);
@@ -593,6 +604,7 @@ parley_config_t *parley_config_clone(const parley_config_t *cfg) {
   d->journal = cfg_dup(cfg->journal, &ok);
   d->log_format = cfg_dup(cfg->log_format, &ok);
   d->admin_token = cfg_dup(cfg->admin_token, &ok);
+  d->console_dir = cfg_dup(cfg->console_dir, &ok);
   d->default_output = cfg_dup(cfg->default_output, &ok);
   d->connectors = cfg_dup_instances(cfg->connectors, cfg->n_connectors, &ok);
   d->outputs = cfg_dup_instances(cfg->outputs, cfg->n_outputs, &ok);

@@ -60,6 +60,7 @@ struct parley_config {
   int log_level;            /* parley_log_level_t, default INFO */
   char *log_format;         /* "text" (default) or "json" */
   char *admin_token;        /* secret, may be NULL */
+  char *console_dir;        /* the console's static files; NULL: the installed copy */
   size_t max_body;          /* webhook body limit, default 1 MiB */
   size_t max_connections;   /* default 1024; router.http.max_connections is the same */
   parley_conf_http_t http;  /* router.http: */

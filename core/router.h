@@ -360,6 +360,13 @@ int parley_router_admin_gate(parley_router_t *r, parley_httpd_req_t *req, const 
  * Called after the admin token check; answers 405, 400, 404 or 503 itself. */
 void parley_router_care_request(parley_router_t *r, parley_httpd_req_t *req);
 
+/* GET / and /console/...: the agent console's static files from
+ * parley_router_console_dir() (router_console.c); answers every other path
+ * that no other route claims with 404. */
+void parley_router_console_request(parley_router_t *r, parley_httpd_req_t *req);
+/* router.console_dir, or the installed share/parley/console. Owned by r. */
+const char *parley_router_console_dir(const parley_router_t *r);
+
 /* router_actions.c */
 struct parley_action_req {
   parley_router_t *r;

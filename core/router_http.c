@@ -5,6 +5,7 @@
  *   /v1/status               instances, outputs, counters (JSON)
  *   POST /v1/actions         submit a parley.action.v1, answered with its result
  *   GET /v1/care             care figures of a period from the store (router_care.c)
+ *   GET /, /console/...      the agent console's static files (router_console.c)
  * A webhook's 2xx is sent only once its events are in the journal. */
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,10 @@ static void on_care(parley_httpd_req_t *req, void *data) {
     parley_router_care_request(r, req);
 }
 
+static void on_console(parley_httpd_req_t *req, void *data) {
+  parley_router_console_request(data, req);
+}
+
 static void action_answered(parley_router_t *r, const char *key,
                             const parley_action_result_t *res, void *data) {
   (void)r;
@@ -263,6 +268,7 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   parley_httpd_route(r->httpd, "/v1/status", on_status, r);
   parley_httpd_route(r->httpd, "/v1/actions", on_actions, r);
   parley_httpd_route(r->httpd, "/v1/care", on_care, r);
+  parley_httpd_route(r->httpd, "/", on_console, r);
   parley_log(PARLEY_LOG_INFO, "http", "listening on %s (port %d)", r->cfg->listen,
              parley_httpd_port(r->httpd));
   return 0;
