@@ -39,7 +39,7 @@ export function Status({live}) {
     <h2 id="status-h">Status <button type="button" class="small" onClick=${() => setTick(t => t + 1)}>Refresh</button></h2>
     <p class="summary">parleyd ${st.version} · <span class=${'state ' + st.state}>${st.state}</span>
       ${st.paused ? html` · <span class="bad">paused: ${st.pause_reason}</span>` : ''}
-      · journal seq ${st.last_seq}</p>
+      ${' · '}journal seq ${st.last_seq}</p>
     <h3>Connectors</h3>
     <table class="grid"><caption class="sr">Connector instances</caption>
       <thead><tr><th scope="col">Instance</th><th scope="col">Platform</th><th scope="col">State</th>

@@ -391,7 +391,8 @@ def metric_value(text, name, labels=""):
 
 def browser(width=1200, height=900):
     """Headless Debian chromium driven by chromium-driver (python3-selenium),
-    with the browser console log kept (driver.get_log("browser"))."""
+    with the browser console log kept (driver.get_log("browser")). The
+    window is width x height; set_viewport() makes the page's viewport exact."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -404,3 +405,11 @@ def browser(width=1200, height=900):
     o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service("/usr/bin/chromedriver") if os.path.exists("/usr/bin/chromedriver") else Service()
     return webdriver.Chrome(service=service, options=o)
+
+
+def set_viewport(driver, width, height, mobile=False):
+    """The page's viewport exactly width x height CSS pixels (a window's
+    size includes the browser's own frame); mobile: a phone's touch viewport."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1,
+                            "mobile": mobile})
