@@ -109,7 +109,7 @@ export function Thread({id, live, now, registerResolve, onChanged}) {
   if (!data || data.conversation.id !== id)
     return html`<section class="thread"><p class="loading" role="status">Loading…</p></section>`;
   const c = data.conversation;
-  return html`<section class="thread" aria-labelledby="thread-h">
+  return html`<section class="thread" aria-labelledby="thread-h" data-id=${c.id}>
     <a class="back" href="#/">← Inbox</a>
     <h2 id="thread-h"><${PlatformBadge} platform=${c.platform} /> <${Author} author=${c.author} /></h2>
     <p class="convmeta">

@@ -1,12 +1,19 @@
 """The agent console (docs/console.md): its static files as parleyd serves
 them, and the page itself in headless chromium against the real parleyd,
 the real connectors and parley-sim."""
+import json
 import os
 import shutil
+import sqlite3
+import time
 
 import pytest
 
-from parley_it import CONSOLE_DIR, Parleyd, free_port, http, raw_http, router_yaml
+from parley_it import (ADMIN_TOKEN, BUILD_DIR, CONSOLE_DIR, FiveStack, Parleyd, browser,
+                       free_port, http, raw_http, router_yaml, set_viewport, wait_until)
+
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 TOKEN = "console-test-admin-token-0123456789"
 
@@ -89,3 +96,249 @@ def test_only_get_and_head(bare):
     # the admin API still wants its token; webhooks are untouched
     assert http("GET", f"http://127.0.0.1:{bare.port}/v1/status")[0] == 401
     assert raw_http(bare.port, "GET", "/hooks/nosuch")[0] == 404
+
+
+# ---- the page in a browser, against parleyd, the five connectors and parley-sim ----
+
+SECTIONS = """outputs:
+  - {{name: store, type: sqlite, options: {{path: {dir}/store.db}}}}
+routes:
+  - {{outputs: [store]}}
+enrich:
+  keywords:
+    delivery: [parcel, paket, pakket, delivery]
+  sla:
+    policies:
+      - {{name: dm, match: {{visibility: private}}, target: 2h}}
+      - {{name: public, target: 1h}}
+"""
+MARKER = "zebracrossing"
+AUTHORS = {"twitter": "pieterdevries", "facebook": "jana.krueger", "instagram": "lotte.bakes",
+           "linkedin": "emily-chen", "tiktok": "techdad42"}
+PARENT = {"facebook": "fb-post-1", "instagram": "ig-media-1", "linkedin": "li-post-1",
+          "tiktok": "tt-video-1"}
+SHOTS = os.environ.get("PARLEY_SCREENSHOT_DIR", BUILD_DIR)
+
+
+def customer_item(platform, text):
+    if platform == "twitter":
+        return {"platform": "twitter", "type": "tweet", "author": AUTHORS[platform],
+                "text": "@acme " + text}
+    return {"platform": platform, "type": "comment", "author": AUTHORS[platform],
+            "parent_ref": PARENT[platform], "text": text}
+
+
+@pytest.fixture
+def stack(tmp_path):
+    s = FiveStack(tmp_path, SECTIONS).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def page():
+    d = browser(1280, 800)
+    set_viewport(d, 1280, 800)
+    yield d
+    errors = [l for l in d.get_log("browser")
+              if l["level"] == "SEVERE" and "Failed to load resource" not in l["message"]]
+    d.quit()
+    assert not errors, f"errors in the page: {errors}"
+
+
+def css(d, sel):
+    return d.find_elements(By.CSS_SELECTOR, sel)
+
+
+def wait_css(d, sel, timeout=15, what=None):
+    return wait_until(lambda: css(d, sel), timeout, what=what or sel)[0]
+
+
+def login(d, base, token):
+    d.get(base + "/")
+    box = wait_css(d, "#token", what="the login form")
+    box.clear()
+    box.send_keys(token)
+    css(d, "form button[type=submit]")[0].click()
+
+
+def rows(d):
+    """The inbox rows as the page shows them: (id, text)."""
+    return d.execute_script("""return Array.from(document.querySelectorAll('.conv'),
+        li => [li.dataset.id, li.querySelector('.text').textContent]);""")
+
+
+def press(d, key):
+    d.find_element(By.TAG_NAME, "body").send_keys(key)
+
+
+def store_rows(stack, sql, *args):
+    con = sqlite3.connect(f"file:{stack.dir}/store.db?mode=ro", uri=True, timeout=10)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def sent(stack, text):
+    """What the simulator recorded the brand sending with this text."""
+    doc = json.loads(http("GET", stack.sim.url + "/_sim/sent")[2])
+    return [s for s in doc["sent"] if s.get("text") == text]
+
+
+def answer(d, label, text=None):
+    """Type text (if any) into the answer box, press the button, return the
+    result line the page shows."""
+    before = len(css(d, ".results li"))
+    if text is not None:
+        box = d.find_element(By.ID, "answer-text")
+        box.clear()
+        box.send_keys(text)
+    d.find_element(By.XPATH, f"//form[@aria-label='Answer']//button[normalize-space()='{label}']").click()
+    wait_until(lambda: len(css(d, ".results li")) > before, 30, what=f"the result of {label}")
+    return css(d, ".results li")[0]
+
+
+def open_conversation(d, cid):
+    d.find_element(By.CSS_SELECTOR, f'.conv[data-id="{cid}"] a').click()
+    wait_css(d, f'.thread[data-id="{cid}"] #answer-text', what=f"the thread of {cid}")
+
+
+def test_login_refuses_a_wrong_token(stack, page):
+    login(page, stack.base, "not-the-token")
+    alert = wait_css(page, ".login [role=alert]", what="the refusal")
+    assert "refused" in alert.text
+    assert not css(page, ".top"), "a wrong token got into the console"
+    # nothing was let in: the API still refuses this browser
+    status = page.execute_script("""return fetch('/v1/inbox').then(r => r.status);""")
+    assert status == 401
+    login(page, stack.base, ADMIN_TOKEN)
+    wait_css(page, ".top .agent", what="the console after the right token")
+
+
+def test_live_inbox_answers_resolve_and_csrf(stack, page):
+    d = page
+    login(d, stack.base, ADMIN_TOKEN)
+    q = wait_css(d, "input[name=q]", what="the inbox")
+    q.send_keys(MARKER)
+    wait_until(lambda: "Nothing waiting" in d.page_source, 10, what="the filtered, empty inbox")
+    # first sight of each row, by the page's own clock, and a flag a reload would lose
+    d.execute_script("""
+        window.stayed = true; window.seen = {};
+        new MutationObserver(() => {
+          for (const li of document.querySelectorAll('.conv'))
+            if (!(li.dataset.id in window.seen)) window.seen[li.dataset.id] = Date.now();
+        }).observe(document.body, {childList: true, subtree: true});""")
+    texts = {p: f"{MARKER} my parcel from {p} never arrived, order {i}"
+             for i, p in enumerate(("twitter", "facebook", "instagram", "linkedin", "tiktok"))}
+    for p, t in texts.items():
+        stack.post_item(customer_item(p, t))
+    wait_until(lambda: len(rows(d)) == 5, 60, 0.1, what="the five messages in the inbox")
+    assert d.execute_script("return window.stayed === true"), "the page was reloaded"
+    seen = d.execute_script("return window.seen")
+    stored = dict(store_rows(stack, """SELECT conversation_id,
+        CAST(ROUND((julianday(MIN(stored_at)) - 2440587.5) * 86400000) AS INTEGER)
+        FROM messages WHERE text LIKE ? GROUP BY conversation_id""", f"%{MARKER}%"))
+    assert set(stored) == set(seen), (stored, seen)
+    lag = {cid: seen[cid] - stored[cid] for cid in seen}
+    assert all(v < 1000 for v in lag.values()), f"ms from the store to the page: {lag}"
+    platforms = {cid: cid.split(":", 1)[0] for cid in seen}
+    inbox = json.loads(http("GET", stack.base + "/v1/inbox?q=" + MARKER)[2])["conversations"]
+    assert [c["id"] for c in inbox] == [r[0] for r in rows(d)], "the page keeps the API's order"
+    assert {c["platform"] for c in inbox} == set(texts)
+    if SHOTS:
+        q.clear()
+        wait_until(lambda: len(rows(d)) > 5, 10, what="the whole inbox")
+        d.save_screenshot(os.path.join(SHOTS, "console-inbox.png"))
+        q.send_keys(MARKER)
+        wait_until(lambda: len(rows(d)) == 5, 10, what="the filtered inbox again")
+
+    # j opens the most urgent (the first row); r goes to the answer box
+    press(d, "j")
+    first = inbox[0]["id"]
+    wait_css(d, f'.thread[data-id="{first}"] #answer-text', what="the most urgent thread")
+    press(d, "r")
+    assert d.switch_to.active_element.get_attribute("id") == "answer-text"
+    public = f"{MARKER} sorry, we are on it ({platforms[first]})"
+    res = answer(d, "Reply publicly", public)
+    assert "done" in res.get_attribute("class"), res.text
+    wait_until(lambda: sent(stack, public), 15, what="the public reply at the simulator")
+    if SHOTS:
+        wait_until(lambda: public in d.find_element(By.CSS_SELECTOR, ".messages").text, 10,
+                   what="the reply in the thread")
+        d.save_screenshot(os.path.join(SHOTS, "console-thread.png"))
+
+    # a private answer on another platform that has one
+    other = next(c for c in inbox[1:] if c["platform"] in ("twitter", "facebook", "instagram"))
+    open_conversation(d, other["id"])
+    private = f"{MARKER} we sent you the details privately ({other['platform']})"
+    label = "Send DM" if other["platform"] == "twitter" or other["visibility"] == "private" \
+        else "Reply privately"
+    res = answer(d, label, private)
+    assert "done" in res.get_attribute("class"), res.text
+    wait_until(lambda: sent(stack, private), 15, what="the private answer at the simulator")
+
+    # LinkedIn has no private answer: the button says so and cannot be used
+    li = next(c for c in inbox if c["platform"] == "linkedin")
+    open_conversation(d, li["id"])
+    dm = d.find_element(By.XPATH, "//form[@aria-label='Answer']//button[normalize-space()='Send DM']")
+    assert not dm.is_enabled() and "no private answer" in dm.get_attribute("title")
+
+    # e resolves the open conversation
+    press(d, "e")
+    wait_until(lambda: any("Resolve: done" in r.text for r in css(d, ".results li")), 15,
+               what="the resolve result")
+    wait_until(lambda: store_rows(stack, "SELECT status FROM conversations WHERE id = ?",
+                                  li["id"]) == [("resolved",)], 10, what="resolved in the store")
+    wait_until(lambda: li["id"] not in [r[0] for r in rows(d)], 5, what="the inbox without it")
+
+    # each answer reached the platform exactly once
+    time.sleep(1.5)
+    assert len(sent(stack, public)) == 1 and len(sent(stack, private)) == 1
+
+    # a state-changing request with the session cookie but without the CSRF header
+    probe = """const done = arguments[arguments.length - 1];
+        fetch('/v1/actions', {method: 'POST', headers: arguments[0],
+              body: JSON.stringify({schema: 'parley.action.v1', idempotency_key: 'csrf-probe',
+                                    type: 'resolve', conversation_id: arguments[1]})})
+          .then(r => done(r.status));"""
+    assert d.execute_async_script(probe, {"Content-Type": "application/json"}, first) == 403
+    assert store_rows(stack, "SELECT status FROM conversations WHERE id = ?", first) != [("resolved",)]
+    csrf = d.execute_async_script("""const done = arguments[0];
+        fetch('/v1/session').then(r => r.json()).then(s => done(s.csrf));""")
+    assert d.execute_async_script(probe, {"Content-Type": "application/json",
+                                          "X-Parley-CSRF": csrf}, first) == 200
+
+    # the status page, and the help
+    press(d, "?")
+    wait_css(d, "[role=dialog] kbd", what="the shortcut help")
+    press(d, Keys.ESCAPE)
+    wait_until(lambda: not css(d, "[role=dialog]"), 5, what="the help to close")
+    d.find_element(By.LINK_TEXT, "Status").click()
+    table = wait_css(d, ".statuspage table", what="the status page")
+    for name in ("acme-twitter", "acme-facebook", "acme-instagram", "acme-linkedin", "acme-tiktok"):
+        assert name in table.text
+    if SHOTS:
+        d.save_screenshot(os.path.join(SHOTS, "console-status.png"))
+
+
+def test_fits_a_phone_and_a_laptop(stack, page):
+    d = page
+    login(d, stack.base, ADMIN_TOKEN)
+    wait_until(lambda: rows(d), 60, what="conversations of the demo scenario")
+    for w, h, mobile in ((1280, 800, False), (390, 844, True)):
+        set_viewport(d, w, h, mobile)
+        d.execute_script("location.hash = '#/'")
+        wait_css(d, ".conv")
+        assert d.execute_script("return document.documentElement.scrollWidth") <= w
+        press(d, "j")
+        box = wait_css(d, "#answer-text", what="the thread")
+        assert box.is_displayed()
+        # narrow: the thread replaces the inbox; wide: side by side
+        assert css(d, ".inbox")[0].is_displayed() == (w >= 800)
+        assert d.execute_script("return document.documentElement.scrollWidth") <= w
+        for el in css(d, "input, textarea, select"):
+            eid = el.get_attribute("id")
+            labelled = d.execute_script(
+                "return !!(arguments[0].labels && arguments[0].labels.length)", el)
+            assert labelled, f"a field without a label: {eid or el.get_attribute('name')}"
