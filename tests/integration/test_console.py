@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from parley_it import (ADMIN_TOKEN, BUILD_DIR, CONSOLE_DIR, FiveStack, Parleyd, browser,
-                       free_port, http, raw_http, router_yaml, set_viewport, wait_until)
+from parley_it import (ADMIN_TOKEN, BUILD_DIR, CONSOLE_DIR, FIVE_INSTANCES, FiveStack, Parleyd,
+                       StoreStack, browser, free_port, http, raw_http, router_yaml, set_viewport,
+                       wait_until)
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -342,3 +343,74 @@ def test_fits_a_phone_and_a_laptop(stack, page):
             labelled = d.execute_script(
                 "return !!(arguments[0].labels && arguments[0].labels.length)", el)
             assert labelled, f"a field without a label: {eid or el.get_attribute('name')}"
+
+
+# ---- 10 000 open conversations ----
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
+
+
+def seed_store(db, n):
+    """n open conversations, one customer message and one author each, written
+    into the store the way the sqlite output writes them."""
+    plats = ("twitter", "facebook", "instagram", "linkedin", "tiktok")
+    now = time.time()
+    authors, messages, convs = [], [], []
+    for i in range(n):
+        p = plats[i % 5]
+        cid, mid, aid = f"{p}:seed-c{i}", f"{p}:seed-m{i}", f"seed-u{i}"
+        at = iso(now - 7200 + i * 0.5)
+        due = iso(now - 1800 + i * 0.5)
+        authors.append((p, aid, f"seeded{i}", f"Seeded {i}", i * 7, i % 9 == 0, at, at))
+        messages.append((mid, cid, "in", p, FIVE_INSTANCES[p], "acme", "comment", "public", aid,
+                         f"seeded message {i}: where is my order?", "en", at, at,
+                         -0.5, 40, due, "[]", "{}"))
+        convs.append((cid, p, FIVE_INSTANCES[p], "acme", "public", "open", 40, -0.5, due, at, at,
+                      at, 1, mid, at))
+    con = sqlite3.connect(db, timeout=30)
+    with con:
+        con.executemany("""INSERT INTO authors (platform, id, handle, name, followers, verified,
+            first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""", authors)
+        con.executemany("""INSERT INTO messages (id, conversation_id, direction, platform,
+            connector, account, kind, visibility, author_id, text, lang, created_at, received_at,
+            sentiment, priority, sla_due, keywords, event)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", messages)
+        con.executemany("""INSERT INTO conversations (id, platform, connector, account,
+            visibility, status, priority, sentiment, sla_due, first_at, last_at, last_inbound_at,
+            messages_in, last_message_id, first_inbound_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", convs)
+    con.close()
+
+
+@pytest.fixture
+def big(tmp_path):
+    s = StoreStack(tmp_path)
+    db = os.path.join(str(tmp_path), "store.db")
+    wait_until(lambda: s.get("/v1/inbox?limit=1")[0] == 200, 20, what="the inbox API on the store")
+    seed_store(db, 10000)
+    yield s
+    s.stop()
+
+
+def test_inbox_first_paint_with_10000_open_conversations(big, page):
+    d = page
+    total = big.get("/v1/inbox?limit=1")[1]["total"]
+    assert total >= 10000
+    login(d, big.base, ADMIN_TOKEN)
+    wait_css(d, ".conv", what="the inbox")
+    # a fresh load with the session: the paint that an agent waits for
+    d.get(big.base + "/")
+    wait_until(lambda: d.execute_script("return document.body.dataset.inboxPainted"), 20,
+               what="the inbox's first paint")
+    paint_ms = d.execute_script("return window.parleyInboxPaint")
+    n = len(css(d, ".conv"))
+    print(f"inbox first paint with {total} open conversations: {paint_ms:.0f} ms, {n} rows")
+    assert paint_ms < 1000, f"first paint after {paint_ms:.0f} ms"
+    assert n == 50, f"{n} rows in the DOM"
+    assert str(total) in d.find_element(By.CSS_SELECTOR, ".pager").text
+    page1 = [r[0] for r in rows(d)]
+    d.find_element(By.XPATH, "//nav[@aria-label='Pages']//button[contains(., 'Next')]").click()
+    wait_until(lambda: rows(d) and rows(d)[0][0] not in page1, 10, what="page 2")
+    assert len(css(d, ".conv")) == 50 and "51–100" in d.find_element(By.CSS_SELECTOR, ".pager").text
+    assert not set(page1) & {r[0] for r in rows(d)}
