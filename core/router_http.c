@@ -6,6 +6,7 @@
  *   POST /v1/actions         submit a parley.action.v1, answered with its result
  *   GET /v1/care             care figures of a period from the store (router_care.c)
  *   GET /v1/events           accepted events as Server-Sent Events (router_events.c)
+ *   GET /v1/inbox, GET /v1/conversations/<id>  the console's reads (router_inbox.c)
  * A webhook's 2xx is sent only once its events are in the journal. */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "parley/time.h"
 #include "router.h"
+#include "router_inbox.h"
 #include "util.h"
 
 #define RETRY_AFTER "Retry-After: 5"
@@ -211,6 +213,18 @@ static void on_care(parley_httpd_req_t *req, void *data) {
     parley_router_care_request(r, req);
 }
 
+static void on_inbox(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_inbox_request(r, req);
+}
+
+static void on_conversation(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_conversation_request(r, req);
+}
+
 static void on_events(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
   if (parley_router_admin_gate(r, req, "GET"))
@@ -278,6 +292,8 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   parley_httpd_route(r->httpd, "/v1/actions", on_actions, r);
   parley_httpd_route(r->httpd, "/v1/care", on_care, r);
   parley_httpd_route(r->httpd, "/v1/events", on_events, r);
+  parley_httpd_route(r->httpd, "/v1/inbox", on_inbox, r);
+  parley_httpd_route(r->httpd, "/v1/conversations/", on_conversation, r);
   parley_log(PARLEY_LOG_INFO, "http", "listening on %s (port %d)", r->cfg->listen,
              parley_httpd_port(r->httpd));
   return 0;

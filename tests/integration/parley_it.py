@@ -461,9 +461,10 @@ class SseStream:
 
 
 class StoreStack:
-    """parleyd with the test connector tc1 (webhook events, token
-    s3cret-token) and a sqlite conversation store `store` at
-    <tmp>/store.db; extra_router: more router: lines (indented two)."""
+    """parleyd with two test connectors taking events by webhook (tc1:
+    platform test, tc2: platform chirp; token s3cret-token) and a sqlite
+    conversation store `store` at <tmp>/store.db; extra_router: more
+    router: lines (indented two)."""
     TOKEN = {"X-Test-Token": "s3cret-token"}
 
     def __init__(self, tmp, extra_router=""):
@@ -474,6 +475,9 @@ class StoreStack:
   - name: tc1
     plugin: testconn
     options: {{account: acme, count: 0, token: s3cret-token}}
+  - name: tc2
+    plugin: testconn
+    options: {{platform: chirp, account: acme, count: 0, token: s3cret-token}}
 outputs:
   - name: store
     type: sqlite
@@ -488,10 +492,12 @@ routes:
         return st["outputs"][0]["delivered"]
 
     def post(self, *events, wait=True):
-        """Hand events to tc1 by webhook; with wait, until they are stored."""
+        """Hand events to tc1 (tc2 for platform chirp) by webhook; with
+        wait, until they are stored."""
         before = self.delivered()
         for ev in events:
-            s, _, body = http("POST", f"{self.base}/hooks/tc1", json.dumps(ev), self.TOKEN)
+            inst = "tc2" if ev.get("platform") == "chirp" else "tc1"
+            s, _, body = http("POST", f"{self.base}/hooks/{inst}", json.dumps(ev), self.TOKEN)
             assert s == 200, body
         if wait:
             wait_until(lambda: self.delivered() >= before + len(events), what="events stored")
