@@ -138,14 +138,21 @@ class Parleyd:
 
     def admin_token(self):
         """The configured router.admin_token, else the one parleyd read
-        from or wrote to its state directory (its log names the file)."""
-        m = re.search(r"\badmin_token\"?\s*:\s*['\"]?([^'\"\s,}]+)", self.config_text())
+        from or wrote to its state directory: router.state_dir, else the
+        journal's directory (relative paths from the config's)."""
+        text = self.config_text()
+        m = re.search(r"\badmin_token\"?\s*:\s*['\"]?([^'\"\s,}]+)", text)
         if m:
             return m.group(1)
-        f = re.search(r"admin token (?:written to|read from) ([^\s\"]+)", self.logs())
-        if not f:
+        key = lambda k: re.search(rf"\b{k}\"?\s*:\s*['\"]?([^'\"\s,}}]+)", text)
+        state = key("state_dir")
+        journal = key("journal")
+        where = (state.group(1) if state else
+                 os.path.dirname(journal.group(1)) if journal else "")
+        path = os.path.join(self.dir, where, "admin_token")
+        if not os.path.exists(path):
             return None
-        with open(f.group(1)) as t:
+        with open(path) as t:
             return t.read().strip()
 
     def _healthy(self, base):
