@@ -129,9 +129,12 @@ def test_a_client_that_disconnects_is_dropped_and_others_keep_receiving(stack):
     stay.close()
 
 
-def test_events_needs_get(stack):
+def test_events_needs_get_and_head_opens_no_stream(stack):
     s, h, _ = http("POST", f"{stack.base}/v1/events", "{}")
     assert s == 405
+    s, h, body = http("HEAD", f"{stack.base}/v1/events")
+    assert s == 200 and h["content-type"].startswith("text/event-stream") and body == b""
+    assert streams(stack.base, "events") == 0
 
 
 def test_open_streams_end_cleanly_when_parleyd_stops(tmp_path):
