@@ -386,6 +386,13 @@ void parley_router_events_request(parley_router_t *r, parley_httpd_req_t *req);
 void parley_router_events_publish(parley_router_t *r, const parley_event_t *ev, int64_t seq,
                                   const char *json, size_t len);
 
+/* router_stream.c */
+/* GET /v1/stream[?store=]: the store's committed changes as Server-Sent
+ * Events. */
+void parley_router_stream_request(parley_router_t *r, parley_httpd_req_t *req);
+/* Hook the router to every sqlite output's commits (at HTTP start). */
+void parley_router_stream_watch(parley_router_t *r);
+
 /* router_care.c */
 /* GET /v1/care[?since=&until=&store=]: the care figures of the sqlite
  * store (care.h), computed on libuv's thread pool and answered later.

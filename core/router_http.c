@@ -8,6 +8,7 @@
  *   GET /, /console/...      the agent console's static files (router_console.c)
  *   GET /v1/events           accepted events as Server-Sent Events (router_events.c)
  *   GET /v1/inbox, GET /v1/conversations/<id>  the console's reads (router_inbox.c)
+ *   GET /v1/stream           the store's committed changes as SSE (router_stream.c)
  * A webhook's 2xx is sent only once its events are in the journal. */
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,12 @@ static void on_conversation(parley_httpd_req_t *req, void *data) {
     parley_router_conversation_request(r, req);
 }
 
+static void on_stream(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_stream_request(r, req);
+}
+
 static void on_events(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
   if (parley_router_admin_gate(r, req, "GET"))
@@ -320,8 +327,10 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   parley_router_login_routes(r);
   parley_httpd_route(r->httpd, "/v1/events", on_events, r);
   parley_httpd_route(r->httpd, "/v1/inbox", on_inbox, r);
+  parley_httpd_route(r->httpd, "/v1/stream", on_stream, r);
   parley_httpd_route(r->httpd, "/v1/conversations/", on_conversation, r);
   parley_httpd_route(r->httpd, "/", on_console, r);
+  parley_router_stream_watch(r);
   parley_log(PARLEY_LOG_INFO, "http", "listening on %s (port %d)", r->cfg->listen,
              parley_httpd_port(r->httpd));
   return 0;

@@ -405,18 +405,23 @@ static int inbox_page(sqlite3 *db, const inbox_query_t *iq, json_t *rows, char *
   sql_add(&b, INBOX_SELECT);
   inbox_filters(iq, &b, &needs_message);
   if (iq->after.id) {
-    sql_add(&b, " AND (" K_SLA ", " K_PRIO ", " K_INBOUND ", c.id) > (?, ?, ?, ?)");
+    /* SQLite does not seek an expression index with a row value; the
+     * redundant first-key bound lets it start the scan at the cursor's
+     * SLA instead of the top of the inbox */
+    sql_add(&b, " AND (" K_SLA ", " K_PRIO ", " K_INBOUND ", c.id) > (?, ?, ?, ?)"
+                " AND " K_SLA " >= ?");
     b.binds[b.nb++] = iq->after.sla;
     b.binds[b.nb++] = NULL; /* bound as an integer below */
     b.binds[b.nb++] = iq->after.inbound;
     b.binds[b.nb++] = iq->after.id;
+    b.binds[b.nb++] = iq->after.sla;
   }
   snprintf(limit, sizeof limit, " LIMIT %d", iq->limit + 1);
   sql_add(&b, INBOX_ORDER);
   sql_add(&b, limit);
   int rc = prepare(db, &b, &st, err);
   if (rc == 0 && iq->after.id)
-    sqlite3_bind_int64(st, b.nb - 2, iq->after.prio);
+    sqlite3_bind_int64(st, b.nb - 3, iq->after.prio);
   if (rc == 0)
     rc = collect_rows(db, st, rows, iq->limit, &more, next, err);
   sqlite3_finalize(st);

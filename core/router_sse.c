@@ -140,6 +140,13 @@ int parley_sse_subscribe(parley_sse_t *h, parley_httpd_req_t *req, int channel,
                          strlen(why), NULL);
     return closed ? PARLEY_ESTATE : PARLEY_ENOMEM;
   }
+  if (strcmp(parley_httpd_req_method(req), "HEAD") == 0) { /* the head only: no stream */
+    free(s);
+    if (free_data)
+      free_data(data);
+    parley_httpd_respond(req, 200, "text/event-stream; charset=utf-8", "", 0, sse_headers);
+    return 0;
+  }
   *s = (parley_sse_sub_t){.hub = h, .req = req, .channel = channel, .filter = filter,
                           .data = data, .free_data = free_data, .next = h->subs};
   if (h->subs)

@@ -29,7 +29,8 @@ int parley_sse_new(parley_sse_t **out, uv_loop_t *loop, uint64_t keepalive_ms);
 /* Answer req with a 200 text/event-stream and keep it as a subscriber of
  * channel. filter NULL: every message of the channel. data is taken (freed
  * with free_data, may be NULL, when the subscriber is dropped), on failure
- * too; req is answered in every case (503 after close, 500 without memory). */
+ * too; req is answered in every case (503 after close, 500 without memory;
+ * a HEAD request gets the head of a stream and no subscription). */
 int parley_sse_subscribe(parley_sse_t *h, parley_httpd_req_t *req, int channel,
                          parley_sse_filter filter, void *data, void (*free_data)(void *));
 

@@ -129,9 +129,12 @@ def test_a_client_that_disconnects_is_dropped_and_others_keep_receiving(stack):
     stay.close()
 
 
-def test_events_needs_get(stack):
+def test_events_needs_get_and_head_opens_no_stream(stack):
     s, h, _ = http("POST", f"{stack.base}/v1/events", "{}")
     assert s == 405
+    s, h, body = http("HEAD", f"{stack.base}/v1/events")
+    assert s == 200 and h["content-type"].startswith("text/event-stream") and body == b""
+    assert streams(stack.base, "events") == 0
 
 
 def test_open_streams_end_cleanly_when_parleyd_stops(tmp_path):
@@ -172,3 +175,111 @@ def test_events_from_the_simulator_reach_a_tail_filtered_by_platform(tmp_path):
         fb.close()
     finally:
         stack.stop()
+
+
+# ---- /v1/stream ----
+
+def next_change(s):
+    m = s.wait_for(lambda m: m.get("event") in ("message", "conversation"), what="a change")
+    return m["event"], json.loads(m["data"])
+
+
+def test_the_stream_tells_what_the_store_committed_and_a_read_then_sees_it(stack):
+    s = SseStream(stack.base, "/v1/stream")
+    assert s.status == 200 and s.headers["content-type"].startswith("text/event-stream")
+    conv = "test:thread/1"
+    stack.post(event(1, conv), wait=False)
+    assert next_change(s) == ("message", {"conversation_id": conv, "message_id": "test:s-1",
+                                          "platform": "test", "direction": "in"})
+    # pushed after the commit: the store already shows it
+    st, doc = stack.get("/v1/conversations/" + q(conv))
+    assert st == 200 and [m["id"] for m in doc["messages"]] == ["test:s-1"]
+    assert next_change(s) == ("conversation", {"id": conv, "status": "open",
+                                               "assigned_to": None})
+    # the brand answers through parley: its outbound message, then pending
+    st, res = stack.act(idempotency_key="k-r1", type="reply_public", connector="tc1",
+                        conversation_id=conv, target="test:s-1", text="Sorry!", agent="mia")
+    assert st == 200 and res["status"] == "done", res
+    assert next_change(s) == ("message", {"conversation_id": conv,
+                                          "message_id": "test:out-k-r1", "platform": "test",
+                                          "direction": "out"})
+    assert next_change(s) == ("conversation", {"id": conv, "status": "pending",
+                                               "assigned_to": None})
+    # assign and resolve are conversation changes of their own
+    st, res = stack.act(idempotency_key="k-a1", type="assign", conversation_id=conv,
+                        assign_to="alice", agent="mia")
+    assert st == 200 and res["status"] == "done", res
+    assert next_change(s) == ("conversation", {"id": conv, "status": "pending",
+                                               "assigned_to": "alice"})
+    st, res = stack.act(idempotency_key="k-z1", type="resolve", conversation_id=conv)
+    assert st == 200 and res["status"] == "done", res
+    assert next_change(s) == ("conversation", {"id": conv, "status": "resolved",
+                                               "assigned_to": "alice"})
+    assert inbox_status(stack, conv) == "resolved"
+    # the same action again changes nothing and tells nothing; a reaction is
+    # a message that moves no conversation
+    st, res = stack.act(idempotency_key="k-z2", type="resolve", conversation_id=conv)
+    assert st == 200
+    stack.post({**event(2, conv, kind="reaction"), "in_reply_to": "test:out-k-r1"}, wait=False)
+    assert next_change(s) == ("message", {"conversation_id": conv, "message_id": "test:s-2",
+                                          "platform": "test", "direction": "in"})
+    stack.post(event(3, "test:other"), wait=False)
+    assert next_change(s)[1]["conversation_id"] == "test:other"
+    s.close()
+
+
+def inbox_status(stack, conv):
+    st, doc = stack.get("/v1/conversations/" + q(conv))
+    assert st == 200
+    return doc["conversation"]["status"]
+
+
+def test_a_redelivered_event_is_not_told_twice(stack):
+    s = SseStream(stack.base, "/v1/stream")
+    stack.post(event(1, "test:c1"))
+    assert next_change(s)[0] == "message"
+    assert next_change(s)[0] == "conversation"
+    # the same id again is a duplicate: the journal drops it, nothing new is stored
+    stack.post(event(1, "test:c1"), wait=False)
+    stack.post(event(2, "test:c2"), wait=False)
+    assert next_change(s)[1]["message_id"] == "test:s-2"
+    s.close()
+
+
+def test_stream_clients_come_and_go(stack):
+    a = SseStream(stack.base, "/v1/stream")
+    b = SseStream(stack.base, "/v1/stream")
+    wait_until(lambda: streams(stack.base, "stream") == 2, what="two stream subscribers")
+    a.close()
+    wait_until(lambda: streams(stack.base, "stream") == 1, what="one left")
+    stack.post(event(5, "test:c5"), wait=False)
+    assert next_change(b)[1]["message_id"] == "test:s-5"
+    b.close()
+    wait_until(lambda: streams(stack.base, "stream") == 0, what="none left")
+    stack.post(event(6, "test:c6"))  # nobody listens: nothing breaks
+    c = SseStream(stack.base, "/v1/stream?store=store")
+    stack.post(event(7, "test:c7"), wait=False)
+    assert next_change(c)[1]["message_id"] == "test:s-7"
+    c.close()
+
+
+def test_stream_store_errors(stack, tmp_path):
+    s, h, body = http("GET", f"{stack.base}/v1/stream?store=nope")
+    assert s == 404 and "nope" in json.loads(body)["message"]
+    assert http("POST", f"{stack.base}/v1/stream", "{}")[0] == 405
+
+
+def test_stream_without_a_sqlite_store_is_a_503(tmp_path):
+    from parley_it import Parleyd, free_port, router_yaml
+    port = free_port()
+    text = router_yaml(str(tmp_path), port) + f"""outputs:
+  - name: log
+    type: ndjson
+    options: {{path: {tmp_path}/log.ndjson}}
+"""
+    d = Parleyd(text, tmpdir=str(tmp_path)).start(f"http://127.0.0.1:{port}")
+    try:
+        s, _, body = http("GET", f"http://127.0.0.1:{port}/v1/stream")
+        assert s == 503 and "no sqlite output" in json.loads(body)["message"]
+    finally:
+        assert d.stop() == 0
