@@ -9,8 +9,9 @@ export function setCsrf(token) { csrf = token; }
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 
 // {status, ok, data}; data is the parsed JSON answer, or {message: text}.
-// Never throws: a network failure is status 0.
-export async function api(method, path, body) {
+// Never throws: a network failure is status 0. A 401 logs the page out,
+// unless opts.quiet (a request made before the session is known).
+export async function api(method, path, body, opts = {}) {
   const headers = {Accept: 'application/json'};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-Parley-CSRF'] = csrf;
@@ -24,7 +25,8 @@ export async function api(method, path, body) {
   const text = await res.text();
   let data;
   try { data = text ? JSON.parse(text) : null; } catch { data = {message: text.trim()}; }
-  if (res.status === 401 && path !== '/v1/login' && path !== '/v1/session') onUnauthorized();
+  if (res.status === 401 && !opts.quiet && path !== '/v1/login' && path !== '/v1/session')
+    onUnauthorized();
   return {status: res.status, ok: res.ok, data};
 }
 

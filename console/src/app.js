@@ -7,7 +7,7 @@ import {render} from './vendor/preact.mjs';
 import {useEffect, useRef, useState} from './vendor/hooks.mjs';
 import {api, setCsrf, setUnauthorizedHandler} from './api.js';
 import {html} from './html.js';
-import {Inbox} from './inbox.js';
+import {Inbox, prefetchInbox} from './inbox.js';
 import {Thread} from './thread.js';
 import {Status} from './status.js';
 
@@ -180,4 +180,5 @@ function App() {
   return html`<${Console} session=${session} onLogout=${logout} />`;
 }
 
+prefetchInbox();
 render(html`<${App} />`, document.getElementById('app'));

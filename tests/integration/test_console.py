@@ -16,20 +16,17 @@ from parley_it import (ADMIN_TOKEN, BUILD_DIR, CONSOLE_DIR, FIVE_INSTANCES, Five
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
-TOKEN = "console-test-admin-token-0123456789"
-
-
 @pytest.fixture(scope="module")
 def bare(tmp_path_factory):
-    """parleyd with an admin token and nothing else, serving a copy of the
+    """parleyd (with its admin token) and nothing else, serving a copy of the
     console that has a file next to it (outside) that it must never serve."""
     tmp = str(tmp_path_factory.mktemp("console-static"))
     shutil.copytree(CONSOLE_DIR, os.path.join(tmp, "www", "console"))
     with open(os.path.join(tmp, "www", "secret.js"), "w") as f:
         f.write("router: the secret next to the console\n")
     port = free_port()
-    d = Parleyd(router_yaml(tmp, port, extra=f"  admin_token: {TOKEN}\n",
-                            console_dir=os.path.join(tmp, "www", "console")), tmpdir=tmp)
+    d = Parleyd(router_yaml(tmp, port, console_dir=os.path.join(tmp, "www", "console")),
+                tmpdir=tmp)
     d.start(wait_http=f"http://127.0.0.1:{port}")
     d.port = port
     yield d
@@ -39,7 +36,7 @@ def bare(tmp_path_factory):
 def test_index_is_served_at_root_without_a_token(bare):
     base = f"http://127.0.0.1:{bare.port}"
     for path in ("/", "/console/", "/console", "/console/index.html"):
-        status, h, body = http("GET", base + path)
+        status, h, body = http("GET", base + path, admin=False)
         assert status == 200, path
         assert h["content-type"] == "text/html; charset=utf-8"
         assert b'src="/console/app.js"' in body
@@ -47,7 +44,7 @@ def test_index_is_served_at_root_without_a_token(bare):
         assert h["x-content-type-options"] == "nosniff"
         assert "default-src 'self'" in h["content-security-policy"]
     with open(os.path.join(CONSOLE_DIR, "index.html"), "rb") as f:
-        assert http("GET", base + "/")[2] == f.read()
+        assert http("GET", base + "/", admin=False)[2] == f.read()
     assert http("GET", base + "/console/vendor/preact.mjs")[0] == 200
 
 
@@ -59,7 +56,7 @@ def test_content_types_of_the_assets(bare):
                         ("/console/vendor/htm.mjs", "text/javascript; charset=utf-8"),
                         ("/console/style.css", "text/css; charset=utf-8"),
                         ("/console/vendor/LICENSES.txt", "text/plain; charset=utf-8")):
-        status, h, body = http("GET", base + path)
+        status, h, body = http("GET", base + path, admin=False)
         assert (status, h["content-type"]) == (200, ctype), path
         assert body
     # the hooks import preact by a relative URL the server answers
@@ -95,7 +92,7 @@ def test_only_get_and_head(bare):
     status, h, _ = raw_http(bare.port, "POST", "/", b"x")
     assert status == 405 and h["allow"] == "GET, HEAD"
     # the admin API still wants its token; webhooks are untouched
-    assert http("GET", f"http://127.0.0.1:{bare.port}/v1/status")[0] == 401
+    assert http("GET", f"http://127.0.0.1:{bare.port}/v1/status", admin=False)[0] == 401
     assert raw_http(bare.port, "GET", "/hooks/nosuch")[0] == 404
 
 
@@ -122,9 +119,17 @@ SHOTS = os.environ.get("PARLEY_SCREENSHOT_DIR", BUILD_DIR)
 
 
 def customer_item(platform, text):
+    """A customer writes: a mention on X, a message (DM) to the Facebook page
+    and to the Instagram account, a comment on the brand's post on LinkedIn
+    and TikTok. (Not a Facebook comment: the simulator's first Facebook post
+    and first Instagram media have the same native id, and the store keys
+    conversations by the platform's native id, so the two would share one.)"""
     if platform == "twitter":
         return {"platform": "twitter", "type": "tweet", "author": AUTHORS[platform],
                 "text": "@acme " + text}
+    if platform in ("facebook", "instagram"):
+        return {"platform": platform, "type": "message", "author": AUTHORS[platform],
+                "recipient": "acme" if platform == "facebook" else "acme.store", "text": text}
     return {"platform": platform, "type": "comment", "author": AUTHORS[platform],
             "parent_ref": PARENT[platform], "text": text}
 
@@ -163,6 +168,14 @@ def login(d, base, token):
     css(d, "form button[type=submit]")[0].click()
 
 
+def retype(el, text):
+    """Replace a field's text as a person does (clear() fires no input event)."""
+    el.send_keys(Keys.CONTROL, "a")
+    el.send_keys(Keys.DELETE)
+    if text:
+        el.send_keys(text)
+
+
 def rows(d):
     """The inbox rows as the page shows them: (id, text)."""
     return d.execute_script("""return Array.from(document.querySelectorAll('.conv'),
@@ -192,9 +205,7 @@ def answer(d, label, text=None):
     result line the page shows."""
     before = len(css(d, ".results li"))
     if text is not None:
-        box = d.find_element(By.ID, "answer-text")
-        box.clear()
-        box.send_keys(text)
+        retype(d.find_element(By.ID, "answer-text"), text)
     d.find_element(By.XPATH, f"//form[@aria-label='Answer']//button[normalize-space()='{label}']").click()
     wait_until(lambda: len(css(d, ".results li")) > before, 30, what=f"the result of {label}")
     return css(d, ".results li")[0]
@@ -243,15 +254,15 @@ def test_live_inbox_answers_resolve_and_csrf(stack, page):
     assert set(stored) == set(seen), (stored, seen)
     lag = {cid: seen[cid] - stored[cid] for cid in seen}
     assert all(v < 1000 for v in lag.values()), f"ms from the store to the page: {lag}"
-    platforms = {cid: cid.split(":", 1)[0] for cid in seen}
     inbox = json.loads(http("GET", stack.base + "/v1/inbox?q=" + MARKER)[2])["conversations"]
+    platforms = {c["id"]: c["platform"] for c in inbox}
     assert [c["id"] for c in inbox] == [r[0] for r in rows(d)], "the page keeps the API's order"
     assert {c["platform"] for c in inbox} == set(texts)
     if SHOTS:
-        q.clear()
+        retype(q, "")
         wait_until(lambda: len(rows(d)) > 5, 10, what="the whole inbox")
         d.save_screenshot(os.path.join(SHOTS, "console-inbox.png"))
-        q.send_keys(MARKER)
+        retype(q, MARKER)
         wait_until(lambda: len(rows(d)) == 5, 10, what="the filtered inbox again")
 
     # j opens the most urgent (the first row); r goes to the answer box
@@ -269,18 +280,19 @@ def test_live_inbox_answers_resolve_and_csrf(stack, page):
                    what="the reply in the thread")
         d.save_screenshot(os.path.join(SHOTS, "console-thread.png"))
 
-    # a private answer on another platform that has one
-    other = next(c for c in inbox[1:] if c["platform"] in ("twitter", "facebook", "instagram"))
+    # a DM in a private conversation on another platform (the Meta ones here)
+    other = next(c for c in inbox if c["visibility"] == "private" and
+                 c["platform"] != inbox[0]["platform"])
     open_conversation(d, other["id"])
     private = f"{MARKER} we sent you the details privately ({other['platform']})"
-    label = "Send DM" if other["platform"] == "twitter" or other["visibility"] == "private" \
-        else "Reply privately"
-    res = answer(d, label, private)
+    res = answer(d, "Send DM", private)
     assert "done" in res.get_attribute("class"), res.text
     wait_until(lambda: sent(stack, private), 15, what="the private answer at the simulator")
 
-    # LinkedIn has no private answer: the button says so and cannot be used
-    li = next(c for c in inbox if c["platform"] == "linkedin")
+    # LinkedIn and TikTok have no private answer: the button says so and cannot
+    # be used. (Answered conversations have left the open inbox: pick a waiting one.)
+    waiting = {r[0] for r in rows(d)}
+    li = next(c for c in inbox if c["platform"] in ("linkedin", "tiktok") and c["id"] in waiting)
     open_conversation(d, li["id"])
     dm = d.find_element(By.XPATH, "//form[@aria-label='Answer']//button[normalize-space()='Send DM']")
     assert not dm.is_enabled() and "no private answer" in dm.get_attribute("title")
@@ -405,8 +417,12 @@ def test_inbox_first_paint_with_10000_open_conversations(big, page):
                what="the inbox's first paint")
     paint_ms = d.execute_script("return window.parleyInboxPaint")
     n = len(css(d, ".conv"))
-    print(f"inbox first paint with {total} open conversations: {paint_ms:.0f} ms, {n} rows")
-    assert paint_ms < 1000, f"first paint after {paint_ms:.0f} ms"
+    timing = d.execute_script("""return performance.getEntriesByType('resource').map(
+        e => e.name.replace(location.origin, '') + ' ' + Math.round(e.startTime) + '+' +
+             Math.round(e.duration)).join(', ');""")
+    print(f"inbox first paint with {total} open conversations: {paint_ms:.0f} ms, {n} rows; "
+          f"requests (start+duration ms): {timing}")
+    assert paint_ms < 1000, f"first paint after {paint_ms:.0f} ms; requests: {timing}"
     assert n == 50, f"{n} rows in the DOM"
     assert str(total) in d.find_element(By.CSS_SELECTOR, ".pager").text
     page1 = [r[0] for r in rows(d)]
