@@ -534,6 +534,7 @@ static int cfg_paths(parley_cfgctx_t *c) {
   if (cfg_resolve_in_place(&cfg->journal, cfg->base_dir) != 0)
     return parley_cfg_nomem(c);
   if (cfg->state_dir && cfg_resolve_in_place(&cfg->state_dir, cfg->base_dir) != 0)
+    return parley_cfg_nomem(c);
   if (cfg->console_dir && cfg_resolve_in_place(&cfg->console_dir, cfg->base_dir) != 0)
     return parley_cfg_nomem(c);
   for (size_t i = 0; i < cfg->n_plugin_dirs; i++)
