@@ -89,6 +89,29 @@ def read_ndjson(path):
     return [json.loads(l) for l in lines[:-1] if l.strip()]
 
 
+def read_ndjson_torn(path):
+    """(events, torn lines) of an ndjson output that parleyd may have been
+    killed in the middle of writing: a torn last line is appended to by the
+    next run, and the complete event after the tear is still read."""
+    mark = b'{"schema":"parley.event.v1"'
+    events, torn = [], 0
+    with open(path, "rb") as f:
+        for line in f.read().split(b"\n"):
+            if not line.strip():
+                continue
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                torn += 1
+                at = line.rfind(mark)
+                if at > 0:
+                    try:
+                        events.append(json.loads(line[at:]))
+                    except ValueError:
+                        pass
+    return events, torn
+
+
 def validate_events(events):
     import jsonschema
     with open(SCHEMA) as f:
