@@ -13,8 +13,8 @@ import urllib.parse
 
 import pytest
 
-from parley_it import (FIVE_INSTANCES, FiveStack, SseStream, StoreStack, http, metric_value,
-                       wait_until)
+from parley_it import (ADMIN_TOKEN, FIVE_INSTANCES, FiveStack, SseStream, StoreStack, http,
+                       metric_value, wait_until)
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
@@ -117,7 +117,8 @@ def test_a_client_that_disconnects_is_dropped_and_others_keep_receiving(stack):
     # clients that reset the connection without reading, while events keep coming
     for i in range(5):
         rude = socket.create_connection(("127.0.0.1", stack.port))
-        rude.sendall(b"GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        rude.sendall(f"GET /v1/events HTTP/1.1\r\nHost: x\r\n"
+                     f"Authorization: Bearer {ADMIN_TOKEN}\r\n\r\n".encode())
         wait_until(lambda: streams(stack.base, "events") == 2, what="the rude one subscribed")
         rude.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         rude.close()
