@@ -130,6 +130,26 @@ def test_a_client_that_disconnects_is_dropped_and_others_keep_receiving(stack):
     stay.close()
 
 
+def test_a_client_that_stops_reading_is_dropped_once_too_far_behind(stack):
+    # it asks for the stream with a tiny receive window and never reads
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(("127.0.0.1", stack.port))
+    slow.sendall(f"GET /v1/events HTTP/1.1\r\nHost: x\r\n"
+                 f"Authorization: Bearer {ADMIN_TOKEN}\r\n\r\n".encode())
+    fast = SseStream(stack.base, "/v1/events")
+    wait_until(lambda: streams(stack.base, "events") == 2, what="both subscribed")
+    big = "x" * (900 * 1024)  # 24 events: far more than the 8 MiB a stream may queue
+    n = 24
+    for i in range(n):
+        stack.post(event(300 + i, f"test:big{i}", text=big), wait=False)
+        m = fast.wait_for(lambda m: m.get("event") == "event", 60, "a big event")
+        assert json.loads(m["data"])["id"] == f"test:s-{300 + i}"
+    wait_until(lambda: streams(stack.base, "events") == 1, what="the slow client dropped")
+    slow.close()
+    fast.close()
+
+
 def test_events_needs_get_and_head_opens_no_stream(stack):
     s, h, _ = http("POST", f"{stack.base}/v1/events", "{}")
     assert s == 405
