@@ -26,6 +26,7 @@
 #include "output.h"
 #include "router_session.h"
 #include "parley/parley.h"
+#include "router_sse.h"
 
 #define PARLEY_MAX_OUTPUTS 64
 #define PARLEY_BATCH_MAX 512   /* events per batch (and journal transaction) */
@@ -208,6 +209,7 @@ struct parley_router {
   parley_journal_t *journal;
   parley_httpd_t *httpd;
   parley_httpc_t *httpc;
+  parley_sse_t *sse;               /* event streams (router_sse.h); with httpd */
   parley_sessions_t *sessions;     /* browser logins (router_session.h); NULL: no auth */
 
   parley_plugin_t **plugins; size_t n_plugins;
@@ -373,6 +375,23 @@ int parley_router_admin_gate(parley_router_t *r, parley_httpd_req_t *req, const 
 const char *parley_router_req_agent(parley_router_t *r, parley_httpd_req_t *req);
 /* POST /v1/login, GET /v1/session, POST /v1/logout (docs/auth.md). */
 void parley_router_login_routes(parley_router_t *r);
+
+/* router_events.c */
+/* The hub's channels. */
+enum { PARLEY_SSE_EVENTS = 1, PARLEY_SSE_STREAM = 2 };
+/* GET /v1/events[?match=]: every accepted event matching the expression, as
+ * Server-Sent Events (id: journal seq, event: event, data: the JSON). */
+void parley_router_events_request(parley_router_t *r, parley_httpd_req_t *req);
+/* An event the router accepted (committed, not a duplicate). */
+void parley_router_events_publish(parley_router_t *r, const parley_event_t *ev, int64_t seq,
+                                  const char *json, size_t len);
+
+/* router_stream.c */
+/* GET /v1/stream[?store=]: the store's committed changes as Server-Sent
+ * Events. */
+void parley_router_stream_request(parley_router_t *r, parley_httpd_req_t *req);
+/* Hook the router to every sqlite output's commits (at HTTP start). */
+void parley_router_stream_watch(parley_router_t *r);
 
 /* router_care.c */
 /* GET /v1/care[?since=&until=&store=]: the care figures of the sqlite

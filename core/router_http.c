@@ -5,6 +5,9 @@
  *   /v1/status               instances, outputs, counters (JSON)
  *   POST /v1/actions         submit a parley.action.v1, answered with its result
  *   GET /v1/care             care figures of a period from the store (router_care.c)
+ *   GET /v1/events           accepted events as Server-Sent Events (router_events.c)
+ *   GET /v1/inbox, GET /v1/conversations/<id>  the console's reads (router_inbox.c)
+ *   GET /v1/stream           the store's committed changes as SSE (router_stream.c)
  * A webhook's 2xx is sent only once its events are in the journal. */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include "log.h"
 #include "parley/time.h"
 #include "router.h"
+#include "router_inbox.h"
 #include "util.h"
 
 #define RETRY_AFTER "Retry-After: 5"
@@ -165,6 +169,10 @@ static void http_metrics(parley_router_t *r) {
     *g = (double)st.connections;
   if ((g = parley_metrics_gauge(r->metrics, "parley_http_client_addresses", NULL)))
     *g = (double)st.addresses;
+  if ((g = parley_metrics_gauge(r->metrics, "parley_event_streams", "channel=\"events\"")))
+    *g = (double)parley_sse_count(r->sse, PARLEY_SSE_EVENTS);
+  if ((g = parley_metrics_gauge(r->metrics, "parley_event_streams", "channel=\"stream\"")))
+    *g = (double)parley_sse_count(r->sse, PARLEY_SSE_STREAM);
   http_counter(r, "parley_http_accepted_total", NULL, st.accepted);
   http_counter(r, "parley_http_evicted_total", NULL, st.evicted);
   http_counter(r, "parley_http_closed_max_requests_total", NULL, st.closed_max_requests);
@@ -204,6 +212,30 @@ static void on_care(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
   if (parley_router_admin_gate(r, req, "GET"))
     parley_router_care_request(r, req);
+}
+
+static void on_inbox(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_inbox_request(r, req);
+}
+
+static void on_conversation(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_conversation_request(r, req);
+}
+
+static void on_stream(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_stream_request(r, req);
+}
+
+static void on_events(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_events_request(r, req);
 }
 
 static void action_answered(parley_router_t *r, const char *key,
@@ -276,6 +308,9 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
                                   .max_requests = r->cfg->http.max_requests,
                               }};
   rc = parley_httpd_new(&r->httpd, r->loop, &o, err);
+  if (rc == 0 && (rc = parley_sse_new(&r->sse, r->loop,
+                                      (uint64_t)r->cfg->http.stream_keepalive_ms)) != 0)
+    parley_error_set(err, rc, "http: cannot start the event streams");
   if (rc)
     return rc;
   parley_httpd_route(r->httpd, "/hooks/", on_hook, r);
@@ -284,7 +319,12 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   parley_httpd_route(r->httpd, "/v1/status", on_status, r);
   parley_httpd_route(r->httpd, "/v1/actions", on_actions, r);
   parley_httpd_route(r->httpd, "/v1/care", on_care, r);
+  parley_httpd_route(r->httpd, "/v1/events", on_events, r);
+  parley_httpd_route(r->httpd, "/v1/inbox", on_inbox, r);
+  parley_httpd_route(r->httpd, "/v1/stream", on_stream, r);
+  parley_httpd_route(r->httpd, "/v1/conversations/", on_conversation, r);
   parley_router_login_routes(r);
+  parley_router_stream_watch(r);
   parley_log(PARLEY_LOG_INFO, "http", "listening on %s (port %d)", r->cfg->listen,
              parley_httpd_port(r->httpd));
   return 0;
