@@ -5,6 +5,8 @@
  *   /v1/status               instances, outputs, counters (JSON)
  *   POST /v1/actions         submit a parley.action.v1, answered with its result
  *   GET /v1/care             care figures of a period from the store (router_care.c)
+ *   GET /v1/journal          journal seq range, size, outputs' positions (router_journal.c)
+ *   POST /v1/outputs/<name>/replay  deliver an output again from a seq (router_replay.c)
  * A webhook's 2xx is sent only once its events are in the journal. */
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +208,18 @@ static void on_care(parley_httpd_req_t *req, void *data) {
     parley_router_care_request(r, req);
 }
 
+static void on_journal(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_journal_request(r, req);
+}
+
+static void on_outputs(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "POST"))
+    parley_router_replay_request(r, req);
+}
+
 static void action_answered(parley_router_t *r, const char *key,
                             const parley_action_result_t *res, void *data) {
   (void)r;
@@ -263,6 +277,8 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   parley_httpd_route(r->httpd, "/v1/status", on_status, r);
   parley_httpd_route(r->httpd, "/v1/actions", on_actions, r);
   parley_httpd_route(r->httpd, "/v1/care", on_care, r);
+  parley_httpd_route(r->httpd, "/v1/journal", on_journal, r);
+  parley_httpd_route(r->httpd, "/v1/outputs/", on_outputs, r);
   parley_log(PARLEY_LOG_INFO, "http", "listening on %s (port %d)", r->cfg->listen,
              parley_httpd_port(r->httpd));
   return 0;
