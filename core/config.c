@@ -198,10 +198,13 @@ static int cfg_h_key(parley_cfgctx_t *c, const char *key, const parley_node_t *n
     return cfg_h_bytes(c, n, path, &h->max_request_line);
   if (strcmp(key, "max_requests_per_connection") == 0)
     return cfg_h_count(c, n, path, INT32_MAX, &h->max_requests);
+  if (strcmp(key, "stream_keepalive") == 0) /* event streams' ": keepalive" interval */
+    return cfg_h_timeout(c, n, path, &h->stream_keepalive_ms);
   return parley_cfg_fail(c, n->line, path,
                          "unknown key (known keys: header_timeout, body_timeout, idle_timeout, "
                          "max_connections, max_connections_per_client, max_header_size, "
-                         "max_headers, max_request_line, max_requests_per_connection)");
+                         "max_headers, max_request_line, max_requests_per_connection, "
+                         "stream_keepalive)");
 }
 
 static int cfg_r_http(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {

@@ -178,6 +178,10 @@ static void close_all(parley_router_t *r) {
     r->closing++;
     parley_output_close(r->outputs[i], output_closed);
   }
+  if (r->sse) { /* before the server: streams end cleanly, not as aborts */
+    r->closing++;
+    parley_sse_close(r->sse, void_closed, r);
+  }
   if (r->httpd) {
     r->closing++;
     parley_httpd_close(r->httpd, void_closed, r);
@@ -285,6 +289,7 @@ void parley_router_free(parley_router_t *r) {
   free(r->instances);
   free(r->outputs);
   free(r->plugins);
+  parley_sse_free(r->sse);
   parley_httpd_free(r->httpd);
   parley_httpc_free(r->httpc);
   parley_journal_close(r->journal);

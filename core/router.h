@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "parley/parley.h"
+#include "router_sse.h"
 
 #define PARLEY_MAX_OUTPUTS 64
 #define PARLEY_BATCH_MAX 512   /* events per batch (and journal transaction) */
@@ -209,6 +210,7 @@ struct parley_router {
   parley_journal_t *journal;
   parley_httpd_t *httpd;
   parley_httpc_t *httpc;
+  parley_sse_t *sse;               /* event streams (router_sse.h); with httpd */
 
   parley_plugin_t **plugins; size_t n_plugins;
   parley_instance_t **instances; size_t n_instances;
@@ -361,6 +363,16 @@ int parley_router_method_ok(parley_httpd_req_t *req, const char *method);
 /* The gate of every admin endpoint: 1 when req may go on (right method,
  * authorized); otherwise it has answered (405, 401) and returns 0. */
 int parley_router_admin_gate(parley_router_t *r, parley_httpd_req_t *req, const char *method);
+
+/* router_events.c */
+/* The hub's channels. */
+enum { PARLEY_SSE_EVENTS = 1, PARLEY_SSE_STREAM = 2 };
+/* GET /v1/events[?match=]: every accepted event matching the expression, as
+ * Server-Sent Events (id: journal seq, event: event, data: the JSON). */
+void parley_router_events_request(parley_router_t *r, parley_httpd_req_t *req);
+/* An event the router accepted (committed, not a duplicate). */
+void parley_router_events_publish(parley_router_t *r, const parley_event_t *ev, int64_t seq,
+                                  const char *json, size_t len);
 
 /* router_care.c */
 /* GET /v1/care[?since=&until=&store=]: the care figures of the sqlite

@@ -7,6 +7,7 @@
  *   GET /v1/care             care figures of a period from the store (router_care.c)
  *   GET /v1/journal          journal seq range, size, outputs' positions (router_journal.c)
  *   POST /v1/outputs/<name>/replay  deliver an output again from a seq (router_replay.c)
+ *   GET /v1/events           accepted events as Server-Sent Events (router_events.c)
  * A webhook's 2xx is sent only once its events are in the journal. */
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,10 @@ static void http_metrics(parley_router_t *r) {
     *g = (double)st.connections;
   if ((g = parley_metrics_gauge(r->metrics, "parley_http_client_addresses", NULL)))
     *g = (double)st.addresses;
+  if ((g = parley_metrics_gauge(r->metrics, "parley_event_streams", "channel=\"events\"")))
+    *g = (double)parley_sse_count(r->sse, PARLEY_SSE_EVENTS);
+  if ((g = parley_metrics_gauge(r->metrics, "parley_event_streams", "channel=\"stream\"")))
+    *g = (double)parley_sse_count(r->sse, PARLEY_SSE_STREAM);
   http_counter(r, "parley_http_accepted_total", NULL, st.accepted);
   http_counter(r, "parley_http_evicted_total", NULL, st.evicted);
   http_counter(r, "parley_http_closed_max_requests_total", NULL, st.closed_max_requests);
@@ -220,6 +225,12 @@ static void on_outputs(parley_httpd_req_t *req, void *data) {
     parley_router_replay_request(r, req);
 }
 
+static void on_events(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_events_request(r, req);
+}
+
 static void action_answered(parley_router_t *r, const char *key,
                             const parley_action_result_t *res, void *data) {
   (void)r;
@@ -269,6 +280,9 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
                                   .max_requests = r->cfg->http.max_requests,
                               }};
   int rc = parley_httpd_new(&r->httpd, r->loop, &o, err);
+  if (rc == 0 && (rc = parley_sse_new(&r->sse, r->loop,
+                                      (uint64_t)r->cfg->http.stream_keepalive_ms)) != 0)
+    parley_error_set(err, rc, "http: cannot start the event streams");
   if (rc)
     return rc;
   parley_httpd_route(r->httpd, "/hooks/", on_hook, r);
@@ -279,6 +293,7 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   parley_httpd_route(r->httpd, "/v1/care", on_care, r);
   parley_httpd_route(r->httpd, "/v1/journal", on_journal, r);
   parley_httpd_route(r->httpd, "/v1/outputs/", on_outputs, r);
+  parley_httpd_route(r->httpd, "/v1/events", on_events, r);
   parley_log(PARLEY_LOG_INFO, "http", "listening on %s (port %d)", r->cfg->listen,
              parley_httpd_port(r->httpd));
   return 0;

@@ -383,3 +383,127 @@ def metric_value(text, name, labels=""):
         if key == want:
             return float(value)
     return 0.0
+
+
+class SseStream:
+    """A Server-Sent Events stream from parleyd (GET base+path) read with
+    http.client: status and headers (lower-case names) at once, then
+    next() gives one message at a time as a dict {"id", "event", "data"}
+    (data: the data lines joined by "\\n"), or {"comment": text} for a
+    comment line such as ": keepalive", or {"retry": ms}. A read that
+    waits longer than timeout raises AssertionError; so does the end of
+    the stream (next() returns None only with allow_end=True)."""
+
+    def __init__(self, base, path, headers=None, timeout=10):
+        import http.client
+        import urllib.parse
+        u = urllib.parse.urlsplit(base)
+        hdrs = {"Accept": "text/event-stream"}
+        token = globals().get("ADMIN_TOKEN")  # the admin token once auth is configured
+        if token and not any(k.lower() == "authorization" for k in (headers or {})):
+            hdrs["Authorization"] = f"Bearer {token}"
+        hdrs.update(headers or {})
+        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+        self.conn.request("GET", path, headers=hdrs)
+        self.resp = self.conn.getresponse()
+        self.status = self.resp.status
+        self.headers = {k.lower(): v for k, v in self.resp.getheaders()}
+        self.timeout = timeout
+
+    def body(self):
+        """The whole (non-stream) answer, e.g. of a 400."""
+        return self.resp.read()
+
+    def next(self, timeout=None, allow_end=False):
+        self.conn.sock.settimeout(timeout or self.timeout)
+        msg = {}
+        while True:
+            try:
+                line = self.resp.readline()
+            except (socket.timeout, TimeoutError):
+                raise AssertionError(f"no server-sent event within {timeout or self.timeout}s")
+            if not line:
+                if allow_end:
+                    return None
+                raise AssertionError("the event stream ended")
+            line = line.decode().rstrip("\r\n")
+            if line == "":
+                if msg:
+                    return msg
+                continue
+            if line.startswith(":"):
+                return {"comment": line[1:].strip()}
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "data":
+                msg["data"] = msg["data"] + "\n" + value if "data" in msg else value
+            elif field == "retry":
+                msg["retry"] = int(value)
+            else:
+                msg[field] = value
+
+    def wait_for(self, pred, timeout=30.0, what="an event"):
+        """Messages up to and including the first for which pred(msg) is
+        true (keepalives and retry hints are skipped); returns that one."""
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            msg = self.next(timeout=left)
+            if "comment" in msg or ("retry" in msg and "data" not in msg):
+                continue
+            if pred(msg):
+                return msg
+
+    def close(self):
+        self.conn.close()
+
+
+class StoreStack:
+    """parleyd with the test connector tc1 (webhook events, token
+    s3cret-token) and a sqlite conversation store `store` at
+    <tmp>/store.db; extra_router: more router: lines (indented two)."""
+    TOKEN = {"X-Test-Token": "s3cret-token"}
+
+    def __init__(self, tmp, extra_router=""):
+        self.tmp = str(tmp)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        text = router_yaml(self.tmp, self.port, extra=extra_router) + f"""connectors:
+  - name: tc1
+    plugin: testconn
+    options: {{account: acme, count: 0, token: s3cret-token}}
+outputs:
+  - name: store
+    type: sqlite
+    options: {{path: {self.tmp}/store.db}}
+routes:
+  - outputs: store
+"""
+        self.d = Parleyd(text, tmpdir=self.tmp).start(self.base)
+
+    def delivered(self):
+        st = json.loads(http("GET", f"{self.base}/v1/status")[2])
+        return st["outputs"][0]["delivered"]
+
+    def post(self, *events, wait=True):
+        """Hand events to tc1 by webhook; with wait, until they are stored."""
+        before = self.delivered()
+        for ev in events:
+            s, _, body = http("POST", f"{self.base}/hooks/tc1", json.dumps(ev), self.TOKEN)
+            assert s == 200, body
+        if wait:
+            wait_until(lambda: self.delivered() >= before + len(events), what="events stored")
+
+    def act(self, **fields):
+        doc = {"schema": "parley.action.v1", **fields}
+        s, _, body = http("POST", f"{self.base}/v1/actions", json.dumps(doc))
+        return s, json.loads(body)
+
+    def get(self, path):
+        s, _, body = http("GET", self.base + path)
+        return s, json.loads(body) if body else None
+
+    def stop(self):
+        assert self.d.stop() == 0, self.d.logs()
