@@ -108,6 +108,38 @@ def test_replay_delivers_the_events_from_a_seq_again_to_the_ndjson_output(tc):
     assert len(read_ndjson(tc.nd)) == len(after) + 2
 
 
+def test_replay_through_a_failing_webhook_output_resumes_from_the_seq(tmp_path):
+    """A replay while the output's deliveries fail: the failed batch is let
+    go, and once the receiver answers again it gets every event from the
+    seq on. The token (if parleyd has one) is found in the state directory,
+    the journal's directory, where parleyd writes the one it generates."""
+    from test_outputs_webhook import Receiver, config as webhook_config
+    tmp, port = str(tmp_path), free_port()
+    base = f"http://127.0.0.1:{port}"
+    rec = Receiver().start()
+    text = webhook_config(tmp, port, rec.url, count=10).replace("connectors:",
+                                                                TOKEN_LINE + "connectors:")
+    d = Parleyd(text, tmpdir=tmp).start(base)
+    try:
+        args = ("--url", base, "--state-dir", tmp, "--json")
+        if TOKEN_LINE:
+            (tmp_path / "admin_token").write_text(TOKEN + "\n")
+        wait_until(lambda: rec.count() >= 10, what="the first delivery")
+        rec.mode = "fail"
+        res = ok_json(parleyctl(*args, "replay", "hook", "--from", "4"))
+        assert res["cursor"] == 3 and res["events"] == 7, res
+        wait_until(lambda: ok_json(parleyctl(*args, "status"))["outputs"][0]["state"]
+                   == "failing", what="the output failing")
+        rec.mode = "ok"
+        wait_until(lambda: rec.count() >= 17, what="the replayed events")
+        assert rec.ids[10:] == [f"test:tc1-{i}" for i in range(3, 10)]
+        out = ok_json(parleyctl(*args, "journal", "stats"))["outputs"][0]
+        assert out["cursor"] == out["saved_cursor"] == 10 and out["state"] == "ok", out
+    finally:
+        assert d.stop() == 0, d.logs()
+        rec.stop()
+
+
 def test_replay_refusals_name_the_http_status_and_the_servers_error(tc):
     r = ctl(tc.base, "replay", "nd", "--from", "999")
     assert r.returncode == 1 and "HTTP 400" in r.stderr and "after the last event" in r.stderr, r

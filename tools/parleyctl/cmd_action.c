@@ -47,8 +47,8 @@ static int find_connector(parley_ctl_t *ctl, const parley_ctl_action_in_t *in, c
   if (found == 1)
     return PARLEY_CTL_OK;
   if (found == 0)
-    parley_ctl_err("%s: no connector on platform %s is running in parleyd", in->command,
-                   platform);
+    parley_ctl_err("%s: no connector on platform '%s' runs in parleyd: pass --connector",
+                   in->command, platform);
   else
     parley_ctl_err("%s: several connectors on %s (%s): pass --connector", in->command,
                    platform, names);
