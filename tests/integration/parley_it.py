@@ -581,3 +581,49 @@ class ParleyctlProcess:
         err = self.proc.stderr.read()
         self.proc.stderr.close()
         return rc, err
+
+
+class HoldingReceiver:
+    """An HTTP sink for a webhook output that holds its answers: every POST
+    waits until release() (or 20 s), then gets 204. `ids` lists the event
+    ids of every POST body (a JSON event or an array), in arrival order;
+    `waiting` counts the POSTs being held. No signature check: the webhook
+    tests do that."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        outer = self
+        self.gate = threading.Event()
+        self.lock = threading.Lock()
+        self.ids, self.waiting = [], 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                doc = json.loads(body)
+                with outer.lock:
+                    outer.waiting += 1
+                outer.gate.wait(20)
+                with outer.lock:
+                    outer.waiting -= 1
+                    outer.ids.extend(e["id"] for e in (doc if isinstance(doc, list) else [doc]))
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hold"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def release(self):
+        self.gate.set()
+
+    def stop(self):
+        self.gate.set()
+        self.server.shutdown()
+        self.server.server_close()

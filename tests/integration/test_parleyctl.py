@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 import parley_it
-from parley_it import (FiveStack, Parleyd, ParleyctlProcess, free_port, http, metric_value,
+from parley_it import (FiveStack, HoldingReceiver, Parleyd, ParleyctlProcess, free_port, http, metric_value,
                        parleyctl, read_ndjson, router_yaml, wait_until, SOURCE_DIR)
 
 # The fixture's admin token once auth configures one for every test
@@ -135,6 +135,38 @@ def test_replay_through_a_failing_webhook_output_resumes_from_the_seq(tmp_path):
         assert rec.ids[10:] == [f"test:tc1-{i}" for i in range(3, 10)]
         out = ok_json(parleyctl(*args, "journal", "stats"))["outputs"][0]
         assert out["cursor"] == out["saved_cursor"] == 10 and out["state"] == "ok", out
+    finally:
+        assert d.stop() == 0, d.logs()
+        rec.stop()
+
+
+def test_replay_while_a_batch_is_in_flight_waits_for_it_then_starts_over(tmp_path):
+    """The output's batch is held by the receiver when the replay comes: the
+    batch is let finish, its outcome ignored, and everything from the seq
+    is delivered again after it."""
+    from test_outputs_webhook import config as webhook_config
+    tmp, port = str(tmp_path), free_port()
+    base = f"http://127.0.0.1:{port}"
+    rec = HoldingReceiver()
+    text = webhook_config(tmp, port, rec.url, count=10).replace("connectors:",
+                                                                TOKEN_LINE + "connectors:")
+    d = Parleyd(text, tmpdir=tmp).start(base)
+    try:
+        if TOKEN_LINE:
+            (tmp_path / "admin_token").write_text(TOKEN)
+        args = ("--url", base, "--state-dir", tmp, "--json")
+        wait_until(lambda: rec.waiting == 1, what="the first POST held")
+        assert ok_json(parleyctl(*args, "journal", "stats"))["outputs"][0]["cursor"] == 0
+        res = ok_json(parleyctl(*args, "replay", "hook", "--from", "1"))
+        assert res == {"output": "hook", "from": 1, "cursor": 0, "events": 10}, res
+        rec.release()
+        every = [f"test:tc1-{i}" for i in range(10)]
+        wait_until(lambda: rec.ids[-10:] == every and len(rec.ids) > 10, what="the replay")
+        first = rec.ids[:-10]  # the batch that was in flight, delivered once before
+        assert first == every[:len(first)], rec.ids
+        wait_until(lambda: ok_json(parleyctl(*args, "journal", "stats"))["outputs"][0]
+                   ["saved_cursor"] == 10, what="the cursor at the end")
+        assert len(rec.ids) == len(first) + 10
     finally:
         assert d.stop() == 0, d.logs()
         rec.stop()
