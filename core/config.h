@@ -60,7 +60,12 @@ struct parley_config {
   char *journal;            /* default <base_dir>/parley.journal */
   int log_level;            /* parley_log_level_t, default INFO */
   char *log_format;         /* "text" (default) or "json" */
-  char *admin_token;        /* secret, may be NULL */
+  char *admin_token;        /* secret, may be NULL: read or made in state_dir */
+  char *state_dir;          /* default: the journal's directory */
+  int admin_auth_none;      /* router.admin_auth: none (loopback listeners only) */
+  int secure_cookies;       /* router.secure_cookies: the session cookie gets Secure */
+  char **agent_names;       /* router.agents: names and their (secret) tokens */
+  char **agent_tokens; size_t n_agents;
   size_t max_body;          /* webhook body limit, default 1 MiB */
   size_t max_connections;   /* default 1024; router.http.max_connections is the same */
   parley_conf_http_t http;  /* router.http: */

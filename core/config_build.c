@@ -54,6 +54,12 @@ static void build_take(parley_config_t *cfg, parley_config_t *src, const char *k
     PARLEY_SWAP(cfg->log_format, src->log_format);
   } else if (strcmp(key, "admin_token") == 0) {
     PARLEY_SWAP(cfg->admin_token, src->admin_token);
+  } else if (strcmp(key, "state_dir") == 0) {
+    PARLEY_SWAP(cfg->state_dir, src->state_dir);
+  } else if (strcmp(key, "admin_auth") == 0) {
+    cfg->admin_auth_none = src->admin_auth_none;
+  } else if (strcmp(key, "secure_cookies") == 0) {
+    cfg->secure_cookies = src->secure_cookies;
   } else if (strcmp(key, "max_body") == 0) {
     cfg->max_body = src->max_body;
   } else if (strcmp(key, "max_connections") == 0) {

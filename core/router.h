@@ -24,6 +24,7 @@
 #include "enrich.h"
 #include "metrics.h"
 #include "output.h"
+#include "router_session.h"
 #include "parley/parley.h"
 #include "router_sse.h"
 
@@ -211,6 +212,7 @@ struct parley_router {
   parley_httpd_t *httpd;
   parley_httpc_t *httpc;
   parley_sse_t *sse;               /* event streams (router_sse.h); with httpd */
+  parley_sessions_t *sessions;     /* browser logins (router_session.h); NULL: no auth */
 
   parley_plugin_t **plugins; size_t n_plugins;
   parley_instance_t **instances; size_t n_instances;
@@ -356,13 +358,31 @@ void parley_router_respond_text(parley_httpd_req_t *req, int status, const char 
                                 const char *const *headers);
 void parley_router_respond_json(parley_httpd_req_t *req, int status, json_t *j);
 
+/* router_token.c */
+#define PARLEY_MAX_SESSIONS 1024
+#define PARLEY_SESSION_IDLE_MS (12 * 3600 * 1000LL)
+/* 1 when listen ("host:port") is on 127.0.0.0/8, [::1] or localhost. */
+int parley_listen_is_loopback(const char *listen);
+/* Before the HTTP server listens: the admin token from the config, the
+ * state directory's file, or a new one written there; the session table.
+ * Refuses admin_auth: none on a non-loopback listener. */
+int parley_router_auth_start(parley_router_t *r, parley_error_t *err);
+
 /* router_auth.c */
 /* 1 when req uses method (HEAD counts as GET); otherwise answers 405 with
  * Allow and returns 0. */
 int parley_router_method_ok(parley_httpd_req_t *req, const char *method);
-/* The gate of every admin endpoint: 1 when req may go on (right method,
- * authorized); otherwise it has answered (405, 401) and returns 0. */
+/* The gate of every admin endpoint: 1 when req may go on (right method;
+ * the admin or an agent token as Bearer, or a session cookie plus, for
+ * methods other than GET and HEAD, its X-Parley-CSRF header); otherwise it
+ * has answered (405, 401, 403) and returns 0. */
 int parley_router_admin_gate(parley_router_t *r, parley_httpd_req_t *req, const char *method);
+/* Who made req, after the gate let it through: an agent's name from
+ * router.agents, "admin" for the admin token (and under admin_auth: none).
+ * Borrowed from the config or the session; valid while req is. */
+const char *parley_router_req_agent(parley_router_t *r, parley_httpd_req_t *req);
+/* POST /v1/login, GET /v1/session, POST /v1/logout (docs/auth.md). */
+void parley_router_login_routes(parley_router_t *r);
 
 /* router_events.c */
 /* The hub's channels. */

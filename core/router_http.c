@@ -244,6 +244,22 @@ static void action_answered(parley_router_t *r, const char *key,
   free(json);
 }
 
+/* An agent's token or session names the agent of what it asks; only the
+ * admin (a tool acting for many people) may name another agent. */
+static int action_agent(parley_router_t *r, parley_httpd_req_t *req, parley_action_t *a,
+                        parley_error_t *err) {
+  const char *agent = parley_router_req_agent(r, req);
+  if (!agent || strcmp(agent, "admin") == 0)
+    return 0;
+  const char *named = parley_action_agent(a);
+  if (named && strcmp(named, agent) != 0)
+    return parley_error_set(err, PARLEY_EINVAL,
+                            "agent: %s may not act as %s (the token is %s's)", agent, named,
+                            agent);
+  return parley_action_set_agent(a, agent) == 0 ? 0 : parley_error_set(err, PARLEY_ENOMEM,
+                                                                       "out of memory");
+}
+
 static void on_actions(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
   if (!parley_router_admin_gate(r, req, "POST"))
@@ -253,6 +269,8 @@ static void on_actions(parley_httpd_req_t *req, void *data) {
   parley_action_t *a = NULL;
   parley_error_t err = {0};
   int rc = parley_action_from_json(body, len, &a, &err);
+  if (rc == 0)
+    rc = action_agent(r, req, a, &err);
   if (rc == 0)
     rc = parley_router_submit_action(r, a, action_answered, req, &err);
   parley_action_free(a);
@@ -265,6 +283,9 @@ static void on_actions(parley_httpd_req_t *req, void *data) {
 int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   if (!r->cfg->listen || !*r->cfg->listen)
     return 0;
+  int rc = parley_router_auth_start(r, err);
+  if (rc)
+    return rc;
   parley_httpd_options_t o = {.listen = r->cfg->listen,
                               .max_body = r->cfg->max_body ? r->cfg->max_body : 1 << 20,
                               .max_connections = r->cfg->max_connections ? r->cfg->max_connections
@@ -279,7 +300,7 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
                                   .max_request_line = r->cfg->http.max_request_line,
                                   .max_requests = r->cfg->http.max_requests,
                               }};
-  int rc = parley_httpd_new(&r->httpd, r->loop, &o, err);
+  rc = parley_httpd_new(&r->httpd, r->loop, &o, err);
   if (rc == 0 && (rc = parley_sse_new(&r->sse, r->loop,
                                       (uint64_t)r->cfg->http.stream_keepalive_ms)) != 0)
     parley_error_set(err, rc, "http: cannot start the event streams");
@@ -294,6 +315,7 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   parley_httpd_route(r->httpd, "/v1/journal", on_journal, r);
   parley_httpd_route(r->httpd, "/v1/outputs/", on_outputs, r);
   parley_httpd_route(r->httpd, "/v1/events", on_events, r);
+  parley_router_login_routes(r);
   parley_log(PARLEY_LOG_INFO, "http", "listening on %s (port %d)", r->cfg->listen,
              parley_httpd_port(r->httpd));
   return 0;

@@ -36,11 +36,38 @@ def wait_until(pred, timeout=30.0, step=0.05, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def http(method, url, body=None, headers=None, timeout=10):
+# The admin token of the test configs made by router_yaml().
+ADMIN_TOKEN = "parley-it-admin-token-7f3a9c1e5b"
+
+# Running parleyd processes by port, so that http() can bring their token.
+_RUNNING = {}
+
+
+def admin_token_for(url):
+    """The admin token of the parleyd serving url, None if not one of ours."""
+    m = re.match(r"https?://[^/:]+:(\d+)", url)
+    d = _RUNNING.get(int(m.group(1))) if m else None
+    return d.admin_token() if d else None
+
+
+def with_admin_token(url, headers):
+    """headers plus the Bearer admin token of the parleyd serving url,
+    unless they already name an Authorization or a Cookie."""
+    headers = dict(headers or {})
+    token = admin_token_for(url)
+    if token and not any(k.lower() in ("authorization", "cookie") for k in headers):
+        headers["Authorization"] = "Bearer " + token
+    return headers
+
+
+def http(method, url, body=None, headers=None, timeout=10, admin=True):
     """Returns (status, headers with lower-case names, body bytes); never
-    raises on HTTP errors."""
+    raises on HTTP errors. A request to a running Parleyd carries its admin
+    token (Bearer) unless admin is False or headers name an Authorization
+    or a Cookie."""
     data = body.encode() if isinstance(body, str) else body
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    headers = with_admin_token(url, headers) if admin else dict(headers or {})
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
@@ -77,7 +104,7 @@ def router_yaml(tmp, port, plugin_dir=None, extra=""):
     """The router: section of a test config: loopback listener on port, the
     journal in tmp, plugins from plugin_dir (default: the test plugins)."""
     return (f"router:\n  listen: 127.0.0.1:{port}\n  plugin_dir: {plugin_dir or TEST_PLUGIN_DIR}\n"
-            f"  journal: {tmp}/parley.journal\n{extra}")
+            f"  journal: {tmp}/parley.journal\n  admin_token: {ADMIN_TOKEN}\n{extra}")
 
 
 class Parleyd:
@@ -93,6 +120,8 @@ class Parleyd:
         self.log_path = os.path.join(self.dir, "parleyd.log")
 
     def start(self, wait_http=None):
+        if self._port():
+            _RUNNING[self._port()] = self
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([PARLEYD, "--config", self.config], stdout=self.log,
                                      stderr=subprocess.STDOUT, env=self.env)
@@ -103,6 +132,29 @@ class Parleyd:
 
     def _died(self):
         return self.proc.poll() is not None
+
+    def config_text(self):
+        with open(self.config) as f:
+            return f.read()
+
+    def admin_token(self):
+        """The configured router.admin_token, else the one parleyd read
+        from or wrote to its state directory: router.state_dir, else the
+        journal's directory (relative paths from the config's)."""
+        text = self.config_text()
+        m = re.search(r"\badmin_token\"?\s*:\s*['\"]?([^'\"\s,}]+)", text)
+        if m:
+            return m.group(1)
+        key = lambda k: re.search(rf"\b{k}\"?\s*:\s*['\"]?([^'\"\s,}}]+)", text)
+        state = key("state_dir")
+        journal = key("journal")
+        where = (state.group(1) if state else
+                 os.path.dirname(journal.group(1)) if journal else "")
+        path = os.path.join(self.dir, where, "admin_token")
+        if not os.path.exists(path):
+            return None
+        with open(path) as t:
+            return t.read().strip()
 
     def _healthy(self, base):
         try:
@@ -125,7 +177,13 @@ class Parleyd:
                 raise AssertionError("parleyd did not stop in time:\n" + self.logs())
         if hasattr(self, "log"):
             self.log.close()
+        if self.proc and _RUNNING.get(self._port()) is self:
+            del _RUNNING[self._port()]
         return self.proc.returncode
+
+    def _port(self):
+        m = re.search(r"\blisten\"?\s*:\s*['\"]?[\w.\[\]:]*:(\d+)", self.config_text())
+        return int(m.group(1)) if m else None
 
     def kill9(self):
         self.proc.kill()
@@ -343,10 +401,11 @@ def raw_http(port, method, path, body=b"", headers=None, source="127.0.0.1", tim
     """One request on a fresh connection bound to the source address (any
     127.x.y.z is loopback on Linux, so a test can play several clients);
     returns (status, headers with lower-case names, body). Status 0 means the
-    server closed the connection without an answer."""
+    server closed the connection without an answer. Brings the admin token
+    like http()."""
     data = body.encode() if isinstance(body, str) else body
     head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-    for k, v in (headers or {}).items():
+    for k, v in with_admin_token(f"http://127.0.0.1:{port}", headers).items():
         head += f"{k}: {v}\r\n"
     if data or method in ("POST", "PUT"):
         head += f"Content-Length: {len(data)}\r\n"
