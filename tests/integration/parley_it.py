@@ -305,12 +305,12 @@ class FiveStack:
     Meta webhooks are pointed at parleyd once it is up."""
 
     def __init__(self, tmp, sections, scenario=DEMO_SCENARIO, sim_args=("--rate-window-s", "60"),
-                 twitter_queries=("acme -from:acme",), extra_router=""):
+                 twitter_queries=("acme -from:acme",)):
         self.dir = str(tmp)
         self.sim = SimProcess(scenario, list(sim_args), self.dir)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        config = (router_yaml(self.dir, self.port, PLUGIN_DIR, extra=extra_router)
+        config = (router_yaml(self.dir, self.port, PLUGIN_DIR)
                   + five_connectors_yaml(self.sim.url, twitter_queries=twitter_queries)
                   + sections.format(dir=self.dir))
         self.parleyd = Parleyd(config, tmpdir=self.dir, env=DEMO_SECRETS)

@@ -12,14 +12,10 @@ import subprocess
 
 import pytest
 
-import parley_it
-from parley_it import (FiveStack, HoldingReceiver, Parleyd, ParleyctlProcess, free_port, http, metric_value,
+from parley_it import (ADMIN_TOKEN, FiveStack, HoldingReceiver, Parleyd, ParleyctlProcess, free_port, http, metric_value,
                        parleyctl, read_ndjson, router_yaml, wait_until, SOURCE_DIR)
 
-# The fixture's admin token once auth configures one for every test
-# (router_yaml); until then this suite configures its own.
-TOKEN = getattr(parley_it, "ADMIN_TOKEN", None) or "ctl-suite-admin-token-5f1c9a"
-TOKEN_LINE = "" if hasattr(parley_it, "ADMIN_TOKEN") else f"  admin_token: {TOKEN}\n"
+TOKEN = ADMIN_TOKEN  # what router_yaml() configures
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 COMPLETION = os.path.join(SOURCE_DIR, "tools", "parleyctl", "parleyctl.bash")
 MAN_PAGE = os.path.join(SOURCE_DIR, "docs", "man", "parleyctl.1")
@@ -48,7 +44,7 @@ def tc(tmp_path_factory):
     tmp = str(tmp_path_factory.mktemp("ctl-tc"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    d = Parleyd(router_yaml(tmp, port, extra=TOKEN_LINE) + f"""connectors:
+    d = Parleyd(router_yaml(tmp, port) + f"""connectors:
   - name: tc1
     plugin: testconn
     options: {{account: acme, count: {TC_COUNT}, batch: 5, interval: 1ms}}
@@ -111,19 +107,16 @@ def test_replay_delivers_the_events_from_a_seq_again_to_the_ndjson_output(tc):
 def test_replay_through_a_failing_webhook_output_resumes_from_the_seq(tmp_path):
     """A replay while the output's deliveries fail: the failed batch is let
     go, and once the receiver answers again it gets every event from the
-    seq on. The token (if parleyd has one) is found in the state directory,
-    the journal's directory, where parleyd writes the one it generates."""
+    seq on. The token is found in the state directory (the journal's
+    directory), where parleyd writes the one it generates."""
     from test_outputs_webhook import Receiver, config as webhook_config
     tmp, port = str(tmp_path), free_port()
     base = f"http://127.0.0.1:{port}"
     rec = Receiver().start()
-    text = webhook_config(tmp, port, rec.url, count=10).replace("connectors:",
-                                                                TOKEN_LINE + "connectors:")
-    d = Parleyd(text, tmpdir=tmp).start(base)
+    # no admin_token in this config: parleyd generates one into its state dir
+    d = Parleyd(webhook_config(tmp, port, rec.url, count=10), tmpdir=tmp).start(base)
     try:
         args = ("--url", base, "--state-dir", tmp, "--json")
-        if TOKEN_LINE:
-            (tmp_path / "admin_token").write_text(TOKEN + "\n")
         wait_until(lambda: rec.count() >= 10, what="the first delivery")
         rec.mode = "fail"
         res = ok_json(parleyctl(*args, "replay", "hook", "--from", "4"))
@@ -148,12 +141,9 @@ def test_replay_while_a_batch_is_in_flight_waits_for_it_then_starts_over(tmp_pat
     tmp, port = str(tmp_path), free_port()
     base = f"http://127.0.0.1:{port}"
     rec = HoldingReceiver()
-    text = webhook_config(tmp, port, rec.url, count=10).replace("connectors:",
-                                                                TOKEN_LINE + "connectors:")
-    d = Parleyd(text, tmpdir=tmp).start(base)
+    # no admin_token in this config: parleyd generates one into its state dir
+    d = Parleyd(webhook_config(tmp, port, rec.url, count=10), tmpdir=tmp).start(base)
     try:
-        if TOKEN_LINE:
-            (tmp_path / "admin_token").write_text(TOKEN)
         args = ("--url", base, "--state-dir", tmp, "--json")
         wait_until(lambda: rec.waiting == 1, what="the first POST held")
         assert ok_json(parleyctl(*args, "journal", "stats"))["outputs"][0]["cursor"] == 0
@@ -250,7 +240,7 @@ routes:
 
 @pytest.fixture(scope="module")
 def five(tmp_path_factory):
-    st = FiveStack(tmp_path_factory.mktemp("ctl-five"), SECTIONS, extra_router=TOKEN_LINE).start()
+    st = FiveStack(tmp_path_factory.mktemp("ctl-five"), SECTIONS).start()
     st.nd = os.path.join(st.dir, "nd.ndjson")
     yield st
     st.stop()
