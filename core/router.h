@@ -103,6 +103,8 @@ struct parley_output {
   int retry_open;
   uint64_t *c_delivered, *c_failed;
   double *g_backlog;
+  int rewind_pending;              /* parley_output_rewind() waits for the batch in flight */
+  int64_t rewind_to;
 };
 
 /* ---- the undelivered backlog (router_backlog.c) ---- */
@@ -318,6 +320,12 @@ void parley_output_offer(parley_output_t *o, parley_blob_t *const *blobs,
                          const parley_output_mask_t *masks, size_t n, int64_t prev_last);
 void parley_output_pump(parley_output_t *o);
 int64_t parley_output_backlog(const parley_output_t *o);
+/* Replay: deliver every matching event with seq > after again (POST
+ * /v1/outputs/<name>/replay). The queue is dropped, the cursor moves back
+ * to after (saved in the journal) and the events are read back from it.
+ * A batch in flight is let finish first; its outcome is then ignored.
+ * The caller checks that the bodies after `after` are still there. */
+void parley_output_rewind(parley_output_t *o, int64_t after);
 int parley_output_drained(const parley_output_t *o);
 void parley_output_close(parley_output_t *o, void (*cb)(parley_output_t *o));
 void parley_output_destroy(parley_output_t *o);
@@ -398,6 +406,12 @@ void parley_router_stream_watch(parley_router_t *r);
  * store (care.h), computed on libuv's thread pool and answered later.
  * Called after the admin token check; answers 405, 400, 404 or 503 itself. */
 void parley_router_care_request(parley_router_t *r, parley_httpd_req_t *req);
+
+/* router_journal.c: GET /v1/journal (after the admin gate). */
+void parley_router_journal_request(parley_router_t *r, parley_httpd_req_t *req);
+/* router_replay.c: POST /v1/outputs/<name>/replay (after the admin gate);
+ * answers 200, 400, 404, 409 or 503 itself. */
+void parley_router_replay_request(parley_router_t *r, parley_httpd_req_t *req);
 
 /* GET / and /console/...: the agent console's static files from
  * parley_router_console_dir() (router_console.c); answers every other path

@@ -6,6 +6,8 @@
  *   POST /v1/actions         submit a parley.action.v1, answered with its result
  *   GET /v1/care             care figures of a period from the store (router_care.c)
  *   GET /, /console/...      the agent console's static files (router_console.c)
+ *   GET /v1/journal          journal seq range, size, outputs' positions (router_journal.c)
+ *   POST /v1/outputs/<name>/replay  deliver an output again from a seq (router_replay.c)
  *   GET /v1/events           accepted events as Server-Sent Events (router_events.c)
  *   GET /v1/inbox, GET /v1/conversations/<id>  the console's reads (router_inbox.c)
  *   GET /v1/stream           the store's committed changes as SSE (router_stream.c)
@@ -237,6 +239,18 @@ static void on_stream(parley_httpd_req_t *req, void *data) {
     parley_router_stream_request(r, req);
 }
 
+static void on_journal(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_journal_request(r, req);
+}
+
+static void on_outputs(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "POST"))
+    parley_router_replay_request(r, req);
+}
+
 static void on_events(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
   if (parley_router_admin_gate(r, req, "GET"))
@@ -324,11 +338,13 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   parley_httpd_route(r->httpd, "/v1/status", on_status, r);
   parley_httpd_route(r->httpd, "/v1/actions", on_actions, r);
   parley_httpd_route(r->httpd, "/v1/care", on_care, r);
-  parley_router_login_routes(r);
+  parley_httpd_route(r->httpd, "/v1/journal", on_journal, r);
+  parley_httpd_route(r->httpd, "/v1/outputs/", on_outputs, r);
   parley_httpd_route(r->httpd, "/v1/events", on_events, r);
   parley_httpd_route(r->httpd, "/v1/inbox", on_inbox, r);
   parley_httpd_route(r->httpd, "/v1/stream", on_stream, r);
   parley_httpd_route(r->httpd, "/v1/conversations/", on_conversation, r);
+  parley_router_login_routes(r);
   parley_httpd_route(r->httpd, "/", on_console, r);
   parley_router_stream_watch(r);
   parley_log(PARLEY_LOG_INFO, "http", "listening on %s (port %d)", r->cfg->listen,

@@ -13,6 +13,7 @@ import urllib.request
 
 PARLEYD = os.environ.get("PARLEYD", "parleyd")
 SIM = os.environ.get("PARLEY_SIM", "parley-sim")
+PARLEYCTL = os.environ.get("PARLEYCTL", "parleyctl")
 PLUGIN_DIR = os.environ.get("PARLEY_PLUGIN_DIR", "")
 TEST_PLUGIN_DIR = os.environ.get("PARLEY_TEST_PLUGIN_DIR", "")
 SOURCE_DIR = os.environ.get("PARLEY_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -90,6 +91,29 @@ def read_ndjson(path):
         lines = f.read().split(b"\n")
     # the last element is "" after a complete line, or a line still being written
     return [json.loads(l) for l in lines[:-1] if l.strip()]
+
+
+def read_ndjson_torn(path):
+    """(events, torn lines) of an ndjson output that parleyd may have been
+    killed in the middle of writing: a torn last line is appended to by the
+    next run, and the complete event after the tear is still read."""
+    mark = b'{"schema":"parley.event.v1"'
+    events, torn = [], 0
+    with open(path, "rb") as f:
+        for line in f.read().split(b"\n"):
+            if not line.strip():
+                continue
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                torn += 1
+                at = line.rfind(mark)
+                if at > 0:
+                    try:
+                        events.append(json.loads(line[at:]))
+                    except ValueError:
+                        pass
+    return events, torn
 
 
 def validate_events(events):
@@ -476,8 +500,9 @@ def set_viewport(driver, width, height, mobile=False):
 
 
 class SseStream:
-    """A Server-Sent Events stream from parleyd (GET base+path) read with
-    http.client: status and headers (lower-case names) at once, then
+    """A Server-Sent Events stream from parleyd (GET base+path, with its
+    admin token as http() brings it) read with http.client: status and
+    headers (lower-case names) at once, then
     next() gives one message at a time as a dict {"id", "event", "data"}
     (data: the data lines joined by "\\n"), or {"comment": text} for a
     comment line such as ": keepalive", or {"retry": ms}. A read that
@@ -488,11 +513,7 @@ class SseStream:
         import http.client
         import urllib.parse
         u = urllib.parse.urlsplit(base)
-        hdrs = {"Accept": "text/event-stream"}
-        token = globals().get("ADMIN_TOKEN")  # the admin token once auth is configured
-        if token and not any(k.lower() == "authorization" for k in (headers or {})):
-            hdrs["Authorization"] = f"Bearer {token}"
-        hdrs.update(headers or {})
+        hdrs = dict({"Accept": "text/event-stream"}, **with_admin_token(base, headers))
         self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
         self.conn.request("GET", path, headers=hdrs)
         self.resp = self.conn.getresponse()
@@ -603,3 +624,122 @@ routes:
 
     def stop(self):
         assert self.d.stop() == 0, self.d.logs()
+
+
+# ---- parleyctl, the admin API's command line ----
+
+def _ctl_env(env):
+    """The environment for parleyctl: the caller's, without the variables
+    parleyctl reads (PARLEY_URL, PARLEY_ADMIN_TOKEN) unless env sets them."""
+    e = {k: v for k, v in os.environ.items() if k not in ("PARLEY_URL", "PARLEY_ADMIN_TOKEN")}
+    e.update(env or {})
+    return e
+
+
+def parleyctl(*args, env=None, timeout=60):
+    """Run the real parleyctl binary; returns the CompletedProcess (text)."""
+    return subprocess.run([PARLEYCTL, *args], capture_output=True, text=True, timeout=timeout,
+                          env=_ctl_env(env))
+
+
+class ParleyctlProcess:
+    """A long-running parleyctl (e.g. `tail`): its stdout lines are read by
+    a thread; wait_line(pred) returns the first line so far (or to come)
+    that pred accepts, in the order printed; stop() sends SIGINT and
+    returns the exit status and stderr."""
+
+    def __init__(self, *args, env=None):
+        import queue
+        import threading
+        self.lines = queue.Queue()
+        self.seen = []
+        self.proc = subprocess.Popen([PARLEYCTL, *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=_ctl_env(env))
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def wait_line(self, pred, timeout=30.0, what="a line"):
+        import queue
+        for line in self.seen:
+            if pred(line):
+                return line
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            try:
+                line = self.lines.get(timeout=max(left, 0.01))
+            except queue.Empty:
+                line = ""
+            if line is None:
+                raise AssertionError(f"parleyctl ended before {what}: {self.proc.stderr.read()}")
+            if line:
+                self.seen.append(line)
+            if line and pred(line):
+                return line
+            if time.monotonic() >= end:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+    def stop(self):
+        """SIGINT, then the exit status and stderr."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            rc = self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("parleyctl did not stop on SIGINT")
+        err = self.proc.stderr.read()
+        self.proc.stderr.close()
+        return rc, err
+
+
+class HoldingReceiver:
+    """An HTTP sink for a webhook output that holds its answers: every POST
+    waits until release() (or 20 s), then gets 204. `ids` lists the event
+    ids of every POST body (a JSON event or an array), in arrival order;
+    `waiting` counts the POSTs being held. No signature check: the webhook
+    tests do that."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        outer = self
+        self.gate = threading.Event()
+        self.lock = threading.Lock()
+        self.ids, self.waiting = [], 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                doc = json.loads(body)
+                with outer.lock:
+                    outer.waiting += 1
+                outer.gate.wait(20)
+                with outer.lock:
+                    outer.waiting -= 1
+                    outer.ids.extend(e["id"] for e in (doc if isinstance(doc, list) else [doc]))
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hold"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def release(self):
+        self.gate.set()
+
+    def stop(self):
+        self.gate.set()
+        self.server.shutdown()
+        self.server.server_close()

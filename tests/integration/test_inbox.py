@@ -324,3 +324,13 @@ def test_simulator_messages_reach_the_inbox_with_their_signals(tmp_path):
         assert [e["type"] for e in doc["events"]] == ["opened"]
     finally:
         stack.stop()
+
+
+@pytest.mark.parametrize("path", ["/v1/inbox", "/v1/conversations/test%3Ax", "/v1/stream",
+                                  "/v1/events"])
+def test_every_console_endpoint_needs_the_admin_or_an_agent_token(stack, path):
+    s, _, _ = http("GET", stack.base + path, admin=False)
+    assert s == 401
+    s, _, _ = http("GET", stack.base + path, admin=False,
+                   headers={"Authorization": "Bearer wrong-token"})
+    assert s == 401

@@ -13,8 +13,8 @@ import urllib.parse
 
 import pytest
 
-from parley_it import (FIVE_INSTANCES, FiveStack, SseStream, StoreStack, http, metric_value,
-                       wait_until)
+from parley_it import (ADMIN_TOKEN, FIVE_INSTANCES, FiveStack, SseStream, StoreStack, http,
+                       metric_value, wait_until)
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
@@ -117,7 +117,8 @@ def test_a_client_that_disconnects_is_dropped_and_others_keep_receiving(stack):
     # clients that reset the connection without reading, while events keep coming
     for i in range(5):
         rude = socket.create_connection(("127.0.0.1", stack.port))
-        rude.sendall(b"GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        rude.sendall(f"GET /v1/events HTTP/1.1\r\nHost: x\r\n"
+                     f"Authorization: Bearer {ADMIN_TOKEN}\r\n\r\n".encode())
         wait_until(lambda: streams(stack.base, "events") == 2, what="the rude one subscribed")
         rude.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         rude.close()
@@ -127,6 +128,26 @@ def test_a_client_that_disconnects_is_dropped_and_others_keep_receiving(stack):
            for _ in range(5)}
     assert ids == {f"test:s-{20 + i}" for i in range(5)}
     stay.close()
+
+
+def test_a_client_that_stops_reading_is_dropped_once_too_far_behind(stack):
+    # it asks for the stream with a tiny receive window and never reads
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(("127.0.0.1", stack.port))
+    slow.sendall(f"GET /v1/events HTTP/1.1\r\nHost: x\r\n"
+                 f"Authorization: Bearer {ADMIN_TOKEN}\r\n\r\n".encode())
+    fast = SseStream(stack.base, "/v1/events")
+    wait_until(lambda: streams(stack.base, "events") == 2, what="both subscribed")
+    big = "x" * (900 * 1024)  # 24 events: far more than the 8 MiB a stream may queue
+    n = 24
+    for i in range(n):
+        stack.post(event(300 + i, f"test:big{i}", text=big), wait=False)
+        m = fast.wait_for(lambda m: m.get("event") == "event", 60, "a big event")
+        assert json.loads(m["data"])["id"] == f"test:s-{300 + i}"
+    wait_until(lambda: streams(stack.base, "events") == 1, what="the slow client dropped")
+    slow.close()
+    fast.close()
 
 
 def test_events_needs_get_and_head_opens_no_stream(stack):
