@@ -182,6 +182,13 @@ static int cfg_r_agents(parley_cfgctx_t *c, const parley_node_t *n, const char *
   return rc;
 }
 
+static int cfg_r_console_dir(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  int rc = parley_cfg_string(c, n, path, &c->cfg->console_dir);
+  if (rc == 0 && !n->value[0])
+    return parley_cfg_fail(c, n->line, path, "the console directory is empty");
+  return rc;
+}
+
 static int cfg_r_max_body(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
   uint64_t v = 0;
   int rc = parley_cfg_size(c, n, path, 1, &v);
@@ -315,6 +322,7 @@ static const struct {
     {"admin_auth", cfg_r_admin_auth},
     {"secure_cookies", cfg_r_secure_cookies},
     {"agents", cfg_r_agents},
+    {"console_dir", cfg_r_console_dir},
     {"max_body", cfg_r_max_body},
     {"max_connections", cfg_r_max_connections},
     {"queue_size", cfg_r_queue_size},
@@ -337,8 +345,8 @@ static int cfg_router_key(parley_cfgctx_t *c, const char *key, const parley_node
   }
   return parley_cfg_fail(c, n->line, path,
                   "unknown key (known keys: listen, plugin_dir, journal, log_level, log_format, "
-                  "admin_token, state_dir, admin_auth, secure_cookies, agents, max_body, "
-                  "max_connections, queue_size, retention, dedup_window, max_backlog, "
+                  "admin_token, state_dir, admin_auth, secure_cookies, agents, console_dir, "
+                  "max_body, max_connections, queue_size, retention, dedup_window, max_backlog, "
                   "max_backlog_age, default_output, http)");
 }
 
@@ -527,6 +535,8 @@ static int cfg_paths(parley_cfgctx_t *c) {
     return parley_cfg_nomem(c);
   if (cfg->state_dir && cfg_resolve_in_place(&cfg->state_dir, cfg->base_dir) != 0)
     return parley_cfg_nomem(c);
+  if (cfg->console_dir && cfg_resolve_in_place(&cfg->console_dir, cfg->base_dir) != 0)
+    return parley_cfg_nomem(c);
   for (size_t i = 0; i < cfg->n_plugin_dirs; i++)
     if (cfg_resolve_in_place(&cfg->plugin_dirs[i], cfg->base_dir) != 0)
       return parley_cfg_nomem(c);
@@ -608,6 +618,7 @@ void parley_config_free(parley_config_t *cfg) {
   for (size_t i = 0; i < cfg->n_agents; i++)
     cfg_free_secret(cfg->agent_tokens[i]);
   free(cfg->agent_tokens);
+  free(cfg->console_dir);
   free(cfg->default_output);
   for (size_t i = 0; i < cfg->n_connectors; i++)
     cfg_instance_clear(&cfg->connectors[i]);
@@ -692,6 +703,7 @@ parley_config_t *parley_config_clone(const parley_config_t *cfg) {
   d->state_dir = cfg_dup(cfg->state_dir, &ok);
   d->agent_names = cfg_dupv(cfg->agent_names, cfg->n_agents, &ok);
   d->agent_tokens = cfg_dupv(cfg->agent_tokens, cfg->n_agents, &ok);
+  d->console_dir = cfg_dup(cfg->console_dir, &ok);
   d->default_output = cfg_dup(cfg->default_output, &ok);
   d->connectors = cfg_dup_instances(cfg->connectors, cfg->n_connectors, &ok);
   d->outputs = cfg_dup_instances(cfg->outputs, cfg->n_outputs, &ok);

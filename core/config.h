@@ -66,6 +66,7 @@ struct parley_config {
   int secure_cookies;       /* router.secure_cookies: the session cookie gets Secure */
   char **agent_names;       /* router.agents: names and their (secret) tokens */
   char **agent_tokens; size_t n_agents;
+  char *console_dir;        /* the console's static files; NULL: the installed copy */
   size_t max_body;          /* webhook body limit, default 1 MiB */
   size_t max_connections;   /* default 1024; router.http.max_connections is the same */
   parley_conf_http_t http;  /* router.http: */

@@ -413,6 +413,13 @@ void parley_router_journal_request(parley_router_t *r, parley_httpd_req_t *req);
  * answers 200, 400, 404, 409 or 503 itself. */
 void parley_router_replay_request(parley_router_t *r, parley_httpd_req_t *req);
 
+/* GET / and /console/...: the agent console's static files from
+ * parley_router_console_dir() (router_console.c); answers every other path
+ * that no other route claims with 404. */
+void parley_router_console_request(parley_router_t *r, parley_httpd_req_t *req);
+/* router.console_dir, or the installed share/parley/console. Owned by r. */
+const char *parley_router_console_dir(const parley_router_t *r);
+
 /* router_actions.c */
 struct parley_action_req {
   parley_router_t *r;

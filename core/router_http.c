@@ -5,6 +5,7 @@
  *   /v1/status               instances, outputs, counters (JSON)
  *   POST /v1/actions         submit a parley.action.v1, answered with its result
  *   GET /v1/care             care figures of a period from the store (router_care.c)
+ *   GET /, /console/...      the agent console's static files (router_console.c)
  *   GET /v1/journal          journal seq range, size, outputs' positions (router_journal.c)
  *   POST /v1/outputs/<name>/replay  deliver an output again from a seq (router_replay.c)
  *   GET /v1/events           accepted events as Server-Sent Events (router_events.c)
@@ -216,6 +217,10 @@ static void on_care(parley_httpd_req_t *req, void *data) {
     parley_router_care_request(r, req);
 }
 
+static void on_console(parley_httpd_req_t *req, void *data) {
+  parley_router_console_request(data, req);
+}
+
 static void on_inbox(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
   if (parley_router_admin_gate(r, req, "GET"))
@@ -340,6 +345,7 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   parley_httpd_route(r->httpd, "/v1/stream", on_stream, r);
   parley_httpd_route(r->httpd, "/v1/conversations/", on_conversation, r);
   parley_router_login_routes(r);
+  parley_httpd_route(r->httpd, "/", on_console, r);
   parley_router_stream_watch(r);
   parley_log(PARLEY_LOG_INFO, "http", "listening on %s (port %d)", r->cfg->listen,
              parley_httpd_port(r->httpd));

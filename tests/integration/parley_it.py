@@ -18,6 +18,9 @@ PLUGIN_DIR = os.environ.get("PARLEY_PLUGIN_DIR", "")
 TEST_PLUGIN_DIR = os.environ.get("PARLEY_TEST_PLUGIN_DIR", "")
 SOURCE_DIR = os.environ.get("PARLEY_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 SCHEMA = os.path.join(SOURCE_DIR, "docs", "event.schema.json")
+BUILD_DIR = os.environ.get("PARLEY_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
+# The console's static files as the build writes them (console/CMakeLists.txt).
+CONSOLE_DIR = os.path.join(BUILD_DIR, "share", "parley", "console")
 
 
 def free_port():
@@ -123,11 +126,13 @@ def validate_events(events):
         assert not errors, f"{ev.get('id')}: {errors[0].message}"
 
 
-def router_yaml(tmp, port, plugin_dir=None, extra=""):
+def router_yaml(tmp, port, plugin_dir=None, extra="", console_dir=None):
     """The router: section of a test config: loopback listener on port, the
-    journal in tmp, plugins from plugin_dir (default: the test plugins)."""
+    journal in tmp, plugins from plugin_dir (default: the test plugins), the
+    console from console_dir (default: the build tree's)."""
     return (f"router:\n  listen: 127.0.0.1:{port}\n  plugin_dir: {plugin_dir or TEST_PLUGIN_DIR}\n"
-            f"  journal: {tmp}/parley.journal\n  admin_token: {ADMIN_TOKEN}\n{extra}")
+            f"  journal: {tmp}/parley.journal\n  admin_token: {ADMIN_TOKEN}\n"
+            f"  console_dir: {console_dir or CONSOLE_DIR}\n{extra}")
 
 
 class Parleyd:
@@ -466,6 +471,32 @@ def metric_value(text, name, labels=""):
         if key == want:
             return float(value)
     return 0.0
+
+
+def browser(width=1200, height=900):
+    """Headless Debian chromium driven by chromium-driver (python3-selenium),
+    with the browser console log kept (driver.get_log("browser")). The
+    window is width x height; set_viewport() makes the page's viewport exact."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    o = Options()
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              f"--window-size={width},{height}", "--hide-scrollbars"):
+        o.add_argument(a)
+    if os.path.exists("/usr/bin/chromium"):
+        o.binary_location = "/usr/bin/chromium"
+    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service("/usr/bin/chromedriver") if os.path.exists("/usr/bin/chromedriver") else Service()
+    return webdriver.Chrome(service=service, options=o)
+
+
+def set_viewport(driver, width, height, mobile=False):
+    """The page's viewport exactly width x height CSS pixels (a window's
+    size includes the browser's own frame); mobile: a phone's touch viewport."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1,
+                            "mobile": mobile})
 
 
 class SseStream:
