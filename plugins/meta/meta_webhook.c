@@ -204,7 +204,9 @@ static void post(parley_meta_t *m, const parley_webhook_t *wh, parley_webhook_re
     h->log(m->inst, PARLEY_LOG_WARN, "webhook for object \"%.40s\" ignored (this connector "
                                      "takes \"%s\")", object, m->plat->object);
   } else {
+    m->repaired = repaired; /* every event of this delivery is marked */
     walk(m, env);
+    m->repaired = 0;
   }
   json_decref(env);
   parley_meta_count(m, "webhook_deliveries_total", 1);

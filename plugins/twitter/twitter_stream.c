@@ -191,7 +191,13 @@ static const char *rule_value(parley_twitter_stream_t *st, const char *id, const
 static int take_line(parley_twitter_stream_t *st, const char *line, size_t len) {
   parley_twitter_t *tw = st->tw;
   parley_error_t err = {0};
-  json_t *msg = parley_sdk_json_parse(line, len, "stream line", &err);
+  size_t repaired = 0;
+  json_t *msg = parley_sdk_json_parse_repair(line, len, "stream line", &repaired, &err);
+  if (msg && repaired) {
+    tw->host->counter_add(tw->inst, "twitter_stream_repaired_lines_total", 1);
+    log_st(st, PARLEY_LOG_WARN, "line accepted with invalid characters replaced by U+FFFD",
+           "invalid UTF-8, NUL or a lone surrogate");
+  }
   if (!msg) {
     tw->host->counter_add(tw->inst, "twitter_stream_bad_lines_total", 1);
     log_st(st, PARLEY_LOG_WARN, "line skipped", err.message);
@@ -211,8 +217,11 @@ static int take_line(parley_twitter_stream_t *st, const char *line, size_t len) 
   parley_twitter_map_ctx(tw, matched, &ctx);
   tw->host->counter_add(tw->inst, "twitter_stream_tweets_total", 1);
   int rc = parley_twitter_map_tweet(data, json_object_get(msg, "includes"), &ctx, &ev, &err);
-  if (rc == 0)
+  if (rc == 0) {
+    tw->repaired = repaired;
     parley_twitter_emit(tw, ev);
+    tw->repaired = 0;
+  }
   else if (rc != PARLEY_ENOENT) /* ENOENT: a retweet, nothing to emit */
     log_st(st, PARLEY_LOG_WARN, "tweet skipped", err.message);
   seen(st, parley_sdk_json_str(data, "id", NULL));

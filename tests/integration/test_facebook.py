@@ -340,6 +340,9 @@ def test_a_signed_delivery_with_bad_characters_is_accepted_with_every_message(st
     assert s == 200
     texts = {n: st.event(fb(f"{c['id']}{n}"))["text"] for n in range(1, 5)}
     assert texts == {1: "kapot \ufffd echt", 2: "nul \ufffd hier", 3: "\ufffd los", 4: "alles goed"}
+    # every event of the delivery says its input was repaired, and by how much
+    assert {st.event(fb(f"{c['id']}{n}")).get("repaired") for n in range(1, 5)} == {3}
+    assert "repaired" not in st.event(fb(c["id"]))
     assert st.metric("facebook_webhook_repaired_total", "fb") == 1
     assert st.metric("facebook_webhook_malformed_total", "fb") == 0
     logs = st.d.logs()

@@ -2,6 +2,9 @@
 twitter.so, which reads the real parley-sim's /twitter API (mentions, search,
 filtered stream, DMs, Account Activity webhooks) and performs replies, DMs
 and hides there. Every assertion is on what arrived, never on how fast."""
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -386,6 +389,53 @@ def test_account_activity_webhook_crc_signature_and_events(tmp, sim):
     assert metric(port, "twitter_webhook_forged_total") == 1
     assert d.stop() == 0
     assert_no_secrets(d.logs())
+
+
+def test_a_signed_delivery_with_bad_characters_keeps_every_tweet(tmp, sim):
+    """One invalid UTF-8 byte or a lone \\ud800 in one tweet of a signed
+    Account Activity delivery must not cost the delivery: the text is
+    repaired (U+FFFD), every event of it carries "repaired", it is counted,
+    and the log names a count, never the text."""
+    port = free_port()
+    d = Parleyd(config(tmp, port, sim, ["webhook"]), tmpdir=tmp).start(f"http://127.0.0.1:{port}")
+    hook = f"http://127.0.0.1:{port}/hooks/tw"
+    sim.post("/_sim/webhook-target", {"platform": "twitter", "url": hook})
+    m = sim.post("/_sim/items", tweet("rp", "jana_k", "@acme TEMPLATE-TWEET"))
+    wait_ids(tmp, {f"twitter:{m['id']}"}, "the template tweet")
+    body = next(w["body"] for w in sim.get("/_sim/webhooks?platform=twitter")["deliveries"]
+                if "TEMPLATE-TWEET" in (w.get("body") or ""))
+    env = json.loads(body)
+    template = env["tweet_create_events"][0]
+    tweets = []
+    for n in range(1, 4):
+        t = json.loads(json.dumps(template))
+        t["id"] = int(m["id"]) + n
+        t["id_str"] = str(int(m["id"]) + n)
+        t["text"] = f"@acme MESSAGE-{n}"
+        tweets.append(t)
+    env["tweet_create_events"] = tweets
+    raw = (json.dumps(env).encode().replace(b"MESSAGE-1", b"kapot \xff echt")
+           .replace(b"MESSAGE-2", b"\\ud800 los").replace(b"MESSAGE-3", b"alles goed"))
+    sig = "sha256=" + base64.b64encode(
+        hmac.new(CONSUMER_SECRET.encode(), raw, hashlib.sha256).digest()).decode()
+    s, _, _ = http("POST", hook, raw, {"Content-Type": "application/json",
+                                       "x-twitter-webhooks-signature": sig})
+    assert s == 200
+    want = {f"twitter:{int(m['id']) + n}" for n in range(1, 4)}
+    wait_ids(tmp, want, "the repaired delivery's tweets")
+    by_id = {e["id"]: e for e in events(tmp)}
+    got = {n: by_id[f"twitter:{int(m['id']) + n}"] for n in range(1, 4)}
+    assert [got[n]["text"] for n in range(1, 4)] == [
+        "@acme kapot \ufffd echt", "@acme \ufffd los", "@acme alles goed"]
+    assert all(got[n]["repaired"] == 2 for n in range(1, 4))
+    assert "repaired" not in by_id[f"twitter:{m['id']}"]
+    validate_events(list(by_id.values()))
+    assert metric(port, "twitter_webhook_repaired_total") == 1
+    assert d.stop() == 0
+    logs = d.logs()
+    assert "2 invalid characters replaced by U+FFFD" in logs
+    assert "kapot" not in logs and "los" not in logs
+    assert_no_secrets(logs)
 
 
 def test_stream_gaps_are_back_filled_through_search(tmp):
