@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parley/sdk/logtext.h"
 #include "parley/sdk/json.h"
 #include "parley/sdk/query.h"
 #include "twitter.h"
@@ -205,8 +206,11 @@ static int take_line(parley_twitter_stream_t *st, const char *line, size_t len) 
   }
   json_t *data = json_object_get(msg, "data");
   if (!json_is_object(data)) {
+    char shown[128]; /* the platform's own words, bounded and escaped */
     log_st(st, PARLEY_LOG_WARN, "platform message",
-           parley_sdk_json_str(msg, "errors.0.title", parley_sdk_json_str(msg, "title", "?")));
+           parley_sdk_log_text(shown, sizeof shown,
+                               parley_sdk_json_str(msg, "errors.0.title",
+                                                   parley_sdk_json_str(msg, "title", "?")), 100));
     json_decref(msg);
     return 0;
   }
