@@ -378,18 +378,34 @@ static int parley_sdk_http_classify(parley_sdk_http_op_t *op, const parley_http_
    * same bytes come back on every retry, so refusing it would lose the
    * whole page (and stall the cursor behind it). */
   *json = parley_sdk_json_parse_repair(res->body, res->body_len, what, repaired, &perr);
-  if (*json) {
-    if (*repaired)
-      c->host->log(c->inst, PARLEY_LOG_WARN,
-                   "%s: %zu bytes accepted with %zu invalid characters replaced by U+FFFD "
-                   "(invalid UTF-8, NUL or a lone surrogate)", what, res->body_len, *repaired);
+  if (*json)
     return 0;
-  }
   parley_sdk_error_init(e);
   e->code = PARLEY_EPARSE;
   e->http_status = res->http_status;
   snprintf(e->message, sizeof e->message, "%s", perr.message);
   return e->code;
+}
+
+/* A 2xx body that parsed only after repair: a damaged id or cursor in it
+ * would cost items, so a repeatable call is first retried like a transient
+ * failure (the next answer may be clean). Only when the retries are spent
+ * (the platform sends the same bytes) is the repaired body taken. Returns 1
+ * when a retry was scheduled. */
+static int parley_sdk_repair_retry(parley_sdk_http_op_t *op, const parley_http_response_t *res,
+                                   int64_t now) {
+  parley_sdk_http_t *c = op->c;
+  parley_sdk_error_t e;
+  parley_sdk_error_init(&e);
+  e.code = PARLEY_EIO; /* retried as transient, unlike an unparseable body (EPARSE) */
+  e.http_status = res->http_status;
+  e.is_transient = 1;
+  int64_t window_wait = parley_sdk_rl_next_allowed(&c->limits, op->endpoint, now) - now;
+  uint64_t delay;
+  return !c->closing &&
+         parley_sdk_retry_decide(&c->policy.retry, &e, op->attempts, op->idempotent, window_wait,
+                                 &c->rng, &delay) &&
+         parley_sdk_op_wait(op, delay) == 0;
 }
 
 static void parley_sdk_http_on_response(parley_http_t *req, const parley_http_response_t *res,
@@ -415,6 +431,15 @@ static void parley_sdk_http_on_response(parley_http_t *req, const parley_http_re
     return;
   }
   if (parley_sdk_http_classify(op, res, &info, now, &json, &repaired, &e) == 0) {
+    if (repaired && parley_sdk_repair_retry(op, res, now)) {
+      json_decref(json);
+      return;
+    }
+    if (repaired)
+      c->host->log(c->inst, PARLEY_LOG_WARN,
+                   "response of %s: %zu bytes accepted with %zu invalid characters replaced by "
+                   "U+FFFD (invalid UTF-8, NUL or a lone surrogate) after %u attempt(s)",
+                   op->endpoint, res->body_len, repaired, (unsigned)op->attempts);
     parley_sdk_op_finish(op, req, res, json, repaired, &e);
     return;
   }

@@ -101,6 +101,10 @@ typedef struct parley_sdk_http_result {
   const char *endpoint;            /* the rate-limit key used */
   size_t repaired;                 /* characters of body replaced by U+FFFD so json
                                       parsed (parley_sdk_json_parse_repair); 0 none.
+                                      A repeatable call whose 2xx body needs repair
+                                      is retried first (backoff, as a transient
+                                      failure); the repaired body is handed over
+                                      only when every attempt brought bad text.
                                       Since SDK 0.3 */
   /* private */
   const parley_host_t *host_;
