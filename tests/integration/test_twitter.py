@@ -438,6 +438,30 @@ def test_a_signed_delivery_with_bad_characters_keeps_every_tweet(tmp, sim):
     assert_no_secrets(logs)
 
 
+def test_a_stream_line_with_a_bad_byte_is_repaired_and_marked(tmp, sim):
+    """A tweet line of the filtered stream with an invalid UTF-8 byte in its
+    text arrives repaired (U+FFFD), marked "repaired", counted; the log names
+    no text."""
+    # every answer under the stream path (the rules calls too) has a bad
+    # byte: the rules are taken repaired after the SDK's retries, and every
+    # tweet line of the stream carries one in its text
+    sim.post("/_sim/faults", {"platform": "twitter", "path": "/2/tweets/search/stream",
+                              "fault": "invalid_utf8", "always": True})
+    port = free_port()
+    d = Parleyd(config(tmp, port, sim, ["stream"]), tmpdir=tmp).start(f"http://127.0.0.1:{port}")
+    wait_until(lambda: metric(port, "twitter_stream_connects_total") >= 1, 60,
+               what="the stream connection")
+    t = sim.post("/_sim/items", tweet("sb", "jana_k", "@acme streamed broken"))
+    wait_ids(tmp, {f"twitter:{t['id']}"}, "the streamed tweet")
+    ev = next(e for e in events(tmp) if e["id"] == f"twitter:{t['id']}")
+    assert ev["text"] == "\ufffd@acme streamed broken" and ev["repaired"] == 1, ev
+    assert metric(port, "twitter_stream_repaired_lines_total") == 1
+    validate_events(events(tmp))
+    assert d.stop() == 0
+    assert "streamed broken" not in d.logs()
+    assert "stream: line accepted with invalid characters replaced by U+FFFD" in d.logs()
+
+
 def test_stream_gaps_are_back_filled_through_search(tmp):
     """Without keep-alives a quiet connection looks dead after stream_timeout:
     the connector drops it and reconnects. A slow fault holds the reconnect
