@@ -135,10 +135,89 @@ def router_yaml(tmp, port, plugin_dir=None, extra="", console_dir=None):
             f"  console_dir: {console_dir or CONSOLE_DIR}\n{extra}")
 
 
-class Parleyd:
-    """A parleyd process with its own temp dir, config and journal."""
+# Key names that make a config value a credential: the words core/log.c
+# masks by key. A value shorter than its SECRET_MIN (6) is not checked.
+SECRET_KEY_WORDS = ("token", "secret", "password", "passwd", "authoriz", "authentic", "cookie",
+                    "credential", "signature", "apikey", "private")
+SECRET_MIN = 6
 
-    def __init__(self, config_text, tmpdir=None, name="parley.yaml", env=None):
+
+def _substitute(value, env):
+    """The values a config value stands for after parleyd's substitution:
+    ${NAME} from env, ${file:/path} from the file (as is and stripped)."""
+    out = [value]
+    for m in re.finditer(r"\$\{([^}]*)\}", value):
+        ref = m.group(1)
+        if ref.startswith("file:"):
+            try:
+                with open(ref[5:], encoding="utf-8", errors="replace") as f:
+                    text = f.read()
+                out += [text, text.strip()]
+            except OSError:
+                pass
+        elif ref in env:
+            out.append(env[ref])
+            out.append(value.replace(m.group(0), env[ref]))
+    return out
+
+
+def configured_secrets(config_text, env=None):
+    """{secret value: the key it was configured under} for every value of
+    config_text (YAML or JSON) whose key names a credential, after
+    substitution from env. Used to check that none reaches a log."""
+    env = env or {}
+    pairs = []
+    try:
+        doc = json.loads(config_text)
+
+        def walk(node):
+            items = node.items() if isinstance(node, dict) else enumerate(node) \
+                if isinstance(node, list) else []
+            for k, v in items:
+                if isinstance(v, (dict, list)):
+                    walk(v)
+                elif isinstance(k, str) and isinstance(v, str):
+                    pairs.append((k, v))
+        walk(doc)
+    except ValueError:
+        for line in config_text.splitlines():
+            m = re.match(r"\s*(?:-\s+)?([A-Za-z0-9_.-]+)\s*:\s*(.+?)\s*$", line)
+            if m:
+                v = re.sub(r"\s+#.*$", "", m.group(2))
+                if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"":
+                    v = v[1:-1]
+                pairs.append((m.group(1), v))
+            for inner in re.findall(r"\{([^{}]*)\}", line):  # flow maps: {a: 1, b: x}
+                for k, v in re.findall(r"([A-Za-z0-9_.-]+)\s*:\s*([^,]+)", inner):
+                    pairs.append((k, v.strip().strip("'\"")))
+    found = {}
+    for key, value in pairs:
+        if any(w in key.lower() for w in SECRET_KEY_WORDS):
+            for v in _substitute(value, env):
+                if len(v) >= SECRET_MIN and not v.startswith("${"):
+                    found.setdefault(v, key)
+    return found
+
+
+def secrets_in(text, secrets):
+    """[(key, line number)] of every secret value found in text; the values
+    themselves are never part of the answer (test output must not hold them)."""
+    hits = []
+    for value, key in secrets.items():
+        at = text.find(value)
+        if at >= 0:
+            hits.append((key, text.count("\n", 0, at) + 1))
+    return hits
+
+
+class Parleyd:
+    """A parleyd process with its own temp dir, config and journal.
+
+    stop() fails the test when the log holds a secret of the config (any
+    value under a credential key, after ${...} substitution) or one of the
+    extra `secrets` given here."""
+
+    def __init__(self, config_text, tmpdir=None, name="parley.yaml", env=None, secrets=()):
         self.dir = tmpdir or tempfile.mkdtemp(prefix="parley-it-")
         self.config = os.path.join(self.dir, name)
         with open(self.config, "w") as f:
@@ -146,6 +225,22 @@ class Parleyd:
         self.env = dict(os.environ, **(env or {}))
         self.proc = None
         self.log_path = os.path.join(self.dir, "parleyd.log")
+        self.secrets = configured_secrets(config_text, self.env)
+        for s in secrets:
+            if len(s) >= SECRET_MIN:
+                self.secrets.setdefault(s, "a secret of the test")
+
+    def check_secrets(self):
+        """Fail when parleyd's log holds a secret, naming its key and line."""
+        if not os.path.exists(self.log_path):
+            return
+        secrets = dict(self.secrets)
+        made = self.admin_token()  # the one parleyd generated, when not configured
+        if made:
+            secrets.setdefault(made, "the generated admin token")
+        hits = secrets_in(self.logs(), secrets)
+        assert not hits, "secrets reached parleyd's log: " + ", ".join(
+            f"the value of {key} (line {line})" for key, line in hits)
 
     def start(self, wait_http=None):
         if self._port():
@@ -207,7 +302,8 @@ class Parleyd:
             self.log.close()
         if self.proc and _RUNNING.get(self._port()) is self:
             del _RUNNING[self._port()]
-        return self.proc.returncode
+        self.check_secrets()
+        return self.proc.returncode if self.proc else None
 
     def _port(self):
         m = re.search(r"\blisten\"?\s*:\s*['\"]?[\w.\[\]:]*:(\d+)", self.config_text())
@@ -217,6 +313,7 @@ class Parleyd:
         self.proc.kill()
         self.proc.wait()
         self.log.close()
+        self.check_secrets()
 
 
 def run_parleyd(*args, timeout=30):
