@@ -18,7 +18,7 @@ import threading
 
 from parley_it import (PLUGIN_DIR, Parleyd, free_port, http, read_ndjson_torn, router_yaml,
                        wait_until)
-from test_meta_common import APP_SECRET, PAGE1, VERIFY_TOKEN, sign
+from test_meta_common import PAGE1, sign, webhook_only_fb_yaml
 
 N = int(os.environ.get("PARLEY_CRASH_WEBHOOK_N", "50000"))
 KILLS = int(os.environ.get("PARLEY_CRASH_WEBHOOK_KILLS", "5"))
@@ -26,20 +26,8 @@ CLIENTS = 6
 
 
 def config(tmp, port):
-    # base_url points at a closed port: backfill fails quietly, webhooks are
-    # all this test needs from the connector
-    return router_yaml(tmp, port, plugin_dir=PLUGIN_DIR, extra="  log_level: warn\n") + f"""
-connectors:
-  - name: fb
-    plugin: facebook
-    options:
-      base_url: http://127.0.0.1:{free_port()}/facebook
-      app_secret: {APP_SECRET}
-      verify_token: {VERIFY_TOKEN}
-      pages: ["{PAGE1}"]
-      page_access_token: it-fb-page-token-77aa
-      backfill_interval: 1h
-outputs:
+    return router_yaml(tmp, port, plugin_dir=PLUGIN_DIR, extra="  log_level: warn\n") + \
+        webhook_only_fb_yaml() + f"""outputs:
   - name: file
     type: ndjson
     options: {{path: {tmp}/events.ndjson}}
