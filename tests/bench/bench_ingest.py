@@ -324,7 +324,9 @@ def main():
         ok = ok and good
         print(f"    {name}: {r['distinct']:,} distinct events ({r['events']:,} rows), "
               f"{r['ndjson']:,} ndjson lines, {r['ok']:,} answered 2xx: "
-              f"{'every 2xx is in the journal' if good else 'LOST: fewer events than 2xx answers'}")
+              f"{'every 2xx is in the journal' if good else 'LOST: fewer events than 2xx answers'}"
+              f" ({r['distinct'] - r['ok']:+,}: committed, answer not counted when wrk stopped;"
+              f" at most {ARGS.connections} were in flight)")
     print(f"      reproduce: {half['count_cmd']} (the last run's journal; run-full: the last "
           f"full-rate round)")
     print(f"  ratio parleyd / ceiling: {ratio:.0%} ({full['rps']:,.0f} / {top['rps']:,.0f} req/s"
