@@ -67,6 +67,7 @@ function init(args)
   end
   exhausted = 0
   sent = 0
+  paced, resets = 0, 0 -- delay() calls; times the schedule was > 50 ms behind
 end
 
 function request()
@@ -91,7 +92,9 @@ end
 if os.getenv("BENCH_PACED") == "1" then
   function delay()
     local t = now_ms()
+    paced = paced + 1
     if slot == nil or slot < t - 50 then
+      resets = resets + (slot and 1 or 0)
       slot = t
     end
     slot = slot + interval
@@ -101,20 +104,22 @@ if os.getenv("BENCH_PACED") == "1" then
 end
 
 function done(summary, latency, requests)
-  local exhausted_threads, sent_total = 0, 0
+  local exhausted_threads, sent_total, paced_total, resets_total = 0, 0, 0, 0
   for _, t in ipairs(threads) do
     exhausted_threads = exhausted_threads + (t:get("exhausted") or 0)
     sent_total = sent_total + (t:get("sent") or 0)
+    paced_total = paced_total + (t:get("paced") or 0)
+    resets_total = resets_total + (t:get("resets") or 0)
   end
   local e = summary.errors
   io.write(string.format(
     'BENCH_JSON {"requests":%d,"duration_us":%d,"bytes":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"p999":%d,"mean":%.1f,"max":%d},' ..
-    '"exhausted_threads":%d,"drawn":%d}\n',
+    '"exhausted_threads":%d,"drawn":%d,"paced":%d,"resets":%d}\n',
     summary.requests, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99),
     latency:percentile(99.9), latency.mean, latency.max,
-    exhausted_threads, sent_total))
+    exhausted_threads, sent_total, paced_total, resets_total))
 end

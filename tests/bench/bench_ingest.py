@@ -191,6 +191,9 @@ def show(name, r, extra=""):
           f"p99 {r['latency_us']['p99'] / 1000:.2f} ms, max {r['latency_us']['max'] / 1000:.1f} ms"
           f" ({r['requests']:,} answers, {r['ok']:,} 2xx, errors: {errs}){extra}")
     print(f"    reproduce: {r['cmd']}")
+    if r["paced"]:
+        print(f"    pacing: {r['paced']:,} requests waited for their slot; the schedule fell more"
+              f" than 50 ms behind {r['resets']} times (then it restarts from now)")
     if r["exhausted_threads"]:
         print(f"    WARNING: {r['exhausted_threads']} wrk thread(s) ran out of distinct deliveries"
               f" and stopped early: req/s is too low; raise --deliveries")
