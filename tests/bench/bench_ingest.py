@@ -192,8 +192,8 @@ def show(name, r, extra=""):
           f" ({r['requests']:,} answers, {r['ok']:,} 2xx, errors: {errs}){extra}")
     print(f"    reproduce: {r['cmd']}")
     if r["paced"]:
-        print(f"    pacing: {r['paced']:,} requests waited for their slot; the schedule fell more"
-              f" than 50 ms behind {r['resets']} times (then it restarts from now)")
+        print(f"    pacing: {r['paced']:,} requests paced by delay(); the schedule fell more"
+              f" than 50 ms behind {r['resets']} times (it restarts from now then)")
     if r["exhausted_threads"]:
         print(f"    WARNING: {r['exhausted_threads']} wrk thread(s) ran out of distinct deliveries"
               f" and stopped early: req/s is too low; raise --deliveries")
@@ -337,9 +337,9 @@ def main():
              if len(rounds) > 1 else "") + ")")
     print(f"  p99 at half load: {half['latency_us']['p99'] / 1000:.2f} ms at "
           f"{half['rps']:,.0f} req/s achieved ({half_rate:,.0f} asked)")
-    if half_rate > full["rps"]:
-        print("    NOTE: half the ceiling is more than parleyd's full rate: this run is "
-              "saturated, its latency is not that of half load")
+    if half_rate > full["rps"] or half["rps"] < 0.95 * half_rate:
+        print("    NOTE: parleyd did not keep up with half the ceiling's rate here: this run "
+              "is saturated, its latency is not that of half load")
     peak = max(x[2]["hwm_kb"] for x in rounds)
     print(f"  peak RSS (VmHWM) of parleyd under the full-rate run: {peak / 1024:.1f} MiB"
           f" (hello-world: {max(x[1]['hwm_kb'] for x in rounds) / 1024:.1f} MiB)")
