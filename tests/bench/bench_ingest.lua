@@ -24,6 +24,8 @@ local ffi = require("ffi")
 ffi.cdef [[
   typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
   int clock_gettime(int clk, bench_timespec *ts);
+  int getpid(void);
+  int poll(void *fds, unsigned long nfds, int timeout);
 ]]
 local ts = ffi.new("bench_timespec")
 local function now_ms()
@@ -33,6 +35,27 @@ end
 
 local threads = {}
 local nthreads = 0
+
+-- wrk runs each thread's init() on its main thread, one after the other,
+-- and starts a thread as soon as its init() is done; its clock starts after
+-- the last one. Loading the deliveries takes a while, so without a barrier
+-- thread 0 would send alone, unclocked, while the others load. Each init()
+-- adds a byte to this file; each thread waits until all have.
+local ready_path = string.format("%s/bench_ingest.%d.ready", os.getenv("TMPDIR") or "/tmp",
+                                 ffi.C.getpid())
+local total = 0
+local started = false
+
+local function barrier()
+  started = true
+  while true do
+    local f = io.open(ready_path, "r")
+    local size = f and f:seek("end") or 0
+    if f then f:close() end
+    if size >= total then return end
+    ffi.C.poll(nil, 0, 1)
+  end
+end
 
 function setup(thread)
   thread:set("index", nthreads)
@@ -46,7 +69,8 @@ local wrap = false
 local interval, slot = nil, nil
 
 function init(args)
-  local file, total = args[1], tonumber(args[2])
+  local file = args[1]
+  total = tonumber(args[2])
   wrap = args[3] == "wrap"
   if args[4] and tonumber(args[4]) > 0 then
     interval = 1000.0 * total / tonumber(args[4])
@@ -68,11 +92,22 @@ function init(args)
   exhausted = 0
   sent = 0
   paced, resets = 0, 0 -- delay() calls; times the schedule was > 50 ms behind
+  local f = assert(io.open(ready_path, "a"))
+  f:write("x")
+  f:close()
 end
 
+local verified = false
+
 function request()
-  if n == 0 then -- wrk's check of the script, on its main state: no init()
+  if index == 0 and not verified then
+    -- wrk's check of the script (thread 0's state, on wrk's main thread,
+    -- before the other threads exist): one request, discarded
+    verified = true
     return wrk.format("GET", "/")
+  end
+  if not started then
+    barrier()
   end
   if pos >= n then
     if not wrap then
@@ -91,6 +126,9 @@ end
 
 if os.getenv("BENCH_PACED") == "1" then
   function delay()
+    if not started then
+      barrier()
+    end
     local t = now_ms()
     paced = paced + 1
     if slot == nil or slot < t - 50 then
@@ -104,6 +142,7 @@ if os.getenv("BENCH_PACED") == "1" then
 end
 
 function done(summary, latency, requests)
+  os.remove(ready_path)
   local exhausted_threads, sent_total, paced_total, resets_total = 0, 0, 0, 0
   for _, t in ipairs(threads) do
     exhausted_threads = exhausted_threads + (t:get("exhausted") or 0)

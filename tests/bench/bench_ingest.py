@@ -11,7 +11,8 @@ takes the next one) against:
      its journal on the real disk under the work directory (never tmpfs),
      an ndjson output; every 2xx answer must be an event in the journal;
   3. parleyd paced at half the ceiling's rate (wrk's Lua delay(): wrk2 is
-     not in Debian), for the latency at half load;
+     not in Debian), for the latency at half load; and paced at half its
+     own full rate, for its latency when it is surely not saturated;
   4. idle RSS of parleyd with the five connectors against parley-sim.
 
 For each: req/s, p50/p99 latency, events counted in the journal afterwards,
@@ -317,12 +318,17 @@ def main():
     half_rate = top["rps"] / 2
     half = ingest("run-half", file, rate=half_rate)
     show(f"parleyd paced at 50 % of the ceiling ({half_rate:,.0f} req/s asked)", half)
+    # and at half of what parleyd itself reached: its latency when not
+    # saturated, whatever the ceiling
+    own_rate = full["rps"] / 2
+    own = ingest("run-own-half", file, rate=own_rate)
+    show(f"parleyd paced at 50 % of its own full rate ({own_rate:,.0f} req/s asked)", own)
     print(f"  during: {neighbours()}")
 
     ok = True
     print("  journal (counted after each run, parleyd stopped):")
     for name, r in [(f"full rate, round {i + 1}", x[2]) for i, x in enumerate(rounds)] + [
-            ("half rate", half)]:
+            ("half the ceiling", half), ("half its own rate", own)]:
         good = r["distinct"] >= r["ok"]
         ok = ok and good
         print(f"    {name}: {r['distinct']:,} distinct events ({r['events']:,} rows), "
@@ -340,6 +346,8 @@ def main():
     if half_rate > full["rps"] or half["rps"] < 0.95 * half_rate:
         print("    NOTE: parleyd did not keep up with half the ceiling's rate here: this run "
               "is saturated, its latency is not that of half load")
+    print(f"  p99 at half its own full rate: {own['latency_us']['p99'] / 1000:.2f} ms at "
+          f"{own['rps']:,.0f} req/s achieved ({own_rate:,.0f} asked)")
     peak = max(x[2]["hwm_kb"] for x in rounds)
     print(f"  peak RSS (VmHWM) of parleyd under the full-rate run: {peak / 1024:.1f} MiB"
           f" (hello-world: {max(x[1]['hwm_kb'] for x in rounds) / 1024:.1f} MiB)")
