@@ -155,6 +155,22 @@ def neighbours():
     return f"load average {load}, {running} other processes running; builds/tests: {what}"
 
 
+def proc_cpu(pid):
+    """CPU seconds (user + system, all threads) the process has used."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_wrk(pid, *args, **kw):
+    """wrk(...) plus the server's CPU time per answer: on a shared machine
+    a steadier figure than req/s, which depends on the CPU share it got."""
+    cpu = proc_cpu(pid)
+    r = wrk(*args, **kw)
+    r["cpu_us"] = (proc_cpu(pid) - cpu) * 1e6 / max(r["requests"], 1)
+    return r
+
+
 def proc_status(pid, key):
     """A /proc/<pid>/status field in kB (VmRSS, VmHWM)."""
     with open(f"/proc/{pid}/status") as f:
@@ -190,6 +206,7 @@ def show(name, r, extra=""):
     errs = ", ".join(f"{k} {v}" for k, v in e.items() if v) or "none"
     print(f"  {name}: {r['rps']:,.0f} req/s, p50 {r['latency_us']['p50'] / 1000:.2f} ms, "
           f"p99 {r['latency_us']['p99'] / 1000:.2f} ms, max {r['latency_us']['max'] / 1000:.1f} ms"
+          f", {r['cpu_us']:.0f} µs CPU per answer"
           f" ({r['requests']:,} answers, {r['ok']:,} 2xx, errors: {errs}){extra}")
     print(f"    reproduce: {r['cmd']}")
     if r["paced"]:
@@ -208,7 +225,7 @@ def ceiling(file):
         m = re.search(r"listening on ([\d.]+:\d+)", p.stdout.readline())
         if not m:
             raise RuntimeError("bench_hello_h2o did not start")
-        r = wrk(f"http://{m.group(1)}/hooks/{INSTANCE}", file, "wrap")
+        r = timed_wrk(p.pid, f"http://{m.group(1)}/hooks/{INSTANCE}", file, "wrap")
         r["cmd"] = f"{ARGS.hello} {m.group(1).split(':')[1]} & {r['cmd']}"
         r["hwm_kb"] = proc_status(p.pid, "VmHWM")
         return r
@@ -255,7 +272,7 @@ def ingest(name, file, rate=None):
     base = f"http://127.0.0.1:{port}"
     pd = Parleyd(parleyd_config(d, port), tmpdir=d).start(base)
     try:
-        r = wrk(f"{base}/hooks/{INSTANCE}", file, "once", rate)
+        r = timed_wrk(pd.proc.pid, f"{base}/hooks/{INSTANCE}", file, "once", rate)
         r["cmd"] = f"{ARGS.parleyd} --config {pd.config} & {r['cmd']}"
         r["hwm_kb"] = proc_status(pd.proc.pid, "VmHWM")
 
@@ -341,6 +358,9 @@ def main():
     print(f"  ratio parleyd / ceiling: {ratio:.0%} ({full['rps']:,.0f} / {top['rps']:,.0f} req/s"
           + (f"; the median of rounds at {', '.join(f'{x[0]:.0%}' for x in rounds)}"
              if len(rounds) > 1 else "") + ")")
+    print(f"  server CPU per answer: parleyd {full['cpu_us']:.0f} µs, ceiling {top['cpu_us']:.0f} µs"
+          f" (ratio {top['cpu_us'] / full['cpu_us']:.0%}; user+system from /proc/<pid>/stat"
+          f" around the wrk run)")
     print(f"  p99 at half load: {half['latency_us']['p99'] / 1000:.2f} ms at "
           f"{half['rps']:,.0f} req/s achieved ({half_rate:,.0f} asked)")
     if half_rate > full["rps"] or half["rps"] < 0.95 * half_rate:
