@@ -3,9 +3,11 @@
 --
 --   wrk -t T -c C -d D -s bench_ingest.lua URL -- FILE T MODE [RATE]
 --
--- FILE holds pre-signed deliveries, one per line: "<X-Hub-Signature-256>
--- TAB <JSON body>". Thread i of T takes lines i, i+T, i+2T, ... and sends
--- each exactly once, so all requests of a run are distinct deliveries.
+-- FILE holds pre-signed deliveries, one per line: "<signature header name>
+-- TAB <its value> TAB <JSON body>" (X-Hub-Signature-256 for Meta,
+-- x-twitter-webhooks-signature for X). Thread i of T takes lines i, i+T,
+-- i+2T, ... and sends each exactly once, so all requests of a run are
+-- distinct deliveries.
 -- MODE "once": a thread that has sent all its lines stops (and says so in
 -- the summary); MODE "wrap": it starts over (for the hello-world ceiling,
 -- where repeats do not matter).
@@ -79,13 +81,13 @@ function init(args)
   local line_no = 0
   for line in io.lines(file) do
     if line_no % total == index then
-      local tab = line:find("\t", 1, true)
-      local sig, body = line:sub(1, tab - 1), line:sub(tab + 1)
+      local t1 = line:find("\t", 1, true)
+      local t2 = line:find("\t", t1 + 1, true)
       n = n + 1
       reqs[n] = wrk.format("POST", path, {
         ["Content-Type"] = "application/json",
-        ["X-Hub-Signature-256"] = sig,
-      }, body)
+        [line:sub(1, t1 - 1)] = line:sub(t1 + 1, t2 - 1),
+      }, line:sub(t2 + 1))
     end
     line_no = line_no + 1
   end

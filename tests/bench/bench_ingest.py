@@ -26,6 +26,7 @@ promise (an answered 200 that is not in the journal).
   cmake --build build --target bench_ingest_run
 """
 import argparse
+import base64
 import hashlib
 import hmac
 import json
@@ -42,8 +43,9 @@ SOURCE = os.path.normpath(os.path.join(HERE, "..", ".."))
 LUA = os.path.join(HERE, "bench_ingest.lua")
 
 APP_SECRET = "bench-meta-app-secret-3e71"
+CONSUMER_SECRET = "bench-x-consumer-secret-8d02"
 PAGE = "104000000000001"
-INSTANCE = "fb"
+BRAND = "2244994945"  # the X account, @acme
 
 
 def parse_args():
@@ -57,12 +59,15 @@ def parse_args():
     a.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
     a.add_argument("--threads", type=int, default=2)
     a.add_argument("--connections", type=int, default=64)
+    a.add_argument("--platforms", default="facebook,twitter",
+                   help="facebook (always), twitter: a full-rate pair of X deliveries too")
     a.add_argument("--rounds", type=int, default=1, help="ceiling/parleyd pairs, alternating")
     a.add_argument("--idle", type=float, default=10, help="seconds before the idle RSS reading")
     return a.parse_args()
 
 
 ARGS = parse_args()
+ARGS.platforms = ["facebook"] + [p for p in ARGS.platforms.split(",") if p and p != "facebook"]
 for _k in ("parleyd", "plugins", "sim", "hello", "work"):
     setattr(ARGS, _k, os.path.realpath(getattr(ARGS, _k)))
 # parley_it reads where the programs are at import
@@ -74,9 +79,9 @@ from parley_it import FiveStack, Parleyd, free_port, http, router_yaml, wait_unt
 
 # ---- inputs ----
 
-def delivery(n):
-    """Delivery n: one new comment on the Page, its own id and text, in the
-    shape Meta sends (cf. the webhook crash test)."""
+def fb_delivery(n):
+    """Facebook delivery n: one new comment on the Page, its own id and
+    text, in the shape Meta sends (cf. the webhook crash test)."""
     t = 1764000000 + n // 100
     body = json.dumps({"object": "page", "entry": [{"id": PAGE, "time": t, "changes": [{
         "field": "feed", "value": {
@@ -86,16 +91,70 @@ def delivery(n):
             "message": f"bench {n}: my order never arrived", "created_time": t}}]}]},
         separators=(",", ":"))
     sig = "sha256=" + hmac.new(APP_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
-    return sig, body
+    return "X-Hub-Signature-256", sig, body
 
 
-def deliveries_file(n):
-    path = os.path.join(ARGS.work, f"deliveries-{n}.tsv")
+def tw_delivery(n):
+    """X Account Activity delivery n: one new tweet mentioning @acme, in the
+    v1.1 shape (as parley-sim sends them)."""
+    t = 1764000000 + n // 100
+    uid = str(1500000000000000000 + n % 997)
+    tid = str(1800000000000000000 + n)
+    text = f"@acme bench {n}: my order never arrived"
+    body = json.dumps({"for_user_id": BRAND, "tweet_create_events": [{
+        "created_at": time.strftime("%a %b %d %H:%M:%S +0000 %Y", time.gmtime(t)),
+        "id": int(tid), "id_str": tid, "text": text, "truncated": False,
+        "is_quote_status": False, "lang": "en", "timestamp_ms": str(t * 1000),
+        "in_reply_to_status_id": None, "in_reply_to_status_id_str": None,
+        "in_reply_to_user_id": None, "in_reply_to_user_id_str": None,
+        "in_reply_to_screen_name": None,
+        "user": {"id": int(uid), "id_str": uid, "name": "Kunde", "screen_name": f"kunde{n % 997}",
+                 "followers_count": 12, "verified": False},
+        "entities": {"hashtags": [], "urls": [], "symbols": [], "user_mentions": [
+            {"screen_name": "acme", "name": "Acme", "id": int(BRAND), "id_str": BRAND,
+             "indices": [0, 5]}]}}]}, separators=(",", ":"))
+    mac = hmac.new(CONSUMER_SECRET.encode(), body.encode(), hashlib.sha256).digest()
+    return "x-twitter-webhooks-signature", "sha256=" + base64.b64encode(mac).decode(), body
+
+
+def connector_yaml(platform):
+    """The connectors: entry of the platform, named as its /hooks/ path.
+    base_url points at a closed port: no platform API, no backfill or
+    polling that could add events; webhooks are all this benchmark asks."""
+    closed = f"http://127.0.0.1:{free_port()}"
+    if platform == "facebook":
+        return f"""  - name: fb
+    plugin: facebook
+    options:
+      base_url: {closed}/facebook
+      app_secret: {APP_SECRET}
+      verify_token: bench-verify-token
+      pages: ["{PAGE}"]
+      page_access_token: bench-page-token
+      backfill_interval: 1h
+"""
+    return f"""  - name: tw
+    plugin: twitter
+    options:
+      base_url: {closed}/twitter
+      account_id: "{BRAND}"
+      account_handle: acme
+      bearer_token: bench-bearer
+      consumer_secret: {CONSUMER_SECRET}
+      sources: [webhook]
+"""
+
+
+PLATFORMS = {"facebook": ("fb", fb_delivery), "twitter": ("tw", tw_delivery)}
+
+
+def deliveries_file(platform, n):
+    path = os.path.join(ARGS.work, f"deliveries-{platform}-{n}.tsv")
+    make = PLATFORMS[platform][1]
     if not os.path.exists(path):
         with open(path + ".part", "w") as f:
             for i in range(n):
-                sig, body = delivery(i)
-                f.write(f"{sig}\t{body}\n")
+                f.write("\t".join(make(i)) + "\n")
         os.rename(path + ".part", path)
     return path
 
@@ -219,13 +278,13 @@ def show(name, r, extra=""):
 
 # ---- the runs ----
 
-def ceiling(file):
+def ceiling(file, instance="fb"):
     p = subprocess.Popen([ARGS.hello, "0"], stdout=subprocess.PIPE, text=True)
     try:
         m = re.search(r"listening on ([\d.]+:\d+)", p.stdout.readline())
         if not m:
             raise RuntimeError("bench_hello_h2o did not start")
-        r = timed_wrk(p.pid, f"http://{m.group(1)}/hooks/{INSTANCE}", file, "wrap")
+        r = timed_wrk(p.pid, f"http://{m.group(1)}/hooks/{instance}", file, "wrap")
         r["cmd"] = f"{ARGS.hello} {m.group(1).split(':')[1]} & {r['cmd']}"
         r["hwm_kb"] = proc_status(p.pid, "VmHWM")
         return r
@@ -234,21 +293,10 @@ def ceiling(file):
         p.wait()
 
 
-def parleyd_config(d, port):
-    # base_url points at a closed port: no Graph API, backfill fails
-    # quietly; webhooks are all this benchmark asks of the connector
+def parleyd_config(d, port, platform):
     return router_yaml(d, port, plugin_dir=ARGS.plugins, extra="  log_level: warn\n") + f"""
 connectors:
-  - name: {INSTANCE}
-    plugin: facebook
-    options:
-      base_url: http://127.0.0.1:{free_port()}/facebook
-      app_secret: {APP_SECRET}
-      verify_token: bench-verify-token
-      pages: ["{PAGE}"]
-      page_access_token: bench-page-token
-      backfill_interval: 1h
-outputs:
+{connector_yaml(platform)}outputs:
   - name: file
     type: ndjson
     options: {{path: {d}/events.ndjson}}
@@ -266,13 +314,14 @@ def fresh_dir(name):
     return d
 
 
-def ingest(name, file, rate=None):
+def ingest(name, file, rate=None, platform="facebook"):
+    instance = PLATFORMS[platform][0]
     d = fresh_dir(name)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    pd = Parleyd(parleyd_config(d, port), tmpdir=d).start(base)
+    pd = Parleyd(parleyd_config(d, port, platform), tmpdir=d).start(base)
     try:
-        r = timed_wrk(pd.proc.pid, f"{base}/hooks/{INSTANCE}", file, "once", rate)
+        r = timed_wrk(pd.proc.pid, f"{base}/hooks/{instance}", file, "once", rate)
         r["cmd"] = f"{ARGS.parleyd} --config {pd.config} & {r['cmd']}"
         r["hwm_kb"] = proc_status(pd.proc.pid, "VmHWM")
 
@@ -287,13 +336,13 @@ def ingest(name, file, rate=None):
     journal = os.path.join(d, "parley.journal")
     db = sqlite3.connect(journal)
     r["events"], r["distinct"] = db.execute(
-        "SELECT count(*), count(DISTINCT id) FROM events WHERE instance = ?", (INSTANCE,)).fetchone()
+        "SELECT count(*), count(DISTINCT id) FROM events WHERE instance = ?", (instance,)).fetchone()
     db.close()
     with open(os.path.join(d, "events.ndjson")) as f:
         r["ndjson"] = sum(1 for _ in f)
     r["config"] = pd.config
     r["count_cmd"] = (f"sqlite3 {journal} \"SELECT count(DISTINCT id) FROM events "
-                      f"WHERE instance = '{INSTANCE}'\"")
+                      f"WHERE instance = '{instance}'\"")
     return r
 
 
@@ -312,14 +361,18 @@ def idle_rss():
 
 def main():
     os.makedirs(ARGS.work, exist_ok=True)
-    print(f"bench_ingest: {ARGS.deliveries:,} distinct signed Facebook deliveries, wrk "
-          f"-t{ARGS.threads} -c{ARGS.connections} -d{ARGS.duration}s, loopback")
+    print(f"bench_ingest: {ARGS.deliveries:,} distinct signed deliveries per platform "
+          f"({', '.join(ARGS.platforms)}), wrk -t{ARGS.threads} -c{ARGS.connections} "
+          f"-d{ARGS.duration}s, loopback")
     print(f"  machine: {machine()}")
     print(f"  before: {neighbours()}")
-    t0 = time.monotonic()
-    file = deliveries_file(ARGS.deliveries)
-    print(f"  deliveries: {file} ({os.path.getsize(file) / 1e6:.0f} MB, "
-          f"{time.monotonic() - t0:.1f} s to make or find)")
+    files = {}
+    for platform in ARGS.platforms:
+        t0 = time.monotonic()
+        files[platform] = deliveries_file(platform, ARGS.deliveries)
+        print(f"  deliveries: {files[platform]} ({os.path.getsize(files[platform]) / 1e6:.0f} MB,"
+              f" {time.monotonic() - t0:.1f} s to make or find)")
+    file = files["facebook"]
 
     # ceiling and parleyd alternate, so that a neighbour's burst of work
     # hits both; the ratio is taken per round
@@ -340,12 +393,19 @@ def main():
     own_rate = full["rps"] / 2
     own = ingest("run-own-half", file, rate=own_rate)
     show(f"parleyd paced at 50 % of its own full rate ({own_rate:,.0f} req/s asked)", own)
+    extra = []
+    if "twitter" in files:  # X Account Activity: the same pair, once
+        tw_top = ceiling(files["twitter"], "tw")
+        show("ceiling, h2o hello-world, X deliveries", tw_top)
+        tw = ingest("run-twitter", files["twitter"], platform="twitter")
+        show("parleyd, X Account Activity webhooks -> journal -> ndjson", tw)
+        extra.append(("X webhooks, full rate", tw))
     print(f"  during: {neighbours()}")
 
     ok = True
     print("  journal (counted after each run, parleyd stopped):")
     for name, r in [(f"full rate, round {i + 1}", x[2]) for i, x in enumerate(rounds)] + [
-            ("half the ceiling", half), ("half its own rate", own)]:
+            ("half the ceiling", half), ("half its own rate", own)] + extra:
         good = r["distinct"] >= r["ok"]
         ok = ok and good
         print(f"    {name}: {r['distinct']:,} distinct events ({r['events']:,} rows), "
@@ -361,6 +421,10 @@ def main():
     print(f"  server CPU per answer: parleyd {full['cpu_us']:.0f} µs, ceiling {top['cpu_us']:.0f} µs"
           f" (ratio {top['cpu_us'] / full['cpu_us']:.0%}; user+system from /proc/<pid>/stat"
           f" around the wrk run)")
+    if extra:
+        print(f"  ratio parleyd / ceiling, X deliveries: {tw['rps'] / tw_top['rps']:.0%} "
+              f"({tw['rps']:,.0f} / {tw_top['rps']:,.0f} req/s; CPU per answer {tw['cpu_us']:.0f}"
+              f" / {tw_top['cpu_us']:.0f} µs)")
     print(f"  p99 at half load: {half['latency_us']['p99'] / 1000:.2f} ms at "
           f"{half['rps']:,.0f} req/s achieved ({half_rate:,.0f} asked)")
     if half_rate > full["rps"] or half["rps"] < 0.95 * half_rate:
