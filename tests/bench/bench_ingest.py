@@ -13,16 +13,19 @@ takes the next one) against:
   3. parleyd paced at half the ceiling's rate (wrk's Lua delay(): wrk2 is
      not in Debian), for the latency at half load; and paced at half its
      own full rate, for its latency when it is surely not saturated;
-  4. idle RSS of parleyd with the five connectors against parley-sim.
+  4. the same full-rate pair (ceiling, then parleyd with the twitter
+     connector) with X Account Activity deliveries (--platforms);
+  5. idle RSS of parleyd with the five connectors against parley-sim.
 
-For each: req/s, p50/p99 latency, events counted in the journal afterwards,
-peak RSS (VmHWM) under load, each printed with the command that reproduces
+For each: req/s, p50/p99 latency, the server's CPU time per answer, events
+counted in the journal afterwards, peak RSS (VmHWM) under load, each printed with the command that reproduces
 it. Figures are printed, never asserted; the only failure is a broken
 promise (an answered 200 that is not in the journal).
 
   bench_ingest.py --parleyd P --plugins DIR --sim S --hello H --work DIR
                   [--deliveries 300000] [--duration 8] [--threads 2]
                   [--connections 64] [--rounds 1] [--idle 10]
+                  [--platforms facebook,twitter]
   cmake --build build --target bench_ingest_run
 """
 import argparse
@@ -33,6 +36,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -360,6 +364,8 @@ def idle_rss():
 
 
 def main():
+    if not shutil.which("wrk"):
+        sys.exit("bench_ingest: wrk not found (Debian package wrk; tests/deps.sh installs it)")
     os.makedirs(ARGS.work, exist_ok=True)
     print(f"bench_ingest: {ARGS.deliveries:,} distinct signed deliveries per platform "
           f"({', '.join(ARGS.platforms)}), wrk -t{ARGS.threads} -c{ARGS.connections} "
@@ -419,7 +425,7 @@ def main():
           + (f"; the median of rounds at {', '.join(f'{x[0]:.0%}' for x in rounds)}"
              if len(rounds) > 1 else "") + ")")
     print(f"  server CPU per answer: parleyd {full['cpu_us']:.0f} µs, ceiling {top['cpu_us']:.0f} µs"
-          f" (ratio {top['cpu_us'] / full['cpu_us']:.0%}; user+system from /proc/<pid>/stat"
+          f" (ceiling / parleyd {top['cpu_us'] / full['cpu_us']:.0%}; user+system from /proc/<pid>/stat"
           f" around the wrk run)")
     if extra:
         print(f"  ratio parleyd / ceiling, X deliveries: {tw['rps'] / tw_top['rps']:.0%} "
