@@ -94,7 +94,8 @@ function init(args)
   exhausted = 0
   sent = 0
   paced, resets = 0, 0 -- delay() calls; times the schedule was > 50 ms behind
-  local f = assert(io.open(ready_path, "a"))
+  -- thread 0's init() comes first: it starts the file afresh
+  local f = assert(io.open(ready_path, index == 0 and "w" or "a"))
   f:write("x")
   f:close()
 end
