@@ -23,7 +23,8 @@ Webhook rows, per platform:
 
 Stream rows (twitter-stream): each fault parley-sim can inject on the
 filtered stream is taken by the next connect (the simulator's disconnect
-call forces one); then two new tweets must reach the output exactly once
+call forces one; a 1 ms slow rule on the rules path takes the rules read
+that comes first); then two new tweets must reach the output exactly once
 (stream or the connector's back-fill after a broken connection). The
 stream's 429 announces the --rate-window-s window and the connector backs
 off 60 s from a 429 (§4c), so that row takes a minute. expire_token is
@@ -260,14 +261,15 @@ def test_a_stream_fault_loses_and_repeats_nothing(five, stream, fault):
         five.post_item({"platform": "twitter", "type": "tweet", "author": "pieterdevries",
                         "text": "@acme " + first})
         wait_until(lambda: stream_events(stream, first), 200, what="the stream is up")
-        # the prefix also matches the rules calls a reconnect makes first
-        # (GET, GET after the sync): three requests take the fault, the
-        # connect the last of them when the rules calls went through
-        count = 1 if fault == "status429" else 3  # a 429 backs off 60 s, doubling
-        rule = {"platform": "twitter", "path": STREAM_PATH, "fault": fault, "count": count}
-        assert http("POST", five.sim.url + "/_sim/faults", json.dumps(rule))[0] == 201
+        # a reconnect first reads the rules (GET .../stream/rules, which the
+        # stream's path prefix matches too): a harmless 1 ms delay takes
+        # that call, so the connect itself takes the fault
+        for rule in ({"platform": "twitter", "path": STREAM_PATH + "/rules", "fault": "slow",
+                      "delay_ms": 1, "count": 1},
+                     {"platform": "twitter", "path": STREAM_PATH, "fault": fault, "count": 1}):
+            assert http("POST", five.sim.url + "/_sim/faults", json.dumps(rule))[0] == 201
         http("POST", five.sim.url + "/twitter/_sim/stream/disconnect", "{}")
-        wait_until(lambda: not faults_left(five)["faults"], 200,
+        wait_until(lambda: not faults_left(five)["faults"], 60,
                    what="the reconnect took the fault")
         if fault == "expire_token":
             def unhealthy():
