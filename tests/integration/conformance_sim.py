@@ -36,6 +36,12 @@ The kit's full table is written to <tmp>/kit.out, shown on failure and with
 `pytest -s` (that is where the docs' tables come from);
 it never contains a secret (the kit's own rule), the simulator's log is in
 <tmp>/sim.log.
+
+Every row the kit decided is also recorded for the fault matrix
+(docs/fault-matrix.md) in $PARLEY_BUILD_DIR/fault-matrix/<plugin>-api.json:
+the kit exercises the connector's API sources (polls and back-fill; it runs
+no webhook server), so its column is "api". A row the kit never decided is
+left out there and shown as missing by tools/fault_matrix.py.
 """
 import json
 import os
@@ -45,7 +51,8 @@ import time
 
 import pytest
 
-from parley_it import PLUGIN_DIR, SCHEMA, SOURCE_DIR, SimProcess, configured_secrets, secrets_in
+from parley_it import (PLUGIN_DIR, SCHEMA, SOURCE_DIR, FaultRows, SimProcess, configured_secrets,
+                       secrets_in)
 
 TESTDATA = os.path.join(SOURCE_DIR, "sdk", "conformance", "testdata")
 
@@ -135,6 +142,7 @@ def run_conformance(plugin, *, config, scenario, tmp, probe_type=None, probe=Non
     with open(out_path, "rb") as f:
         text = f.read().decode(errors="replace")
     report = Report(text, rc, time.monotonic() - started, cmd)
+    record_fault_rows(plugin, report)
     assert sim_rc == 0, f"parley-sim exited with {sim_rc} (see {tmp}/sim.log)"
     # the connector's log lines are in the kit's output: no secret of its config may be
     with open(testdata(config), encoding="utf-8") as f:
@@ -142,6 +150,16 @@ def run_conformance(plugin, *, config, scenario, tmp, probe_type=None, probe=Non
     assert not hits, "secrets reached the conformance kit's output: " + ", ".join(
         f"the value of {key} (line {line})" for key, line in hits)
     return report
+
+
+def record_fault_rows(plugin, report):
+    """The kit's rows as the matrix's <plugin>-api column (FaultRows)."""
+    rows = FaultRows(plugin, "api", "conformance kit (tests/integration/test_conformance_"
+                     f"{plugin}.py)")
+    for check, result, detail in report.rows:
+        rows.add(check, result, detail)
+    if report.returncode is None:
+        rows.add("kit.finished", "FAIL", f"the kit did not finish within {report.seconds:.0f} s")
 
 
 def _problems(report, known_bugs):

@@ -1,5 +1,8 @@
 """Helpers for parley's integration tests: run the real parleyd on loopback
 with a generated config, talk HTTP to it, read what the outputs wrote."""
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -363,17 +366,26 @@ DEMO_SECRETS = {
     "META_APP_SECRET": "sim-meta-app-secret", "META_VERIFY_TOKEN": "sim-verify-token",
     "LI_TOKEN": "li-member-token", "LI_CLIENT_SECRET": "sim-linkedin-client-secret",
     "TT_TOKEN": "act.sim-tiktok-token", "TT_CLIENT_SECRET": "sim-tiktok-client-secret",
+    "TW_CONSUMER_SECRET": "sim-twitter-consumer-secret",
 }
 FIVE_INSTANCES = {"twitter": "acme-twitter", "facebook": "acme-facebook",
                   "instagram": "acme-instagram", "linkedin": "acme-linkedin",
                   "tiktok": "acme-tiktok"}
 
 
-def five_connectors_yaml(sim, interval="1s", twitter_queries=("acme -from:acme",)):
+def five_connectors_yaml(sim, interval="1s", twitter_queries=("acme -from:acme",), sources=None):
     """The connectors: section for the demo scenario's brand on all five
     platforms; twitter_queries are the Twitter connector's recent-search
-    queries (add "from:acme" to see the brand's native reply tweets)."""
+    queries (add "from:acme" to see the brand's native reply tweets).
+    `sources` ({"twitter": [...], "linkedin": [...]}) replaces those
+    connectors' sources; a Twitter "webhook" source adds the consumer secret."""
     queries = ", ".join(json.dumps(q) for q in twitter_queries)
+    sources = sources or {}
+    tw_sources = ", ".join(sources.get("twitter", ("mentions", "search", "dms")))
+    tw_extra = ("      consumer_secret: ${TW_CONSUMER_SECRET}\n"
+                if "webhook" in sources.get("twitter", ()) else "")
+    li_extra = (f"      sources: [{', '.join(sources['linkedin'])}]\n"
+                if "linkedin" in sources else "")
     return f"""connectors:
   - name: acme-twitter
     plugin: twitter
@@ -383,11 +395,11 @@ def five_connectors_yaml(sim, interval="1s", twitter_queries=("acme -from:acme",
       account_handle: acme
       bearer_token: ${{TW_BEARER}}
       user_access_token: ${{TW_USER_TOKEN}}
-      sources: [mentions, search, dms]
+      sources: [{tw_sources}]
       search_queries: [{queries}]
       poll_floor: {interval}
       poll_interval: {interval}
-  - name: acme-facebook
+{tw_extra}  - name: acme-facebook
     plugin: facebook
     options:
       base_url: {sim}/facebook
@@ -411,7 +423,7 @@ def five_connectors_yaml(sim, interval="1s", twitter_queries=("acme -from:acme",
       access_token: ${{LI_TOKEN}}
       client_secret: ${{LI_CLIENT_SECRET}}
       poll_interval: {interval}
-  - name: acme-tiktok
+{li_extra}  - name: acme-tiktok
     plugin: tiktok
     options:
       base_url: {sim}/tiktok
@@ -430,13 +442,14 @@ class FiveStack:
     Meta webhooks are pointed at parleyd once it is up."""
 
     def __init__(self, tmp, sections, scenario=DEMO_SCENARIO, sim_args=("--rate-window-s", "60"),
-                 twitter_queries=("acme -from:acme",)):
+                 twitter_queries=("acme -from:acme",), sources=None):
         self.dir = str(tmp)
         self.sim = SimProcess(scenario, list(sim_args), self.dir)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         config = (router_yaml(self.dir, self.port, PLUGIN_DIR)
-                  + five_connectors_yaml(self.sim.url, twitter_queries=twitter_queries)
+                  + five_connectors_yaml(self.sim.url, twitter_queries=twitter_queries,
+                                       sources=sources)
                   + sections.format(dir=self.dir))
         self.parleyd = Parleyd(config, tmpdir=self.dir, env=DEMO_SECRETS)
 
@@ -840,3 +853,64 @@ class HoldingReceiver:
         self.gate.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+def twitter_webhook_signature(body, secret):
+    """x-twitter-webhooks-signature of an Account Activity delivery (str or
+    bytes): sha256=base64(HMAC-SHA256(consumer_secret, body))."""
+    raw = body.encode() if isinstance(body, str) else body
+    return "sha256=" + base64.b64encode(hmac.new(secret.encode(), raw, hashlib.sha256)
+                                        .digest()).decode()
+
+
+# ---- the fault matrix (docs/fault-matrix.md, tools/fault_matrix.py) ----
+
+FAULT_MATRIX_DIR = os.path.join(BUILD_DIR, "fault-matrix")
+
+
+class FaultRows:
+    """Rows (check, PASS/FAIL/SKIP, detail) of one connector × source of the
+    fault matrix, written to $PARLEY_BUILD_DIR/fault-matrix/<plugin>-<source>.json
+    after every change, so a test that dies half-way still leaves the rows it
+    decided (tools/fault_matrix.py reports the others as missing). A new
+    FaultRows replaces the file of an earlier run."""
+
+    def __init__(self, plugin, source, where):
+        self.plugin, self.source, self.where = plugin, source, where
+        self.rows = []
+        self.path = os.path.join(FAULT_MATRIX_DIR, f"{plugin}-{source}.json")
+        self.write()
+
+    def add(self, check, result, detail=""):
+        assert result in ("PASS", "FAIL", "SKIP"), result
+        self.rows = [r for r in self.rows if r["check"] != check]
+        self.rows.append({"check": check, "result": result, "detail": detail})
+        self.write()
+
+    def write(self):
+        os.makedirs(FAULT_MATRIX_DIR, exist_ok=True)
+        tmp = self.path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"plugin": self.plugin, "source": self.source, "where": self.where,
+                       "rows": self.rows}, f, indent=1)
+            f.write("\n")
+        os.replace(tmp, self.path)
+
+    def check(self, check):
+        """A context manager: the row is PASS when the block ends normally,
+        FAIL (with the assertion's first line) when it raises; the exception
+        goes on, so the test fails too."""
+        rows = self
+
+        class _Row:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, typ, exc, tb):
+                if typ is None:
+                    rows.add(check, "PASS")
+                else:
+                    first = (str(exc) or typ.__name__).splitlines()[0][:200]
+                    rows.add(check, "FAIL", first)
+                return False
+        return _Row()
