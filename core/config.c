@@ -145,6 +145,76 @@ static int cfg_r_default_output(parley_cfgctx_t *c, const parley_node_t *n, cons
   return parley_cfg_string(c, n, path, &c->cfg->default_output);
 }
 
+/* router.http: the HTTP server's limits (docs/http.md). */
+static int cfg_h_timeout(parley_cfgctx_t *c, const parley_node_t *n, const char *path,
+                         int64_t *out) {
+  int64_t ms = 0;
+  int rc = parley_cfg_duration(c, n, path, &ms);
+  if (rc == 0 && ms < 100)
+    return parley_cfg_fail(c, n->line, path, "must be at least 100ms");
+  if (rc == 0)
+    *out = ms;
+  return rc;
+}
+
+static int cfg_h_count(parley_cfgctx_t *c, const parley_node_t *n, const char *path,
+                       int64_t max, size_t *out) {
+  int64_t v = 0;
+  int rc = parley_cfg_uint(c, n, path, 1, max, &v);
+  if (rc == 0)
+    *out = (size_t)v;
+  return rc;
+}
+
+static int cfg_h_bytes(parley_cfgctx_t *c, const parley_node_t *n, const char *path,
+                       size_t *out) {
+  uint64_t v = 0;
+  int rc = parley_cfg_size(c, n, path, 64, &v);
+  if (rc == 0 && v > (64u << 20))
+    return parley_cfg_fail(c, n->line, path, "must be at most 64MiB");
+  if (rc == 0)
+    *out = (size_t)v;
+  return rc;
+}
+
+static int cfg_h_key(parley_cfgctx_t *c, const char *key, const parley_node_t *n,
+                     const char *path) {
+  parley_conf_http_t *h = &c->cfg->http;
+  if (strcmp(key, "header_timeout") == 0)
+    return cfg_h_timeout(c, n, path, &h->header_timeout_ms);
+  if (strcmp(key, "body_timeout") == 0)
+    return cfg_h_timeout(c, n, path, &h->body_timeout_ms);
+  if (strcmp(key, "idle_timeout") == 0)
+    return cfg_h_timeout(c, n, path, &h->idle_timeout_ms);
+  if (strcmp(key, "max_connections") == 0) /* the same as router.max_connections */
+    return cfg_h_count(c, n, path, 1000000, &c->cfg->max_connections);
+  if (strcmp(key, "max_connections_per_client") == 0)
+    return cfg_h_count(c, n, path, 1000000, &h->max_per_client);
+  if (strcmp(key, "max_header_size") == 0)
+    return cfg_h_bytes(c, n, path, &h->max_header_bytes);
+  if (strcmp(key, "max_headers") == 0) /* h2o parses at most 100 */
+    return cfg_h_count(c, n, path, 100, &h->max_headers);
+  if (strcmp(key, "max_request_line") == 0)
+    return cfg_h_bytes(c, n, path, &h->max_request_line);
+  if (strcmp(key, "max_requests_per_connection") == 0)
+    return cfg_h_count(c, n, path, INT32_MAX, &h->max_requests);
+  return parley_cfg_fail(c, n->line, path,
+                         "unknown key (known keys: header_timeout, body_timeout, idle_timeout, "
+                         "max_connections, max_connections_per_client, max_header_size, "
+                         "max_headers, max_request_line, max_requests_per_connection)");
+}
+
+static int cfg_r_http(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  char sub[192];
+  int rc = parley_cfg_expect(c, n, PARLEY_NODE_MAP, path, "a map");
+  for (size_t i = 0; rc == 0 && i < n->count; i++) {
+    parley_cfg_subpath(sub, sizeof sub, path, n->keys[i]);
+    if (n->items[i]->type != PARLEY_NODE_NULL)
+      rc = cfg_h_key(c, n->keys[i], n->items[i], sub);
+  }
+  return rc;
+}
+
 typedef int (*parley_cfg_key_fn)(parley_cfgctx_t *c, const parley_node_t *n, const char *path);
 
 static const struct {
@@ -165,6 +235,7 @@ static const struct {
     {"max_backlog", cfg_r_max_backlog},
     {"max_backlog_age", cfg_r_max_backlog_age},
     {"default_output", cfg_r_default_output},
+    {"http", cfg_r_http},
 };
 #define PARLEY_N_ROUTER_KEYS (sizeof parley_router_keys / sizeof parley_router_keys[0])
 
@@ -179,7 +250,7 @@ static int cfg_router_key(parley_cfgctx_t *c, const char *key, const parley_node
   return parley_cfg_fail(c, n->line, path,
                   "unknown key (known keys: listen, plugin_dir, journal, log_level, log_format, "
                   "admin_token, max_body, max_connections, queue_size, retention, dedup_window, "
-                  "max_backlog, max_backlog_age, default_output)");
+                  "max_backlog, max_backlog_age, default_output, http)");
 }
 
 static int cfg_router(parley_cfgctx_t *c, const parley_node_t *n) {

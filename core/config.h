@@ -43,6 +43,12 @@ typedef struct parley_conf_route {
   int line;
 } parley_conf_route_t;
 
+/* router.http: the HTTP server's limits (docs/http.md); 0: the server's default. */
+typedef struct parley_conf_http {
+  int64_t header_timeout_ms, body_timeout_ms, idle_timeout_ms;
+  size_t max_per_client, max_header_bytes, max_headers, max_request_line, max_requests;
+} parley_conf_http_t;
+
 struct parley_config {
   char *source;             /* file path or given name, for messages */
   char *base_dir;           /* relative paths resolve from here */
@@ -55,7 +61,8 @@ struct parley_config {
   char *log_format;         /* "text" (default) or "json" */
   char *admin_token;        /* secret, may be NULL */
   size_t max_body;          /* webhook body limit, default 1 MiB */
-  size_t max_connections;   /* default 1024 */
+  size_t max_connections;   /* default 1024; router.http.max_connections is the same */
+  parley_conf_http_t http;  /* router.http: */
   size_t queue_size;        /* per-output in-memory queue bound, default 10000 */
   int64_t retention_ms;     /* delivered events' bodies kept this long; 0 keeps them. 7d */
   int64_t dedup_window_ms;  /* event ids kept at least this long for dedup. 30d */

@@ -13,7 +13,7 @@
 static void host_log(parley_instance_t *inst, parley_log_level_t level, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  parley_logv(level, inst->name, fmt, ap);
+  parley_log_instancev(level, "connector", inst->name, fmt, ap);
   va_end(ap);
 }
 
@@ -49,8 +49,10 @@ static void host_set_health(parley_instance_t *inst, int healthy, const char *re
   inst->healthy = healthy;
   free(inst->health_reason);
   inst->health_reason = parley_strdup(reason);
-  parley_log(healthy ? PARLEY_LOG_INFO : PARLEY_LOG_ERROR, inst->name, "%s: %s",
-             healthy ? "healthy again" : "unhealthy", reason ? reason : "");
+  parley_log_field_t f[] = {{"platform", inst->desc->platform},
+                            {"healthy", healthy ? "true" : "false"}};
+  parley_log_kv(healthy ? PARLEY_LOG_INFO : PARLEY_LOG_ERROR, "connector", inst->name, f, 2,
+                "%s: %s", healthy ? "healthy again" : "unhealthy", reason ? reason : "");
   parley_event_t *ev = parley_event_new();
   if (!ev)
     return;

@@ -6,7 +6,22 @@
  * lifetime to ours: a parley_httpd_req_t is plain malloc'ed memory that lives
  * until the handler releases it, while h2o's request (and its pool) may vanish
  * earlier when the client goes away. A small link allocated in h2o's pool
- * with a dispose callback tells us when that happens. */
+ * with a dispose callback tells us when that happens.
+ *
+ * Hostile clients. h2o 2.2 has a single request timeout (from the end of the
+ * previous answer to a complete request) and fixed head limits (100 headers,
+ * about 400 KiB, beyond which it closes without an answer). So this file
+ * does its own accounting on top: every connection is in one phase (idle,
+ * reading a head, reading a body, busy with a request) and a sweep timer
+ * closes those that stay too long in a reading phase; it reads the phase
+ * from h2o's public socket fields (the input buffer) and a marker allocated
+ * in each request's pool (busy until the pool goes). Heads that arrived
+ * whole are checked in on_req (414/431); heads that grow without end are
+ * caught by the sweep's scan. In the accept path: per-address counts, and
+ * at max_connections the oldest idle (else stalled) connection is closed
+ * to make room, so a flood of idle sockets cannot lock out real clients.
+ * A connection is closed by shutting its socket down underneath h2o, which
+ * then sees EOF and tears down its own state. */
 #include "http_server.h"
 
 #include <arpa/inet.h>
@@ -23,6 +38,9 @@
 
 #include <h2o.h>
 
+#include "http_server_limits.h"
+#include "log.h"
+
 /* A stream whose client reads slower than the producer writes gets
  * PARLEY_EBUSY past this many queued bytes instead of growing forever. */
 #define PARLEY_HTTPD_STREAM_QUEUE_MAX (8u << 20)
@@ -31,6 +49,13 @@
 #define PARLEY_HTTPD_CLOSE_GRACE_MS 2000
 #define PARLEY_HTTPD_BACKLOG 128
 #define PARLEY_HTTPD_DEFAULT_MAX_BODY ((size_t)1 << 20) /* when max_body is 0 */
+#define PARLEY_HTTPD_DEFAULT_HEADER_TIMEOUT_MS 10000
+#define PARLEY_HTTPD_DEFAULT_BODY_TIMEOUT_MS 30000
+#define PARLEY_HTTPD_DEFAULT_IDLE_TIMEOUT_MS 15000
+#define PARLEY_HTTPD_DEFAULT_MAX_HEADER_BYTES (16u << 10)
+#define PARLEY_HTTPD_DEFAULT_MAX_REQUEST_LINE (8u << 10)
+
+enum { PARLEY_CONN_IDLE, PARLEY_CONN_HEAD, PARLEY_CONN_BODY, PARLEY_CONN_BUSY };
 
 typedef struct parley_httpd_route_entry {
   char *prefix;
@@ -40,11 +65,28 @@ typedef struct parley_httpd_route_entry {
 } parley_httpd_route_entry_t;
 
 /* One accepted connection; tcp first so the uv close callback finds us. */
+struct parley_httpd_mark;
+
 typedef struct parley_httpd_conn {
   uv_tcp_t tcp;
   parley_httpd_t *server;
   struct parley_httpd_conn *prev, *next;
+  h2o_socket_t *sock;
+  struct parley_httpd_mark *mark; /* in the current request's pool, or NULL */
+  uint64_t since;                 /* uv_now() when the phase began */
+  int phase;                      /* PARLEY_CONN_* */
+  int closing;                    /* shut down by us, close callback pending */
+  int fd;
+  int has_peer;
+  uint8_t peer[16];
+  size_t requests; /* dispatched on this connection */
+  parley_head_scan_t scan;
 } parley_httpd_conn_t;
+
+/* Lives in a request's pool: while it does, the connection is busy. */
+typedef struct parley_httpd_mark {
+  parley_httpd_conn_t *conn; /* NULL once the connection went */
+} parley_httpd_mark_t;
 
 /* Lives in h2o's request pool: valid exactly as long as h2o's request. The
  * generator sits here (not in our request) because h2o may call it until
@@ -105,7 +147,15 @@ struct parley_httpd {
   int self_free; /* parley_httpd_new() failed late: free s after closing */
   size_t max_connections;
   size_t nconns;
+  size_t nclosing; /* of nconns, shut down by us and about to go */
   parley_httpd_conn_t *conns;
+  parley_httpd_conn_t **byfd; /* connection by socket descriptor */
+  size_t nbyfd;
+  parley_httpd_limits_t limits; /* defaults filled in */
+  uv_timer_t sweep;
+  uint64_t sweep_ms;
+  parley_peer_table_t *peers;
+  parley_httpd_stats_t stats;
   parley_httpd_req_t *reqs;
   parley_httpd_route_entry_t *routes;
   size_t nroutes;
@@ -133,9 +183,11 @@ static const char *parley_httpd_reason(int status) {
   case 405: return "Method Not Allowed";
   case 409: return "Conflict";
   case 413: return "Payload Too Large";
+  case 414: return "URI Too Long";
   case 415: return "Unsupported Media Type";
   case 422: return "Unprocessable Entity";
   case 429: return "Too Many Requests";
+  case 431: return "Request Header Fields Too Large";
   case 500: return "Internal Server Error";
   case 501: return "Not Implemented";
   case 502: return "Bad Gateway";
@@ -549,13 +601,87 @@ static void parley_httpd_send_simple(h2o_req_t *req, int status, const char *msg
   h2o_send_inline(req, msg, strlen(msg));
 }
 
+static parley_httpd_conn_t *parley_httpd_conn_of(parley_httpd_t *s, h2o_req_t *req) {
+  h2o_socket_t *sock =
+      req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
+  int fd = sock ? h2o_socket_get_fd(sock) : -1;
+
+  if (fd >= 0 && (size_t)fd < s->nbyfd && s->byfd[fd] && s->byfd[fd]->sock == sock)
+    return s->byfd[fd];
+  return NULL;
+}
+
+static void parley_httpd_on_mark_dispose(void *p) {
+  parley_httpd_conn_t *c = ((parley_httpd_mark_t *)p)->conn;
+
+  if (!c)
+    return;
+  c->mark = NULL;
+  c->phase = PARLEY_CONN_IDLE;
+  c->since = uv_now(c->server->loop);
+  memset(&c->scan, 0, sizeof c->scan);
+}
+
+/* The connection is busy until this request's pool goes; at max_requests
+ * the answer carries Connection: close. */
+static void parley_httpd_mark_busy(parley_httpd_t *s, h2o_req_t *req) {
+  parley_httpd_conn_t *c = parley_httpd_conn_of(s, req);
+  parley_httpd_mark_t *m;
+
+  if (!c)
+    return;
+  m = h2o_mem_alloc_shared(&req->pool, sizeof *m, parley_httpd_on_mark_dispose);
+  m->conn = c;
+  c->mark = m;
+  c->phase = PARLEY_CONN_BUSY;
+  if (++c->requests >= s->limits.max_requests && s->limits.max_requests) {
+    req->http1_is_persistent = 0;
+    s->stats.closed_max_requests++;
+  }
+}
+
+/* A head h2o accepted whole may still exceed our limits: 414 or 431, and
+ * the connection closes after the answer. 0 when within them. */
+static int parley_httpd_head_status(parley_httpd_t *s, h2o_req_t *req) {
+  size_t line = req->input.method.len + req->input.path.len + sizeof " HTTP/1.1" - 1;
+  size_t bytes = 0, count = req->headers.size, i;
+
+  if (line > s->limits.max_request_line) {
+    s->stats.rejected_line_too_long++;
+    return 414;
+  }
+  for (i = 0; i < req->headers.size; i++)
+    bytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
+  if (req->input.authority.len) { /* h2o keeps Host apart from the others */
+    bytes += sizeof "host: \r\n" - 1 + req->input.authority.len;
+    count++;
+  }
+  if (count > s->limits.max_headers) {
+    s->stats.rejected_too_many_headers++;
+    return 431;
+  }
+  if (bytes > s->limits.max_header_bytes) {
+    s->stats.rejected_header_too_large++;
+    return 431;
+  }
+  return 0;
+}
+
 static int parley_httpd_on_req(h2o_handler_t *self, h2o_req_t *req) {
   parley_httpd_t *s = ((parley_httpd_h2o_handler_t *)self)->server;
   size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
   const parley_httpd_route_entry_t *route;
   parley_httpd_link_t *link;
   parley_httpd_req_t *st;
+  int status;
 
+  parley_httpd_mark_busy(s, req);
+  if ((status = parley_httpd_head_status(s, req)) != 0) {
+    req->http1_is_persistent = 0;
+    parley_httpd_send_simple(req, status, status == 414 ? "request line too long\n"
+                                                        : "request header fields too large\n");
+    return 0;
+  }
   if (s->state != PARLEY_HTTPD_RUNNING) {
     parley_httpd_send_simple(req, 503, "server shutting down\n");
     return 0;
@@ -599,37 +725,191 @@ static void parley_httpd_on_conn_close(uv_handle_t *h) {
   if (c->next)
     c->next->prev = c->prev;
   s->nconns--;
+  if (c->closing)
+    s->nclosing--;
+  if (c->mark)
+    c->mark->conn = NULL;
+  if (c->fd >= 0 && (size_t)c->fd < s->nbyfd && s->byfd[c->fd] == c)
+    s->byfd[c->fd] = NULL;
+  if (c->has_peer)
+    parley_peer_remove(s->peers, c->peer);
   free(c);
   parley_httpd_maybe_finish(s);
 }
 
 static void parley_httpd_on_refused_close(uv_handle_t *h) { free(h); }
 
+/* Closes c underneath h2o (see the header comment) and counts why. */
+static void parley_httpd_drop(parley_httpd_t *s, parley_httpd_conn_t *c, uint64_t *counter) {
+  if (c->closing)
+    return;
+  c->closing = 1;
+  s->nclosing++;
+  (*counter)++;
+  if (c->fd >= 0)
+    shutdown(c->fd, SHUT_RDWR);
+}
+
+/* The connection to close when the limit is reached: the longest idle,
+ * else the one stalled longest in reading a request; NULL if every
+ * connection is busy with a request. */
+static parley_httpd_conn_t *parley_httpd_victim(parley_httpd_t *s) {
+  parley_httpd_conn_t *c, *idle = NULL, *reading = NULL;
+
+  for (c = s->conns; c; c = c->next) {
+    if (c->closing || c->phase == PARLEY_CONN_BUSY)
+      continue;
+    if (c->phase == PARLEY_CONN_IDLE && (!c->sock || c->sock->input->size == 0)) {
+      if (!idle || c->since < idle->since)
+        idle = c;
+    } else if (!reading || c->since < reading->since) {
+      reading = c;
+    }
+  }
+  return idle ? idle : reading;
+}
+
+static int parley_httpd_index_fd(parley_httpd_t *s, parley_httpd_conn_t *c) {
+  if ((size_t)c->fd >= s->nbyfd) {
+    size_t n = s->nbyfd ? s->nbyfd : 1024;
+    parley_httpd_conn_t **t;
+    while (n <= (size_t)c->fd)
+      n *= 2;
+    if (!(t = realloc(s->byfd, n * sizeof *t)))
+      return PARLEY_ENOMEM;
+    memset(t + s->nbyfd, 0, (n - s->nbyfd) * sizeof *t);
+    s->byfd = t;
+    s->nbyfd = n;
+  }
+  s->byfd[c->fd] = c;
+  return 0;
+}
+
+/* 0 to take c, or the counter of the reason to refuse it. */
+static uint64_t *parley_httpd_admit(parley_httpd_t *s, parley_httpd_conn_t *c) {
+  struct sockaddr_storage addr;
+  int alen = sizeof addr;
+  parley_httpd_conn_t *victim;
+
+  if (s->state != PARLEY_HTTPD_RUNNING)
+    return &s->stats.rejected_max_connections;
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&addr, &alen) == 0 &&
+      parley_peer_key((struct sockaddr *)&addr, c->peer) == 0) {
+    if (s->limits.max_per_client && parley_peer_count(s->peers, c->peer) >= s->limits.max_per_client)
+      return &s->stats.rejected_per_client;
+  }
+  if (s->nconns - s->nclosing >= s->max_connections) {
+    if (!(victim = parley_httpd_victim(s)))
+      return &s->stats.rejected_max_connections;
+    parley_httpd_drop(s, victim, &s->stats.evicted);
+  }
+  return NULL;
+}
+
 static void parley_httpd_on_connection(uv_stream_t *listener, int status) {
   parley_httpd_t *s = listener->data;
   parley_httpd_conn_t *c;
   h2o_socket_t *sock;
+  uint64_t *refused;
+  uv_os_fd_t fd;
 
-  if (status != 0 || !(c = calloc(1, sizeof *c)))
+  if (status != 0) { /* out of descriptors: libuv drops the pending connection */
+    s->stats.rejected_fd_limit++;
+    return;
+  }
+  if (!(c = calloc(1, sizeof *c)))
     return;
   uv_tcp_init(s->loop, &c->tcp);
   if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
     uv_close((uv_handle_t *)&c->tcp, parley_httpd_on_refused_close);
     return;
   }
-  if (s->state != PARLEY_HTTPD_RUNNING || s->nconns >= s->max_connections) {
-    /* over the limit: closing right away is the cheapest refusal */
+  if ((refused = parley_httpd_admit(s, c)) != NULL) {
+    /* closing right away is the cheapest refusal */
+    (*refused)++;
     uv_close((uv_handle_t *)&c->tcp, parley_httpd_on_refused_close);
     return;
   }
+  c->fd = uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 ? fd : -1;
+  if (c->fd < 0 || parley_httpd_index_fd(s, c) != 0 ||
+      parley_peer_add(s->peers, c->peer) < 0) {
+    uv_close((uv_handle_t *)&c->tcp, parley_httpd_on_refused_close);
+    return;
+  }
+  c->has_peer = 1;
   c->server = s;
+  c->since = uv_now(s->loop);
+  c->phase = PARLEY_CONN_IDLE;
   c->next = s->conns;
   if (s->conns)
     s->conns->prev = c;
   s->conns = c;
   s->nconns++;
+  s->stats.accepted++;
   sock = h2o_uv_socket_create((uv_stream_t *)&c->tcp, parley_httpd_on_conn_close);
+  c->sock = sock;
   h2o_accept(&s->accept, sock);
+}
+
+/* One connection's check in the sweep: see the header comment. */
+static void parley_httpd_sweep_conn(parley_httpd_t *s, parley_httpd_conn_t *c, uint64_t now) {
+  const parley_httpd_limits_t *l = &s->limits;
+  size_t in;
+
+  if (c->closing || c->phase == PARLEY_CONN_BUSY || !c->sock)
+    return;
+  in = c->sock->input->size;
+  if (c->phase == PARLEY_CONN_IDLE) {
+    if (in == 0) {
+      if (now - c->since >= l->idle_timeout_ms)
+        parley_httpd_drop(s, c, &s->stats.timeouts_idle);
+      return;
+    }
+    c->phase = PARLEY_CONN_HEAD;
+    c->since = now;
+    memset(&c->scan, 0, sizeof c->scan);
+  }
+  if (c->phase == PARLEY_CONN_HEAD) {
+    switch (parley_head_scan(&c->scan, c->sock->input->bytes, in, l->max_request_line,
+                             l->max_header_bytes, l->max_headers)) {
+    case PARLEY_HEAD_PARTIAL:
+      if (now - c->since >= l->header_timeout_ms)
+        parley_httpd_drop(s, c, &s->stats.timeouts_header);
+      return;
+    case PARLEY_HEAD_COMPLETE:
+      c->phase = PARLEY_CONN_BODY;
+      c->since = now;
+      return;
+    case PARLEY_HEAD_LINE_TOO_LONG:
+      parley_httpd_drop(s, c, &s->stats.rejected_line_too_long);
+      return;
+    case PARLEY_HEAD_TOO_LARGE:
+      parley_httpd_drop(s, c, &s->stats.rejected_header_too_large);
+      return;
+    case PARLEY_HEAD_TOO_MANY:
+      parley_httpd_drop(s, c, &s->stats.rejected_too_many_headers);
+      return;
+    }
+  }
+  if (c->phase == PARLEY_CONN_BODY && now - c->since >= l->body_timeout_ms)
+    parley_httpd_drop(s, c, &s->stats.timeouts_body);
+}
+
+static void parley_httpd_on_sweep(uv_timer_t *t) {
+  parley_httpd_t *s = t->data;
+  uint64_t now = uv_now(s->loop);
+  parley_httpd_conn_t *c;
+
+  for (c = s->conns; c; c = c->next)
+    parley_httpd_sweep_conn(s, c, now);
+}
+
+void parley_httpd_stats(const parley_httpd_t *s, parley_httpd_stats_t *out) {
+  if (!s || !out)
+    return;
+  *out = s->stats;
+  out->connections = s->nconns;
+  out->addresses = parley_peer_addresses(s->peers);
 }
 
 /* Shuts the socket underneath h2o rather than closing it: h2o then sees
@@ -661,6 +941,35 @@ static void parley_httpd_ignore_sigpipe(void) {
   }
 }
 
+static uint64_t parley_httpd_or(uint64_t v, uint64_t dflt) { return v ? v : dflt; }
+
+/* The options' limits with defaults in place of zeros. */
+static parley_httpd_limits_t parley_httpd_resolve(const parley_httpd_limits_t *in) {
+  parley_httpd_limits_t l;
+
+  l.header_timeout_ms = parley_httpd_or(in->header_timeout_ms, PARLEY_HTTPD_DEFAULT_HEADER_TIMEOUT_MS);
+  l.body_timeout_ms = parley_httpd_or(in->body_timeout_ms, PARLEY_HTTPD_DEFAULT_BODY_TIMEOUT_MS);
+  l.idle_timeout_ms = parley_httpd_or(in->idle_timeout_ms, PARLEY_HTTPD_DEFAULT_IDLE_TIMEOUT_MS);
+  l.max_per_client = in->max_per_client;
+  l.max_header_bytes = parley_httpd_or(in->max_header_bytes, PARLEY_HTTPD_DEFAULT_MAX_HEADER_BYTES);
+  l.max_headers = parley_httpd_or(in->max_headers, H2O_MAX_HEADERS);
+  l.max_request_line = parley_httpd_or(in->max_request_line, PARLEY_HTTPD_DEFAULT_MAX_REQUEST_LINE);
+  l.max_requests = in->max_requests;
+  return l;
+}
+
+/* A quarter of the shortest timeout, within [50 ms, 1 s]. */
+static uint64_t parley_httpd_sweep_interval(const parley_httpd_limits_t *l) {
+  uint64_t m = l->header_timeout_ms;
+
+  if (l->body_timeout_ms < m)
+    m = l->body_timeout_ms;
+  if (l->idle_timeout_ms < m)
+    m = l->idle_timeout_ms;
+  m /= 4;
+  return m < 50 ? 50 : m > 1000 ? 1000 : m;
+}
+
 int parley_httpd_new(parley_httpd_t **out, uv_loop_t *loop, const parley_httpd_options_t *o,
                      parley_error_t *err) {
   parley_httpd_t *s;
@@ -682,8 +991,16 @@ int parley_httpd_new(parley_httpd_t **out, uv_loop_t *loop, const parley_httpd_o
   s->loop = loop;
   s->port = port;
   s->max_connections = o->max_connections ? o->max_connections : SIZE_MAX;
+  s->limits = parley_httpd_resolve(&o->limits);
+  s->sweep_ms = parley_httpd_sweep_interval(&s->limits);
+  if (!(s->peers = parley_peer_table_new())) {
+    close(fd);
+    free(s);
+    return parley_error_set(err, PARLEY_ENOMEM, "http server: out of memory");
+  }
   if (uv_tcp_init(loop, &s->listener) != 0 || uv_tcp_open(&s->listener, fd) != 0) {
     close(fd); /* only reachable if libuv runs out of memory; handle not yet open */
+    parley_peer_table_free(s->peers);
     free(s);
     return parley_error_set(err, PARLEY_EIO, "http server: cannot adopt socket for %s",
                             o->listen);
@@ -696,6 +1013,10 @@ int parley_httpd_new(parley_httpd_t **out, uv_loop_t *loop, const parley_httpd_o
   s->conf.server_name = h2o_iovec_init(H2O_STRLIT("parley"));
   s->conf.max_request_entity_size = o->max_body ? o->max_body : PARLEY_HTTPD_DEFAULT_MAX_BODY;
   s->conf.http1.upgrade_to_http2 = 0;
+  /* h2o's one timeout runs from the end of an answer to a complete next
+   * request: a backstop behind our phases (two sweeps late). */
+  s->conf.http1.req_timeout = s->limits.idle_timeout_ms + s->limits.header_timeout_ms +
+                              s->limits.body_timeout_ms + 2 * s->sweep_ms;
   host = h2o_config_register_host(&s->conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
   path = h2o_config_register_path(host, "/", 0);
   handler = (parley_httpd_h2o_handler_t *)h2o_create_handler(path, sizeof *handler);
@@ -708,6 +1029,10 @@ int parley_httpd_new(parley_httpd_t **out, uv_loop_t *loop, const parley_httpd_o
   s->grace.data = s;
   uv_idle_init(loop, &s->last);
   s->last.data = s;
+  uv_timer_init(loop, &s->sweep);
+  s->sweep.data = s;
+  if (rc == 0)
+    uv_timer_start(&s->sweep, parley_httpd_on_sweep, s->sweep_ms, s->sweep_ms);
   *out = s;
   if (rc != 0) {
     parley_httpd_close(s, NULL, NULL);
@@ -768,9 +1093,14 @@ static void parley_httpd_on_last_closed(uv_handle_t *h) {
     s->close_cb(s->close_data);
 }
 
-static void parley_httpd_on_grace_closed(uv_handle_t *h) {
+static void parley_httpd_on_sweep_closed(uv_handle_t *h) {
   parley_httpd_t *s = h->data;
   uv_close((uv_handle_t *)&s->last, parley_httpd_on_last_closed);
+}
+
+static void parley_httpd_on_grace_closed(uv_handle_t *h) {
+  parley_httpd_t *s = h->data;
+  uv_close((uv_handle_t *)&s->sweep, parley_httpd_on_sweep_closed);
 }
 
 /* h2o_context_dispose() (libuv build) runs uv_run(NOWAIT) itself to finish
@@ -831,6 +1161,7 @@ void parley_httpd_close(parley_httpd_t *s, void (*cb)(void *data), void *data) {
   if (!s || s->state != PARLEY_HTTPD_RUNNING)
     return;
   s->state = PARLEY_HTTPD_CLOSING;
+  uv_timer_stop(&s->sweep);
   s->close_cb = cb;
   s->close_data = data;
   uv_close((uv_handle_t *)&s->listener, parley_httpd_on_listener_closed);
@@ -852,6 +1183,8 @@ void parley_httpd_free(parley_httpd_t *s) {
   for (i = 0; i < s->nroutes; i++)
     free(s->routes[i].prefix);
   free(s->routes);
+  free(s->byfd);
+  parley_peer_table_free(s->peers);
   h2o_config_dispose(&s->conf);
   free(s);
 }

@@ -1,6 +1,8 @@
 /* parley core — the HTTP server on the router's loop (h2o, libuv build).
  * Serves prefixes registered by the router (/hooks/, /healthz, /metrics,
- * /v1/...) with a body-size limit (413), a connection limit and keep-alive.
+ * /v1/...) with a body-size limit (413), keep-alive, and defences against
+ * hostile clients (parley_httpd_limits_t: timeouts per phase, connection
+ * limits overall and per address, head limits; docs/http.md).
  * A handler may answer later (asynchronously): the request stays valid until
  * parley_httpd_respond() is called; if the client went away meanwhile,
  * respond() just releases it. Internal. */
@@ -8,6 +10,7 @@
 #define PARLEY_CORE_HTTP_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "parley/error.h"
@@ -19,11 +22,42 @@ typedef struct parley_httpd_req parley_httpd_req_t;
  * parley_httpd_respond() exactly once, now or later. */
 typedef void (*parley_httpd_handler)(parley_httpd_req_t *req, void *data);
 
+/* Defences against hostile clients; 0 in any field means its default.
+ * Timeouts are enforced by a sweep every quarter of the shortest one
+ * (between 50 ms and 1 s), so a connection may live that much longer. */
+typedef struct parley_httpd_limits {
+  uint64_t header_timeout_ms; /* first byte of a request to the end of its head; 10 s */
+  uint64_t body_timeout_ms;   /* end of the head to the end of the body; 30 s */
+  uint64_t idle_timeout_ms;   /* keep-alive (or new) connection without a request; 15 s */
+  size_t max_per_client;      /* connections per client address; default no limit */
+  size_t max_header_bytes;    /* header lines after the request line; 16 KiB -> 431 */
+  size_t max_headers;         /* header lines; 100 (h2o's own ceiling) -> 431 */
+  size_t max_request_line;    /* method, target and version; 8 KiB -> 414 */
+  size_t max_requests;        /* per keep-alive connection, then Connection: close;
+                                 default no limit */
+} parley_httpd_limits_t;
+
 typedef struct parley_httpd_options {
   const char *listen;       /* "127.0.0.1:8080", "[::1]:0" (port 0: any free port) */
   size_t max_body;          /* bytes; larger bodies get 413 without calling handlers */
-  size_t max_connections;   /* beyond it new connections are refused */
+  size_t max_connections;   /* at the limit the oldest idle connection makes room,
+                               else the new one is refused */
+  parley_httpd_limits_t limits;
 } parley_httpd_options_t;
+
+/* What the server counted since it started (for /metrics). */
+typedef struct parley_httpd_stats {
+  size_t connections;          /* open now */
+  size_t addresses;            /* distinct client addresses connected now */
+  uint64_t accepted;           /* connections taken */
+  uint64_t evicted;            /* idle (or stalled) connections closed to make room */
+  uint64_t rejected_max_connections, rejected_per_client, rejected_fd_limit;
+  uint64_t rejected_line_too_long, rejected_header_too_large, rejected_too_many_headers;
+  uint64_t closed_max_requests; /* answers sent with Connection: close at max_requests */
+  uint64_t timeouts_idle, timeouts_header, timeouts_body;
+} parley_httpd_stats_t;
+
+void parley_httpd_stats(const parley_httpd_t *s, parley_httpd_stats_t *out);
 
 int parley_httpd_new(parley_httpd_t **out, uv_loop_t *loop, const parley_httpd_options_t *o,
                      parley_error_t *err);

@@ -92,8 +92,11 @@ int parley_instance_start(parley_instance_t *inst, parley_error_t *err) {
     return parley_error_set(err, rc, "connector %s: start failed: %s", inst->name,
                             parley_strerror(rc));
   inst->run = PARLEY_INST_RUNNING;
-  parley_log(PARLEY_LOG_INFO, inst->name, "started (%s %s)", inst->desc->name,
-             inst->desc->version ? inst->desc->version : "");
+  parley_log_field_t f[] = {{"plugin", inst->desc->name},
+                            {"version", inst->desc->version},
+                            {"platform", inst->desc->platform}};
+  parley_log_kv(PARLEY_LOG_INFO, "connector", inst->name, f, 3, "started (%s %s)", inst->desc->name,
+                inst->desc->version ? inst->desc->version : "");
   return 0;
 }
 
@@ -114,7 +117,8 @@ void parley_instance_destroy(parley_instance_t *inst) {
   /* A connector should stop its timers; close any it left so the loop can end. */
   for (struct parley_timer *t = inst->timers, *next; t; t = next) {
     next = t->next;
-    parley_log(PARLEY_LOG_WARN, inst->name, "connector left a timer running at destroy");
+    parley_log_instance(PARLEY_LOG_WARN, "connector", inst->name,
+                        "connector left a timer running at destroy");
     uv_timer_stop(&t->handle);
     t->handle.data = t;
     uv_close((uv_handle_t *)&t->handle, timer_closed);

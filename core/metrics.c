@@ -69,6 +69,15 @@ static const char *const builtin_help[][2] = {
     {"parley_enrich_filled_total", "Events whose signal the enrichment step filled."},
     {"parley_enrich_kept_total", "Events whose signal the connector had already set (kept)."},
     {"parley_enrich_unfilled_total", "Events the enrichment step could not fill."},
+    {"parley_http_connections", "HTTP connections open now."},
+    {"parley_http_client_addresses", "Distinct client addresses with an HTTP connection open."},
+    {"parley_http_accepted_total", "HTTP connections accepted."},
+    {"parley_http_evicted_total",
+     "Idle (or stalled) HTTP connections closed to make room at max_connections."},
+    {"parley_http_closed_max_requests_total",
+     "HTTP connections closed after max_requests_per_connection answers."},
+    {"parley_http_rejected_total", "HTTP connections or requests refused, by reason."},
+    {"parley_http_timeouts_total", "HTTP connections closed by a timeout, by phase."},
 };
 
 parley_metrics_t *parley_metrics_new(void) { return calloc(1, sizeof(parley_metrics_t)); }

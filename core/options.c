@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "config_read.h"
+#include "log.h"
 #include "options.h"
 #include "parley/error.h"
 
@@ -294,6 +295,13 @@ int parley_options_bind(const parley_option_t *table, size_t size,
       return rc;
     }
   }
+  for (const parley_option_t *o = table; o && o->name; o++) {
+    if (o->type == PARLEY_OPT_SECRET) {
+      char *secret;
+      memcpy(&secret, (char *)bound + o->offset, sizeof secret);
+      parley_log_secret_add(secret); /* masked in every log record until freed */
+    }
+  }
   *out = bound;
   return 0;
 }
@@ -314,8 +322,10 @@ void parley_options_free(const parley_option_t *table, void *bound) {
     if (o->type == PARLEY_OPT_STRING || o->type == PARLEY_OPT_SECRET) {
       char *s;
       memcpy(&s, src, sizeof s);
-      if (s && o->type == PARLEY_OPT_SECRET)
+      if (s && o->type == PARLEY_OPT_SECRET) {
+        parley_log_secret_remove(s);
         opt_wipe(s);
+      }
       free(s);
     } else if (o->type == PARLEY_OPT_LIST) {
       parley_strlist_t l;

@@ -347,11 +347,12 @@ static void setup_done(uv_work_t *req, int status) {
   }
   int ok = status == 0 && s->setup_rc == 0;
   if (ok) {
-    parley_log(PARLEY_LOG_INFO, name, "connected to NATS%s%s%s", s->cfg->create_stream ? "; stream " : "",
-               s->cfg->create_stream ? s->cfg->stream : "",
-               s->actions ? "; consuming actions" : "");
+    parley_log_instance(PARLEY_LOG_INFO, "output", name, "connected to NATS%s%s%s",
+                        s->cfg->create_stream ? "; stream " : "",
+                        s->cfg->create_stream ? s->cfg->stream : "",
+                        s->actions ? "; consuming actions" : "");
   } else if (!s->waiting_setup) {
-    parley_log(PARLEY_LOG_WARN, name, "%s; trying again in 2 s", s->setup_err);
+    parley_log_instance(PARLEY_LOG_WARN, "output", name, "%s; trying again in 2 s", s->setup_err);
     uv_timer_start(&s->retry, retry_setup, 2000, 0);
   }
   if (!s->waiting_setup)

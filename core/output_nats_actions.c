@@ -123,8 +123,8 @@ static void action_done(parley_router_t *r, const char *key, const parley_action
 static void refuse(parley_nats_actions_t *a, natsMsg *msg, const char *instance,
                    const char *key, int status, const char *why) {
   parley_action_result_t res = {.status = status, .message = why};
-  parley_log(PARLEY_LOG_WARN, parley_output_name(a->o), "action on %s refused: %s",
-             natsMsg_GetSubject(msg), why);
+  parley_log_instance(PARLEY_LOG_WARN, "output", parley_output_name(a->o),
+                      "action on %s refused: %s", natsMsg_GetSubject(msg), why);
   publish_result(a, instance, key ? key : "", &res);
   natsMsg_Term(msg, NULL);
   natsMsg_Destroy(msg);

@@ -78,9 +78,9 @@ static int trim_torn_line(ndjson_t *n, parley_error_t *err) {
     return parley_error_set(err, PARLEY_EIO, "output %s: cannot check the end of %s: %s",
                             parley_output_name(n->o), n->cfg->path, strerror(errno));
   if (keep < size)
-    parley_log(PARLEY_LOG_WARN, parley_output_name(n->o),
-               "cut a torn last line (%lld bytes) off %s; its event is delivered again",
-               (long long)(size - keep), n->cfg->path);
+    parley_log_instance(PARLEY_LOG_WARN, "output", parley_output_name(n->o),
+                        "cut a torn last line (%lld bytes) off %s; its event is delivered again",
+                        (long long)(size - keep), n->cfg->path);
   return 0;
 }
 
@@ -143,8 +143,9 @@ static void ndjson_deliver(void *state, const parley_output_item_t *items, size_
     char msg[256];
     snprintf(msg, sizeof msg, "write to %s failed: %s", n->cfg->path, strerror(errno));
     if (start >= 0 && ftruncate(n->fd, start) != 0)
-      parley_log(PARLEY_LOG_WARN, parley_output_name(n->o),
-                 "cannot cut a half-written batch off %s: %s", n->cfg->path, strerror(errno));
+      parley_log_instance(PARLEY_LOG_WARN, "output", parley_output_name(n->o),
+                          "cannot cut a half-written batch off %s: %s", n->cfg->path,
+                          strerror(errno));
     parley_output_done(n->o, PARLEY_EIO, msg);
     return;
   }

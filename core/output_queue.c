@@ -6,6 +6,7 @@
  * (tail marks how far it has looked). The cursor only advances past events
  * that were delivered or do not match, and is saved in the journal, so a
  * restart redelivers exactly the undelivered ones (at-least-once). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,8 +130,8 @@ static int refill_one(int64_t seq, const char *id, const char *json, size_t len,
     return 0;
   }
   if (parley_event_from_json(json, len, &ev, &err) != 0) {
-    parley_log(PARLEY_LOG_ERROR, o->name, "journal event %s unreadable, skipped: %s", id,
-               err.message);
+    parley_log_instance(PARLEY_LOG_ERROR, "output", o->name,
+                        "journal event %s unreadable, skipped: %s", id, err.message);
     o->tail = seq;
     return 0;
   }
@@ -233,8 +234,8 @@ static void delivered(parley_output_t *o) {
   o->cursor = o->count ? last : o->tail;
   save_cursor(o);
   if (o->attempts)
-    parley_log(PARLEY_LOG_INFO, o->name, "delivering again after %u failed attempts",
-               o->attempts);
+    parley_log_instance(PARLEY_LOG_INFO, "output", o->name,
+                        "delivering again after %u failed attempts", o->attempts);
   o->attempts = 0;
   free(o->last_error);
   o->last_error = NULL;
@@ -260,8 +261,13 @@ void parley_output_done(parley_output_t *o, int status, const char *message) {
     free(o->last_error);
     o->last_error = parley_strdup(message ? message : parley_strerror(status));
     uint64_t wait = backoff_ms(o->attempts++);
-    parley_log(PARLEY_LOG_WARN, o->name, "delivery failed (attempt %u), retrying in %llu ms: %s",
-               o->attempts, (unsigned long long)wait, o->last_error);
+    char attempt[24], retry[24];
+    snprintf(attempt, sizeof attempt, "%u", o->attempts);
+    snprintf(retry, sizeof retry, "%llu", (unsigned long long)wait);
+    parley_log_field_t f[] = {{"attempt", attempt}, {"retry_ms", retry}};
+    parley_log_kv(PARLEY_LOG_WARN, "output", o->name, f, 2,
+                  "delivery failed (attempt %u), retrying in %llu ms: %s", o->attempts,
+                  (unsigned long long)wait, o->last_error);
     uv_timer_start(&o->retry, retry_cb, wait, 0);
   }
   parley_router_update_pause(o->r);

@@ -368,9 +368,9 @@ static int store_one(sqlite_store_t *s, const parley_output_item_t *it) {
     /* The journal only holds validated events: this is a bug, not a
      * reason to stop the store. Logged and counted, never silent. */
     s->skipped++;
-    parley_log(PARLEY_LOG_ERROR, parley_output_name(s->o),
-               "event %s (journal seq %lld) is not a parley.event.v1 document; not stored",
-               it->id, (long long)it->seq);
+    parley_log_instance(PARLEY_LOG_ERROR, "output", parley_output_name(s->o),
+                        "event %s (journal seq %lld) is not a parley.event.v1 document; not stored",
+                        it->id, (long long)it->seq);
     json_decref(ev);
     return 0;
   }
@@ -440,8 +440,9 @@ static int sqlite_open(void *state, uv_loop_t *loop, parley_error_t *err) {
     return rc;
   }
   if (was && was < PARLEY_STORE_SCHEMA_VERSION)
-    parley_log(PARLEY_LOG_INFO, parley_output_name(s->o), "store %s migrated from schema v%d to v%d",
-               s->cfg->path, was, PARLEY_STORE_SCHEMA_VERSION);
+    parley_log_instance(PARLEY_LOG_INFO, "output", parley_output_name(s->o),
+                        "store %s migrated from schema v%d to v%d", s->cfg->path, was,
+                        PARLEY_STORE_SCHEMA_VERSION);
   for (int i = 0; i < ST_COUNT; i++)
     if (sqlite3_prepare_v3(s->db, sqlite_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
                            NULL) != SQLITE_OK)

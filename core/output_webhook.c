@@ -277,12 +277,12 @@ static int webhook_open(void *state, uv_loop_t *loop, parley_error_t *err) {
   if (rc)
     return rc;
   if (!w->cfg->tls_verify)
-    parley_log(PARLEY_LOG_WARN, parley_output_name(w->o),
-               "tls_verify is false: the certificate and host name of %s are not checked",
-               w->url_for_log);
+    parley_log_instance(PARLEY_LOG_WARN, "output", parley_output_name(w->o),
+                        "tls_verify is false: the certificate and host name of %s are not checked",
+                        w->url_for_log);
   if (!w->cfg->secret)
-    parley_log(PARLEY_LOG_WARN, parley_output_name(w->o),
-               "no secret: webhook requests are not signed");
+    parley_log_instance(PARLEY_LOG_WARN, "output", parley_output_name(w->o),
+                        "no secret: webhook requests are not signed");
   return 0;
 }
 

@@ -9,16 +9,22 @@
  * the old one keeps running; if it is invalid the old one goes on. If it is
  * valid, the running connectors stop and drain, the outputs flush, and the
  * new router starts; events and checkpoints are in the journal throughout,
- * so a reload loses nothing. */
+ * so a reload loses nothing.
+ *
+ * Under systemd (Type=notify, dist/systemd/parleyd.service) it says READY=1
+ * once the router listens, RELOADING=1 ... READY=1 around a SIGHUP reload,
+ * STOPPING=1 on SIGINT/SIGTERM, and pings the watchdog (core/notify.c). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "config.h"
 #include "loader.h"
 #include "log.h"
+#include "notify.h"
 #include "output.h"
 #include "parley/parley.h"
 #include "router.h"
@@ -31,6 +37,8 @@ typedef struct daemon {
   parley_router_t *router;
   parley_router_t *next; /* validated config waiting for the old router to stop */
   uv_signal_t sigint, sigterm, sighup;
+  parley_notify_t notify;
+  int stopping; /* SIGINT/SIGTERM seen: a second one must not stop twice */
   int exit_code;
 } daemon_t;
 
@@ -70,7 +78,16 @@ static int build(daemon_t *d, parley_router_t **out, parley_error_t *err) {
   return rc;
 }
 
+/* READY=1 with what runs, for `systemctl status`. */
+static void ready(daemon_t *d, const char *what) {
+  char status[256];
+  snprintf(status, sizeof status, "%s: %zu connectors, %zu outputs", what,
+           d->router->n_instances, d->router->n_outputs);
+  parley_notify_ready(&d->notify, status);
+}
+
 static void close_signals(daemon_t *d) {
+  parley_notify_close(&d->notify);
   uv_close((uv_handle_t *)&d->sigint, NULL);
   uv_close((uv_handle_t *)&d->sigterm, NULL);
   uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -89,35 +106,75 @@ static void stopped(parley_router_t *r, void *data) {
   if (parley_router_start(d->router, &err) != 0) {
     parley_log(PARLEY_LOG_ERROR, "parleyd", "reloaded config failed to start: %s", err.message);
     d->exit_code = 1;
+    d->stopping = 1;
+    parley_notify_stopping(&d->notify, "reloaded configuration failed to start");
     parley_router_stop(d->router, stopped, d);
     return;
   }
   parley_log(PARLEY_LOG_INFO, "parleyd", "configuration reloaded");
+  ready(d, "reloaded");
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
   daemon_t *d = s->data;
-  if (!d->router || d->next)
+  if (!d->router || d->next || d->stopping)
     return; /* already stopping or reloading */
   if (signum == SIGHUP) {
     parley_error_t err = {0};
     parley_log(PARLEY_LOG_INFO, "parleyd", "SIGHUP: reloading %s", d->config_path);
+    parley_notify_reloading(&d->notify, "reloading the configuration");
     if (build(d, &d->next, &err) != 0) {
       parley_log(PARLEY_LOG_ERROR, "parleyd", "reload refused, keeping the running config: %s",
                  err.message);
+      ready(d, "reload refused, running the previous configuration");
       return;
     }
   } else {
+    d->stopping = 1;
     parley_log(PARLEY_LOG_INFO, "parleyd", "%s: stopping", strsignal(signum));
+    parley_notify_stopping(&d->notify, "stopping: draining outputs");
   }
   if (parley_router_stop(d->router, stopped, d) != 0)
     stopped(d->router, d);
 }
 
+/* Each HTTP connection holds a descriptor; the usual soft limit (1024)
+ * would cap the server below its own max_connections, so take the hard
+ * limit. Logged once the log is configured. */
+static void raise_nofile(rlim_t *before, rlim_t *after) {
+  struct rlimit rl;
+  *before = *after = 0;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return;
+  *before = *after = rl.rlim_cur;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+      *after = rl.rlim_cur;
+  }
+}
+
+static void log_nofile(const parley_router_t *r, rlim_t before, rlim_t after) {
+  const parley_config_t *cfg = r->cfg;
+  parley_log(PARLEY_LOG_INFO, "parleyd", "open files limit %llu (was %llu)",
+             (unsigned long long)after, (unsigned long long)before);
+  if (cfg && cfg->listen && *cfg->listen && after != RLIM_INFINITY &&
+      cfg->max_connections + 64 > after)
+    parley_log(PARLEY_LOG_WARN, "parleyd",
+               "open files limit %llu is below router.max_connections %zu plus 64 for the "
+               "rest: connections beyond it are dropped",
+               (unsigned long long)after, cfg->max_connections);
+}
+
 static int run(daemon_t *d) {
   parley_error_t err = {0};
+  rlim_t nofile_before, nofile_after;
+  raise_nofile(&nofile_before, &nofile_after);
   d->loop = uv_default_loop();
-  if (build(d, &d->router, &err) != 0 || parley_router_start(d->router, &err) != 0) {
+  int rc = build(d, &d->router, &err);
+  if (rc == 0)
+    log_nofile(d->router, nofile_before, nofile_after);
+  if (rc != 0 || parley_router_start(d->router, &err) != 0) {
     fprintf(stderr, "parleyd: %s\n", err.message);
     if (d->router) {
       parley_router_stop(d->router, NULL, NULL);
@@ -134,6 +191,8 @@ static int run(daemon_t *d) {
     uv_signal_start(sigs[i], on_signal, nums[i]);
   }
   signal(SIGPIPE, SIG_IGN);
+  parley_notify_init(&d->notify, d->loop);
+  ready(d, "running");
   uv_run(d->loop, UV_RUN_DEFAULT);
   uv_loop_close(d->loop);
   return d->exit_code;

@@ -72,6 +72,7 @@ int parley_router_new(parley_router_t **out, uv_loop_t *loop, const parley_confi
     parley_router_free(r);
     return parley_error_set(err, PARLEY_ENOMEM, "out of memory");
   }
+  parley_log_secret_add(r->cfg->admin_token); /* masked in logs while this router lives */
   parley_log_set_level((parley_log_level_t)cfg->log_level);
   parley_log_set_json(cfg->log_format && strcmp(cfg->log_format, "json") == 0);
   if (loop) {
@@ -244,7 +245,7 @@ void parley_router_instance_stopped(parley_instance_t *inst) {
   if (inst->run != PARLEY_INST_STOPPING)
     return;
   inst->run = PARLEY_INST_STOPPED;
-  parley_log(PARLEY_LOG_INFO, inst->name, "stopped");
+  parley_log_instance(PARLEY_LOG_INFO, "connector", inst->name, "stopped");
   stop_step(inst->r);
 }
 
@@ -290,6 +291,8 @@ void parley_router_free(parley_router_t *r) {
   parley_enrich_free(r->enrich);
   parley_care_live_free(r->care);
   parley_metrics_free(r->metrics);
+  if (r->cfg)
+    parley_log_secret_remove(r->cfg->admin_token);
   parley_config_free(r->cfg);
   if (r->owns_loop) {
     uv_run(&r->own_loop, UV_RUN_NOWAIT); /* let close callbacks run */

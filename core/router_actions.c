@@ -216,8 +216,9 @@ static void record_sender(parley_router_t *r, parley_instance_t *inst, const par
   parley_error_t err = {0};
   int rc = each_store(r, &op, &err);
   if (rc && rc != PARLEY_ENOTSUP)
-    parley_log(PARLEY_LOG_WARN, inst->name, "action %s: agent not recorded: %s",
-               parley_action_idempotency_key(a), err.message);
+    parley_log_instance(PARLEY_LOG_WARN, "connector", inst->name,
+                        "action %s: agent not recorded: %s", parley_action_idempotency_key(a),
+                        err.message);
 }
 
 int parley_router_submit_action(parley_router_t *r, const parley_action_t *action,
@@ -266,8 +267,8 @@ void parley_action_req_done(parley_action_req_t *req, const parley_action_result
   free(json);
   if (res->status) {
     parley_metrics_add(r->metrics, "parley_actions_failed_total", req->inst->labels, 1);
-    parley_log(PARLEY_LOG_WARN, req->inst->name, "action %s failed: %s", key,
-               res->message ? res->message : parley_strerror(res->status));
+    parley_log_instance(PARLEY_LOG_WARN, "connector", req->inst->name, "action %s failed: %s", key,
+                        res->message ? res->message : parley_strerror(res->status));
   } else if (parley_action_agent(req->action) && res->platform_id && *res->platform_id) {
     record_sender(r, req->inst, req->action, res->platform_id);
   }

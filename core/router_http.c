@@ -150,10 +150,42 @@ static void on_healthz(parley_httpd_req_t *req, void *data) {
   parley_router_respond_json(req, ok ? 200 : 503, json_pack("{s:s}", "status", ok ? "ok" : "stopping"));
 }
 
+static void http_counter(parley_router_t *r, const char *name, const char *labels, uint64_t v) {
+  uint64_t *p = parley_metrics_counter(r->metrics, name, labels);
+  if (p)
+    *p = v;
+}
+
+/* The HTTP server's own counts (parley_httpd_stats) as metrics. */
+static void http_metrics(parley_router_t *r) {
+  parley_httpd_stats_t st = {0};
+  parley_httpd_stats(r->httpd, &st);
+  double *g = parley_metrics_gauge(r->metrics, "parley_http_connections", NULL);
+  if (g)
+    *g = (double)st.connections;
+  if ((g = parley_metrics_gauge(r->metrics, "parley_http_client_addresses", NULL)))
+    *g = (double)st.addresses;
+  http_counter(r, "parley_http_accepted_total", NULL, st.accepted);
+  http_counter(r, "parley_http_evicted_total", NULL, st.evicted);
+  http_counter(r, "parley_http_closed_max_requests_total", NULL, st.closed_max_requests);
+  static const char *const R = "parley_http_rejected_total";
+  http_counter(r, R, "reason=\"max_connections\"", st.rejected_max_connections);
+  http_counter(r, R, "reason=\"per_client\"", st.rejected_per_client);
+  http_counter(r, R, "reason=\"fd_limit\"", st.rejected_fd_limit);
+  http_counter(r, R, "reason=\"request_line_too_long\"", st.rejected_line_too_long);
+  http_counter(r, R, "reason=\"header_too_large\"", st.rejected_header_too_large);
+  http_counter(r, R, "reason=\"too_many_headers\"", st.rejected_too_many_headers);
+  static const char *const T = "parley_http_timeouts_total";
+  http_counter(r, T, "phase=\"idle\"", st.timeouts_idle);
+  http_counter(r, T, "phase=\"header\"", st.timeouts_header);
+  http_counter(r, T, "phase=\"body\"", st.timeouts_body);
+}
+
 static void on_metrics(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
   if (!parley_router_admin_gate(r, req, "GET"))
     return;
+  http_metrics(r);
   parley_router_backlog_gauges(r);
   parley_care_live_refresh(r->care, parley_time_now());
   char *text = parley_metrics_text(r->metrics);
@@ -208,8 +240,20 @@ static void on_actions(parley_httpd_req_t *req, void *data) {
 int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   if (!r->cfg->listen || !*r->cfg->listen)
     return 0;
-  parley_httpd_options_t o = {r->cfg->listen, r->cfg->max_body ? r->cfg->max_body : 1 << 20,
-                              r->cfg->max_connections ? r->cfg->max_connections : 1024};
+  parley_httpd_options_t o = {.listen = r->cfg->listen,
+                              .max_body = r->cfg->max_body ? r->cfg->max_body : 1 << 20,
+                              .max_connections = r->cfg->max_connections ? r->cfg->max_connections
+                                                                         : 1024,
+                              .limits = {
+                                  .header_timeout_ms = (uint64_t)r->cfg->http.header_timeout_ms,
+                                  .body_timeout_ms = (uint64_t)r->cfg->http.body_timeout_ms,
+                                  .idle_timeout_ms = (uint64_t)r->cfg->http.idle_timeout_ms,
+                                  .max_per_client = r->cfg->http.max_per_client,
+                                  .max_header_bytes = r->cfg->http.max_header_bytes,
+                                  .max_headers = r->cfg->http.max_headers,
+                                  .max_request_line = r->cfg->http.max_request_line,
+                                  .max_requests = r->cfg->http.max_requests,
+                              }};
   int rc = parley_httpd_new(&r->httpd, r->loop, &o, err);
   if (rc)
     return rc;

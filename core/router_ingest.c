@@ -75,8 +75,8 @@ int parley_router_emit(parley_instance_t *inst, parley_event_t *ev) {
     rc = b ? grow((void **)&b->ev, &b->cap_ev, b->n_ev + 1, sizeof *b->ev) : PARLEY_ENOMEM;
   if (rc) {
     (*inst->c_invalid)++;
-    parley_log(PARLEY_LOG_WARN, inst->name, "event refused: %s",
-               err.message[0] ? err.message : parley_strerror(rc));
+    parley_log_instance(PARLEY_LOG_WARN, "connector", inst->name, "event refused: %s",
+                        err.message[0] ? err.message : parley_strerror(rc));
     parley_event_free(ev);
     return rc == PARLEY_ENOMEM ? rc : PARLEY_EINVAL;
   }
@@ -270,8 +270,9 @@ static void drop_unprepared(parley_router_t *r, parley_batch_t *b) {
     parley_error_t err = {0};
     int rc = parley_event_validate(p->ev, &err);
     (*p->inst->c_invalid)++;
-    parley_log(PARLEY_LOG_WARN, p->inst->name, "event refused after enrichment: %s",
-               rc ? err.message : parley_strerror(PARLEY_ENOMEM));
+    parley_log_instance(PARLEY_LOG_WARN, "connector", p->inst->name,
+                        "event refused after enrichment: %s",
+                        rc ? err.message : parley_strerror(PARLEY_ENOMEM));
     parley_event_free(p->ev);
   }
   b->n_ev = k;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install_check.sh BUILD_DIR — what a third-party connector author does,
 # from an installed parley and nothing else:
-#   1. cmake --install BUILD_DIR --prefix $TMP/prefix
+#   1. cmake --install BUILD_DIR --prefix $TMP/prefix (binaries, libraries,
+#      headers, the systemd unit, the man pages)
 #   2. copy sdk/template out of the tree, build it with CMake
 #      (find_package(parley), -DCMAKE_PREFIX_PATH) and with make (pkg-config)
 #   3. run the installed parley-conformance on both builds against the fake
@@ -46,7 +47,8 @@ run cmake --install "$BUILD" --prefix "$PREFIX" >"$TMP/install.log" ||
 LIBPARLEY=$(find "$PREFIX" -name 'libparley.so' | head -n 1)
 [ -n "$LIBPARLEY" ] || fail "no libparley.so under $PREFIX"
 LIBDIR=$(dirname "$LIBPARLEY")
-for f in bin/parleyd bin/parley-conformance share/parley/conformance/event.schema.json; do
+for f in bin/parleyd bin/parley-conformance share/parley/conformance/event.schema.json \
+         lib/systemd/system/parleyd.service share/man/man8/parleyd.8 share/man/man5/parley.yaml.5; do
   [ -e "$PREFIX/$f" ] || fail "$PREFIX/$f was not installed"
 done
 [ -f "$LIBDIR/pkgconfig/parley.pc" ] || fail "$LIBDIR/pkgconfig/parley.pc was not installed"

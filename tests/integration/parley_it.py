@@ -280,3 +280,106 @@ class FiveStack:
             self.parleyd.stop()
         finally:
             self.sim.stop()
+
+
+class NotifySocket:
+    """A unix datagram socket in tmp standing in for systemd's NOTIFY_SOCKET:
+    pass env() to Parleyd, then wait_for("READY=1") returns each datagram
+    (a dict of KEY=VALUE assignments) up to and including the first one that
+    has that assignment."""
+
+    def __init__(self):
+        # its own short dir: a unix socket path has at most 107 bytes
+        self.dir = tempfile.mkdtemp(prefix="parley-notify-")
+        self.path = os.path.join(self.dir, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.seen = []
+
+    def env(self, **extra):
+        return dict({"NOTIFY_SOCKET": self.path}, **extra)
+
+    def _recv(self, timeout):
+        self.sock.settimeout(timeout)
+        data = self.sock.recv(4096).decode()
+        msg = dict(line.split("=", 1) for line in data.split("\n") if "=" in line)
+        self.seen.append(msg)
+        return msg
+
+    def wait_for(self, assignment, timeout=30.0):
+        key, value = assignment.split("=", 1)
+        got = []
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {assignment} within {timeout}s; got {got}")
+            try:
+                msg = self._recv(left)
+            except socket.timeout:
+                continue
+            got.append(msg)
+            if msg.get(key) == value:
+                return got
+
+    def close(self):
+        self.sock.close()
+        os.unlink(self.path)
+        os.rmdir(self.dir)
+
+
+def raise_nofile():
+    """Lift this process's open-files soft limit to the hard limit (tests
+    that hold thousands of sockets); returns the new limit."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def raw_http(port, method, path, body=b"", headers=None, source="127.0.0.1", timeout=10):
+    """One request on a fresh connection bound to the source address (any
+    127.x.y.z is loopback on Linux, so a test can play several clients);
+    returns (status, headers with lower-case names, body). Status 0 means the
+    server closed the connection without an answer."""
+    data = body.encode() if isinstance(body, str) else body
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    for k, v in (headers or {}).items():
+        head += f"{k}: {v}\r\n"
+    if data or method in ("POST", "PUT"):
+        head += f"Content-Length: {len(data)}\r\n"
+    with socket.socket() as s:
+        s.settimeout(timeout)
+        s.bind((source, 0))
+        s.connect(("127.0.0.1", port))
+        s.sendall(head.encode() + b"\r\n" + data)
+        buf = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        except ConnectionResetError:
+            pass
+    if b"\r\n\r\n" not in buf:
+        return 0, {}, buf
+    top, rest = buf.split(b"\r\n\r\n", 1)
+    lines = top.decode("latin-1").split("\r\n")
+    hdrs = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    return int(lines[0].split()[1]), hdrs, rest
+
+
+def metric_value(text, name, labels=""):
+    """The value of `name{labels}` (labels as in the exposition text, e.g.
+    'reason="per_client"'; "" for none) in Prometheus text, 0.0 if absent."""
+    want = f"{name}{{{labels}}}" if labels else name
+    for line in text.splitlines():
+        key, _, value = line.rpartition(" ")
+        if key == want:
+            return float(value)
+    return 0.0

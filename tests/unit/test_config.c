@@ -648,9 +648,51 @@ static void check_finds_a_route_to_a_missing_output_built_in_code(void **state) 
   parley_config_free(cfg);
 }
 
+/* router.http: typed keys, router.max_connections as an alias, file:line errors. */
+static void router_http_limits_are_read_and_checked(void **state) {
+  (void)state;
+  const char *text = "router:\n"
+                     "  max_connections: 10\n"
+                     "  http:\n"
+                     "    header_timeout: 3s\n"
+                     "    body_timeout: 1m\n"
+                     "    idle_timeout: 500ms\n"
+                     "    max_connections: 4096\n"
+                     "    max_connections_per_client: 50\n"
+                     "    max_header_size: 4KiB\n"
+                     "    max_headers: 20\n"
+                     "    max_request_line: 1KiB\n"
+                     "    max_requests_per_connection: 100\n";
+  parley_config_t *cfg = NULL;
+  parley_error_t err = {0};
+  assert_int_equal(load_yaml(text, &cfg, &err), 0);
+  assert_int_equal(cfg->http.header_timeout_ms, 3000);
+  assert_int_equal(cfg->http.body_timeout_ms, 60000);
+  assert_int_equal(cfg->http.idle_timeout_ms, 500);
+  assert_int_equal(cfg->max_connections, 4096); /* the later one wins */
+  assert_int_equal(cfg->http.max_per_client, 50);
+  assert_int_equal(cfg->http.max_header_bytes, 4096);
+  assert_int_equal(cfg->http.max_headers, 20);
+  assert_int_equal(cfg->http.max_request_line, 1024);
+  assert_int_equal(cfg->http.max_requests, 100);
+  parley_config_t *copy = parley_config_clone(cfg);
+  assert_non_null(copy);
+  assert_int_equal(copy->http.max_per_client, 50);
+  parley_config_free(copy);
+  parley_config_free(cfg);
+  assert_yaml_fails("router:\n  http:\n    max_headers: 101\n", PARLEY_ECONFIG,
+                    "parley.yaml:3", "router.http.max_headers");
+  assert_yaml_fails("router:\n  http:\n    idle_timeout: 10ms\n", PARLEY_ECONFIG,
+                    "router.http.idle_timeout", "at least 100ms");
+  assert_yaml_fails("router:\n  http:\n\n    slowloris: 1\n", PARLEY_ECONFIG,
+                    "parley.yaml:4: router.http.slowloris", "max_requests_per_connection");
+  assert_yaml_fails("router:\n  http: 5\n", PARLEY_ECONFIG, "router.http", "a map");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(full_yaml_fills_every_field),
+      cmocka_unit_test(router_http_limits_are_read_and_checked),
       cmocka_unit_test(empty_config_has_the_documented_defaults),
       cmocka_unit_test(yaml_and_json_give_the_same_model),
       cmocka_unit_test(json_errors_name_the_line),

@@ -124,7 +124,7 @@ static void h_stream(parley_httpd_req_t *r, void *data) {
 
 static int fx_setup(void **state) {
   fx_t *f = calloc(1, sizeof *f);
-  parley_httpd_options_t o = {"127.0.0.1:0", 1 << 20, 256};
+  parley_httpd_options_t o = {"127.0.0.1:0", 1 << 20, 256, {0}};
   parley_error_t err = {0};
 
   assert_non_null(f);

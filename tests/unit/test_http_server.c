@@ -40,9 +40,9 @@ typedef struct fx {
   char seen[512];            /* what a handler observed */
 } fx_t;
 
-static int fx_setup_opts(void **state, size_t max_body, size_t max_conns) {
+static int fx_setup_with(void **state, const parley_httpd_options_t *opts) {
   fx_t *f = calloc(1, sizeof *f);
-  parley_httpd_options_t o = {"127.0.0.1:0", max_body, max_conns};
+  parley_httpd_options_t o = *opts;
   parley_error_t err = {0};
 
   assert_non_null(f);
@@ -56,6 +56,18 @@ static int fx_setup_opts(void **state, size_t max_body, size_t max_conns) {
   f->timer.data = f;
   *state = f;
   return 0;
+}
+
+static int fx_setup_opts(void **state, size_t max_body, size_t max_conns) {
+  parley_httpd_options_t o = {"127.0.0.1:0", max_body, max_conns, {0}};
+  return fx_setup_with(state, &o);
+}
+
+/* One connection at most, idle ones closed after 200 ms. */
+static int fx_setup_idle(void **state) {
+  parley_httpd_options_t o = {.listen = "127.0.0.1:0", .max_connections = 1,
+                              .limits = {.idle_timeout_ms = 200}};
+  return fx_setup_with(state, &o);
 }
 
 static int fx_setup(void **state) { return fx_setup_opts(state, 1 << 20, 64); }
@@ -530,6 +542,57 @@ static void test_connection_beyond_the_limit_is_refused(void **state) {
   assert_true(first.saw_head);
 }
 
+/* A connected socket that never sends a byte. */
+static int idle_socket(int port) {
+  struct sockaddr_in a = {0};
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  return fd;
+}
+
+static parley_httpd_stats_t stats_of(fx_t *f) {
+  parley_httpd_stats_t st;
+  parley_httpd_stats(f->srv, &st);
+  return st;
+}
+
+static void test_at_the_limit_an_idle_connection_makes_room(void **state) {
+  fx_t *f = *state; /* max_connections 1 */
+  void *a[2] = {f, "a"};
+  char c;
+  int idle = idle_socket(f->port);
+  fetch_t fe;
+
+  assert_int_equal(parley_httpd_route(f->srv, "/a", h_name, a), 0);
+  while (stats_of(f).accepted < 1)
+    uv_run(&f->loop, UV_RUN_ONCE);
+  fetch(f, &fe, "GET", "/a");
+  assert_int_equal(fe.rc, CURLE_OK); /* served, not refused */
+  assert_string_equal(fe.resp, "a");
+  assert_int_equal(stats_of(f).evicted, 1);
+  assert_int_equal(stats_of(f).rejected_max_connections, 0);
+  assert_int_equal(recv(idle, &c, 1, 0), 0); /* the idle one was closed */
+  close(idle);
+}
+
+static void test_an_idle_connection_is_closed_after_the_idle_timeout(void **state) {
+  fx_t *f = *state; /* idle_timeout 200 ms */
+  char c;
+  int idle = idle_socket(f->port);
+
+  while (stats_of(f).timeouts_idle < 1) /* the sweep timer keeps the loop turning */
+    uv_run(&f->loop, UV_RUN_ONCE);
+  assert_int_equal(recv(idle, &c, 1, 0), 0);
+  assert_int_equal(stats_of(f).accepted, 1);
+  while (stats_of(f).connections > 0)
+    uv_run(&f->loop, UV_RUN_ONCE);
+  close(idle);
+}
+
 static void test_keep_alive_serves_two_requests_on_one_connection(void **state) {
   fx_t *f = *state;
   void *a[2] = {f, "a"};
@@ -800,7 +863,7 @@ static void test_bad_listen_addresses_are_rejected_with_a_message(void **state) 
 
   uv_loop_init(&loop);
   for (i = 0; i < sizeof bad / sizeof *bad; i++) {
-    parley_httpd_options_t o = {bad[i], 1024, 4};
+    parley_httpd_options_t o = {bad[i], 1024, 4, {0}};
     parley_error_t err = {0};
     parley_httpd_t *s = (parley_httpd_t *)&loop;
     assert_int_equal(parley_httpd_new(&s, &loop, &o, &err), PARLEY_EINVAL);
@@ -813,7 +876,7 @@ static void test_bad_listen_addresses_are_rejected_with_a_message(void **state) 
 static void test_port_in_use_is_an_io_error_naming_the_address(void **state) {
   fx_t *f = *state;
   char addr[64];
-  parley_httpd_options_t o = {addr, 1024, 4};
+  parley_httpd_options_t o = {addr, 1024, 4, {0}};
   parley_error_t err = {0};
   parley_httpd_t *s;
 
@@ -845,6 +908,10 @@ int main(void) {
                                       fx_setup_defaults, fx_teardown),
       cmocka_unit_test_setup_teardown(test_connection_beyond_the_limit_is_refused,
                                       fx_setup_one_conn, fx_teardown),
+      cmocka_unit_test_setup_teardown(test_at_the_limit_an_idle_connection_makes_room,
+                                      fx_setup_idle, fx_teardown),
+      cmocka_unit_test_setup_teardown(test_an_idle_connection_is_closed_after_the_idle_timeout,
+                                      fx_setup_idle, fx_teardown),
       cmocka_unit_test_setup_teardown(test_keep_alive_serves_two_requests_on_one_connection,
                                       fx_setup, fx_teardown),
       cmocka_unit_test_setup_teardown(test_handler_may_answer_later_from_a_timer, fx_setup,

@@ -20,6 +20,7 @@ typedef struct testconn_config {
   int lang;             /* set lang on events */
   const char *token;    /* webhook token (secret) */
   int64_t stop_delay;   /* ms the asynchronous drain takes */
+  int careless;         /* log the token: a connector bug the core must mask */
 } testconn_config_t;
 
 typedef struct testconn {
@@ -53,6 +54,8 @@ static const parley_option_t options[] = {
      "token webhook POSTs must send in X-Test-Token"},
     {"stop_delay", PARLEY_OPT_DURATION, 0, "0ms", offsetof(testconn_config_t, stop_delay),
      "how long the asynchronous stop takes"},
+    {"careless", PARLEY_OPT_BOOL, 0, "false", offsetof(testconn_config_t, careless),
+     "log the token at start (tests that the core masks it)"},
     {NULL, 0, 0, NULL, 0, NULL},
 };
 
@@ -137,6 +140,8 @@ static int tc_start(void *instance) {
   }
   t->host->log(t->inst, PARLEY_LOG_INFO, "emitting events %lld..%lld", (long long)t->next,
                (long long)t->cfg->count);
+  if (t->cfg->careless && t->cfg->token)
+    t->host->log(t->inst, PARLEY_LOG_INFO, "careless: my token is %s", t->cfg->token);
   return 0;
 }
 
