@@ -25,12 +25,6 @@
 #else
 #define FUZZ_PRINTF(f, a)
 #define FUZZ_NORETURN
-/* fuzz_config.c: the body of the config targets; format "yaml" or "json". */
-void fuzz_config(const uint8_t *data, size_t size, const char *format);
-
-/* Every target defines this (libFuzzer's entry point). */
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #endif
 
 /* The secret every target hands to the code under test: as the value of
