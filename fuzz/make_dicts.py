@@ -2,7 +2,8 @@
 """Write the libFuzzer dictionaries of fuzz/dict/ from the seed corpora
 (docs/fuzzing.md): json.dict holds JSON's syntax and every object key of
 the JSON seeds (webhook bodies, API responses, events, actions, configs);
-yaml.dict YAML's syntax and the keys of the YAML config seeds.
+yaml.dict YAML's syntax and the keys of the YAML config seeds; http.dict the
+pieces of HTTP/1.x requests (for the http and http_head targets).
 
     fuzz/make_dicts.py        (run again after adding seeds)"""
 import json
@@ -19,6 +20,19 @@ JSON_SYNTAX = ['{', '}', '[', ']', ':', ',', '"', 'true', 'false', 'null', '-0',
 YAML_SYNTAX = ['---', '...', ': ', '- ', '[', ']', '{', '}', '&a', '*a', '<<: ', '!!str', '!!int',
                '|', '>', '#', '"', "'", '~', 'null', 'yes', 'no', '${', '}', '$$', '${file:',
                '${PARLEY_FUZZ_SECRET}', '${file:/tmp/parley-fuzz.secret}', '\t', '%YAML 1.1']
+
+
+HTTP_SYNTAX = ['GET ', 'POST ', 'PUT ', 'DELETE ', 'HEAD ', 'OPTIONS ', ' HTTP/1.1\r\n',
+               ' HTTP/1.0\r\n', ' HTTP/2\r\n', '\r\n', '\r\n\r\n', '\n\n', ': ', '/hooks/',
+               '/hooks/later', '/hooks/stream', '/hooks/404', '/v1/status', '/v1/actions', '/healthz',
+               '/metrics', '?', '&', '=', '%', '%00', '%2F', '%zz', '+', '..', '//',
+               'Host: x\r\n', 'Content-Length: ', 'Content-Length: 0\r\n',
+               'Content-Length: 18446744073709551616\r\n', 'Transfer-Encoding: chunked\r\n',
+               '0\r\n\r\n', 'ffffffffffffffff\r\n', 'Connection: close\r\n',
+               'Connection: keep-alive\r\n', 'Expect: 100-continue\r\n',
+               'Upgrade: h2c\r\n', 'Content-Type: application/json\r\n',
+               'X-Hub-Signature-256: sha256=', 'hub.mode=subscribe', 'hub.challenge=',
+               'hub.verify_token=', 'crc_token=', 'challengeCode=', ' \t', '\x00', '\x7f', '\xff']
 
 
 def keys(node, out):
@@ -75,6 +89,7 @@ def main():
     jk = sorted(k for k in jkeys if 0 < len(k) <= 40 and not k.isdigit())
     write("json.dict", JSON_SYNTAX + ['"%s":' % k for k in jk])
     write("yaml.dict", YAML_SYNTAX + ["%s: " % k for k in sorted(ykeys)])
+    write("http.dict", HTTP_SYNTAX)
     print("json.dict: %d keys, yaml.dict: %d keys" % (len(jk), len(ykeys)))
 
 

@@ -104,12 +104,14 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # The dictionary of a target: fuzz/dict/<target>.dict, else the one of its
-# kind (config_yaml -> yaml.dict, the JSON-reading targets -> json.dict).
+# kind (config_yaml -> yaml.dict, http* -> http.dict, the JSON-reading
+# targets -> json.dict).
 dict_of() {
   local t=$1
   if [ -f "$DICTS/$t.dict" ]; then echo "$DICTS/$t.dict"; return; fi
   case $t in
     config_yaml) [ -f "$DICTS/yaml.dict" ] && echo "$DICTS/yaml.dict" ;;
+    http|http_head) [ -f "$DICTS/http.dict" ] && echo "$DICTS/http.dict" ;;
     sdk_text) ;;
     *) [ -f "$DICTS/json.dict" ] && echo "$DICTS/json.dict" ;;
   esac
