@@ -1,5 +1,5 @@
 /* fuzz target api_twitter: twitter.so reading X API v2 responses: mentions,
- * recent search, DM events, the filtered stream (line by line), OAuth 2
+ * recent search, DM events, the filtered stream (in reads split at line ends and mid-line), OAuth 2
  * refresh, with rate-limit headers and problem+json errors
  * (plugins/twitter/twitter_mentions.c, twitter_search.c, twitter_dms.c,
  * twitter_stream.c, twitter_source.c, twitter_auth.c, twitter_map.c).

@@ -518,11 +518,16 @@ static void complete(fuzz_inst_t *fi, struct parley_http *h, int status, const f
     res.error = status == PARLEY_ECANCELED ? "request canceled" : "fuzz: no answer";
   }
   if (h->on_chunk && resp && res.status == 0) {
-    /* a stream: its body arrives line by line, then the end */
+    /* a stream: its body arrives in reads that end at each line's end or
+     * after at most `most` bytes (set by the body's length), so lines are
+     * also split in the middle as networks split them; then the end */
     const char *p = resp->body, *end = resp->body + resp->body_len;
+    size_t most = 1 + resp->body_len % 61;
     while (p < end && !h->canceled) {
       const char *nl = memchr(p, '\n', (size_t)(end - p));
       size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+      if (n > most)
+        n = most;
       char *chunk = fuzz_strndup((const uint8_t *)p, n);
       h->on_chunk(h, chunk, n, h->data);
       free(chunk);
