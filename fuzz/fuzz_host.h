@@ -9,8 +9,9 @@
  *
  * What the host checks (a broken rule aborts: a crash for libFuzzer):
  *   - every emitted event is handled as the core would (connector and
- *     received_at filled, validated) and, when valid, survives the codec's
- *     round trip (fuzz_check_event);
+ *     received_at filled, validated); it must validate (the core drops an
+ *     invalid event: a lost message) and survive the codec's round trip
+ *     (fuzz_check_event);
  *   - no log line, counter name, health reason or webhook reply contains a
  *     secret of the instance (FUZZ_SECRET), unless the input itself does;
  *   - the ABI's call rules: an HTTP callback runs exactly once, stopped()
