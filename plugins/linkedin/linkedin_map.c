@@ -110,8 +110,9 @@ int parley_linkedin_map_comment(parley_linkedin_t *li, const json_t *c, parley_e
       parley_linkedin_comment_split(urn, thread, sizeof thread, cid, sizeof cid) < 0)
     return parley_error_set(err, PARLEY_EINVAL, "linkedin: comment %s: no valid commentUrn",
                             parley_sdk_json_str(c, "id", "?"));
-  if (ms <= 0)
-    return parley_error_set(err, PARLEY_EINVAL, "linkedin: comment %s: no created.time", urn);
+  if (ms <= 0 || ms > PARLEY_TIME_MAX_MS)
+    return parley_error_set(err, PARLEY_EINVAL, "linkedin: comment %s: no valid created.time",
+                            urn);
   const char *actor = parley_sdk_json_str(c, "actor", NULL);
   const char *parent = parley_sdk_json_str(c, "parentComment", NULL);
   const char *object = parley_sdk_json_str(c, "object", NULL);
