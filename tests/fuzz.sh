@@ -6,7 +6,7 @@
 #   tests/fuzz.sh [--long] [--build DIR] [--seconds N] [--jobs N] [--no-build] [target...]
 #
 #   (default)   the bounded run of CI (a stage of tests/run.sh): the targets
-#               share a wall-clock budget of FUZZ_BUDGET seconds (200), each
+#               share a wall-clock budget of FUZZ_BUDGET seconds (180), each
 #               gets budget*jobs/targets seconds, clamped to 10..30; the
 #               grown corpora go to a temp dir that is removed on success
 #   --long      the long run (not in CI): 600 s per target unless --seconds;
@@ -82,7 +82,7 @@ if [ -z "$SECONDS_PER" ]; then
   if [ "$LONG" = 1 ]; then
     SECONDS_PER=600
   else
-    SECONDS_PER=$(( ${FUZZ_BUDGET:-200} * JOBS / n ))
+    SECONDS_PER=$(( ${FUZZ_BUDGET:-180} * JOBS / n ))
     [ "$SECONDS_PER" -lt 10 ] && SECONDS_PER=10
     [ "$SECONDS_PER" -gt 30 ] && SECONDS_PER=30
   fi
