@@ -101,6 +101,94 @@ static int cfg_r_admin_token(parley_cfgctx_t *c, const parley_node_t *n, const c
   return rc;
 }
 
+static int cfg_r_state_dir(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  int rc = parley_cfg_string(c, n, path, &c->cfg->state_dir);
+  if (rc == 0 && !n->value[0])
+    return parley_cfg_fail(c, n->line, path, "the state directory is empty");
+  return rc;
+}
+
+static int cfg_r_admin_auth(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  char shown[96];
+  int rc = parley_cfg_expect(c, n, PARLEY_NODE_SCALAR, path, "token or none");
+  if (rc != 0)
+    return rc;
+  if (strcmp(n->value, "token") == 0 || strcmp(n->value, "none") == 0) {
+    c->cfg->admin_auth_none = n->value[0] == 'n';
+    return 0;
+  }
+  parley_cfg_show(n, 0, shown, sizeof shown);
+  return parley_cfg_fail(c, n->line, path, "%s is not an admin auth mode (use token or none)",
+                         shown);
+}
+
+static int cfg_r_secure_cookies(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  return parley_cfg_bool(c, n, path, &c->cfg->secure_cookies);
+}
+
+/* Agent names are what replies and the store record; "admin" is the admin
+ * token's. Tokens are secrets: messages never show them. */
+static int cfg_agent_name_ok(const char *s) {
+  if (!*s || strlen(s) > 64 || strcmp(s, "admin") == 0)
+    return 0;
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x21 || *s == 0x7f)
+      return 0;
+  return 1;
+}
+
+static int cfg_agent(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  parley_config_t *cfg = c->cfg;
+  const parley_node_t *name = parley_node_get(n, "name"), *token = parley_node_get(n, "token");
+  char sub[192];
+  for (size_t i = 0; i < n->count; i++)
+    if (strcmp(n->keys[i], "name") != 0 && strcmp(n->keys[i], "token") != 0) {
+      parley_cfg_subpath(sub, sizeof sub, path, n->keys[i]);
+      return parley_cfg_fail(c, n->items[i]->line, sub, "unknown key (known keys: name, token)");
+    }
+  if (!name || name->type != PARLEY_NODE_SCALAR || !cfg_agent_name_ok(name->value))
+    return parley_cfg_fail(c, name ? name->line : n->line, path,
+                           "an agent needs a name: 1-64 visible characters, not \"admin\"");
+  if (!token || token->type != PARLEY_NODE_SCALAR || strlen(token->value) < 16)
+    return parley_cfg_fail(c, token ? token->line : n->line, path,
+                           "agent %s needs a token of at least 16 characters", name->value);
+  for (size_t i = 0; i < cfg->n_agents; i++) {
+    if (strcmp(cfg->agent_names[i], name->value) == 0)
+      return parley_cfg_fail(c, name->line, path, "agent %s is listed twice", name->value);
+    if (strcmp(cfg->agent_tokens[i], token->value) == 0)
+      return parley_cfg_fail(c, token->line, path,
+                             "agent %s has the token of agent %s: each needs its own",
+                             name->value, cfg->agent_names[i]);
+  }
+  size_t k = cfg->n_agents;
+  if (parley_cfg_strv_push(&cfg->agent_names, &k, name->value) != 0)
+    return parley_cfg_nomem(c);
+  if (parley_cfg_strv_push(&cfg->agent_tokens, &cfg->n_agents, token->value) != 0) {
+    free(cfg->agent_names[k - 1]);
+    return parley_cfg_nomem(c);
+  }
+  return 0;
+}
+
+static int cfg_r_agents(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  char sub[192];
+  int rc = parley_cfg_expect(c, n, PARLEY_NODE_SEQ, path, "a list of {name, token}");
+  for (size_t i = 0; rc == 0 && i < n->count; i++) {
+    snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+    rc = parley_cfg_expect(c, n->items[i], PARLEY_NODE_MAP, sub, "a map with name and token");
+    if (rc == 0)
+      rc = cfg_agent(c, n->items[i], sub);
+  }
+  return rc;
+}
+
+static int cfg_r_console_dir(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  int rc = parley_cfg_string(c, n, path, &c->cfg->console_dir);
+  if (rc == 0 && !n->value[0])
+    return parley_cfg_fail(c, n->line, path, "the console directory is empty");
+  return rc;
+}
+
 static int cfg_r_max_body(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
   uint64_t v = 0;
   int rc = parley_cfg_size(c, n, path, 1, &v);
@@ -198,10 +286,13 @@ static int cfg_h_key(parley_cfgctx_t *c, const char *key, const parley_node_t *n
     return cfg_h_bytes(c, n, path, &h->max_request_line);
   if (strcmp(key, "max_requests_per_connection") == 0)
     return cfg_h_count(c, n, path, INT32_MAX, &h->max_requests);
+  if (strcmp(key, "stream_keepalive") == 0) /* event streams' ": keepalive" interval */
+    return cfg_h_timeout(c, n, path, &h->stream_keepalive_ms);
   return parley_cfg_fail(c, n->line, path,
                          "unknown key (known keys: header_timeout, body_timeout, idle_timeout, "
                          "max_connections, max_connections_per_client, max_header_size, "
-                         "max_headers, max_request_line, max_requests_per_connection)");
+                         "max_headers, max_request_line, max_requests_per_connection, "
+                         "stream_keepalive)");
 }
 
 static int cfg_r_http(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
@@ -227,6 +318,11 @@ static const struct {
     {"log_level", cfg_r_log_level},
     {"log_format", cfg_r_log_format},
     {"admin_token", cfg_r_admin_token},
+    {"state_dir", cfg_r_state_dir},
+    {"admin_auth", cfg_r_admin_auth},
+    {"secure_cookies", cfg_r_secure_cookies},
+    {"agents", cfg_r_agents},
+    {"console_dir", cfg_r_console_dir},
     {"max_body", cfg_r_max_body},
     {"max_connections", cfg_r_max_connections},
     {"queue_size", cfg_r_queue_size},
@@ -249,8 +345,9 @@ static int cfg_router_key(parley_cfgctx_t *c, const char *key, const parley_node
   }
   return parley_cfg_fail(c, n->line, path,
                   "unknown key (known keys: listen, plugin_dir, journal, log_level, log_format, "
-                  "admin_token, max_body, max_connections, queue_size, retention, dedup_window, "
-                  "max_backlog, max_backlog_age, default_output, http)");
+                  "admin_token, state_dir, admin_auth, secure_cookies, agents, console_dir, "
+                  "max_body, max_connections, queue_size, retention, dedup_window, max_backlog, "
+                  "max_backlog_age, default_output, http)");
 }
 
 static int cfg_router(parley_cfgctx_t *c, const parley_node_t *n) {
@@ -436,6 +533,10 @@ static int cfg_paths(parley_cfgctx_t *c) {
     return parley_cfg_nomem(c);
   if (cfg_resolve_in_place(&cfg->journal, cfg->base_dir) != 0)
     return parley_cfg_nomem(c);
+  if (cfg->state_dir && cfg_resolve_in_place(&cfg->state_dir, cfg->base_dir) != 0)
+    return parley_cfg_nomem(c);
+  if (cfg->console_dir && cfg_resolve_in_place(&cfg->console_dir, cfg->base_dir) != 0)
+    return parley_cfg_nomem(c);
   for (size_t i = 0; i < cfg->n_plugin_dirs; i++)
     if (cfg_resolve_in_place(&cfg->plugin_dirs[i], cfg->base_dir) != 0)
       return parley_cfg_nomem(c);
@@ -512,6 +613,12 @@ void parley_config_free(parley_config_t *cfg) {
   free(cfg->journal);
   free(cfg->log_format);
   cfg_free_secret(cfg->admin_token);
+  free(cfg->state_dir);
+  parley_cfg_strv_free(cfg->agent_names, cfg->n_agents);
+  for (size_t i = 0; i < cfg->n_agents; i++)
+    cfg_free_secret(cfg->agent_tokens[i]);
+  free(cfg->agent_tokens);
+  free(cfg->console_dir);
   free(cfg->default_output);
   for (size_t i = 0; i < cfg->n_connectors; i++)
     cfg_instance_clear(&cfg->connectors[i]);
@@ -593,6 +700,10 @@ parley_config_t *parley_config_clone(const parley_config_t *cfg) {
   d->journal = cfg_dup(cfg->journal, &ok);
   d->log_format = cfg_dup(cfg->log_format, &ok);
   d->admin_token = cfg_dup(cfg->admin_token, &ok);
+  d->state_dir = cfg_dup(cfg->state_dir, &ok);
+  d->agent_names = cfg_dupv(cfg->agent_names, cfg->n_agents, &ok);
+  d->agent_tokens = cfg_dupv(cfg->agent_tokens, cfg->n_agents, &ok);
+  d->console_dir = cfg_dup(cfg->console_dir, &ok);
   d->default_output = cfg_dup(cfg->default_output, &ok);
   d->connectors = cfg_dup_instances(cfg->connectors, cfg->n_connectors, &ok);
   d->outputs = cfg_dup_instances(cfg->outputs, cfg->n_outputs, &ok);
@@ -607,6 +718,13 @@ parley_config_t *parley_config_clone(const parley_config_t *cfg) {
     /* Arrays that could not be allocated hold no items to free. */
     if (!d->plugin_dirs)
       d->n_plugin_dirs = 0;
+    if (!d->agent_names || !d->agent_tokens) {
+      /* free what one of the two holds; the other is NULL */
+      parley_cfg_strv_free(d->agent_names, d->agent_names ? d->n_agents : 0);
+      parley_cfg_strv_free(d->agent_tokens, d->agent_tokens ? d->n_agents : 0);
+      d->agent_names = d->agent_tokens = NULL;
+      d->n_agents = 0;
+    }
     if (!d->connectors)
       d->n_connectors = 0;
     if (!d->outputs)

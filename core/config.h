@@ -46,6 +46,7 @@ typedef struct parley_conf_route {
 /* router.http: the HTTP server's limits (docs/http.md); 0: the server's default. */
 typedef struct parley_conf_http {
   int64_t header_timeout_ms, body_timeout_ms, idle_timeout_ms;
+  int64_t stream_keepalive_ms; /* ": keepalive" on event streams; 0: 15 s */
   size_t max_per_client, max_header_bytes, max_headers, max_request_line, max_requests;
 } parley_conf_http_t;
 
@@ -59,7 +60,13 @@ struct parley_config {
   char *journal;            /* default <base_dir>/parley.journal */
   int log_level;            /* parley_log_level_t, default INFO */
   char *log_format;         /* "text" (default) or "json" */
-  char *admin_token;        /* secret, may be NULL */
+  char *admin_token;        /* secret, may be NULL: read or made in state_dir */
+  char *state_dir;          /* default: the journal's directory */
+  int admin_auth_none;      /* router.admin_auth: none (loopback listeners only) */
+  int secure_cookies;       /* router.secure_cookies: the session cookie gets Secure */
+  char **agent_names;       /* router.agents: names and their (secret) tokens */
+  char **agent_tokens; size_t n_agents;
+  char *console_dir;        /* the console's static files; NULL: the installed copy */
   size_t max_body;          /* webhook body limit, default 1 MiB */
   size_t max_connections;   /* default 1024; router.http.max_connections is the same */
   parley_conf_http_t http;  /* router.http: */
@@ -93,6 +100,13 @@ int parley_config_from_node(const parley_node_t *root, const char *source,
 /* Deep copy (the router keeps its own). */
 parley_config_t *parley_config_clone(const parley_config_t *cfg);
 /* Check cross-references: unique names, routes name existing outputs. */
+/* A route match in its string form, "field=value[,field=value...]" (the
+ * form parley_config_add_route takes; a field may repeat: any-of), into r
+ * (initialised here; free with parley_config_match_free). NULL or "" match
+ * every event. PARLEY_EINVAL with msg naming the bad part, PARLEY_ENOMEM. */
+int parley_config_parse_match(const char *match, parley_conf_route_t *r, char *msg,
+                              size_t len);
+void parley_config_match_free(parley_conf_route_t *r);
 int parley_config_check(const parley_config_t *cfg, parley_error_t *err);
 
 #endif

@@ -4,6 +4,7 @@
  * thing in both; cross-references (route outputs, duplicate names, kinds)
  * are checked by parley_config_check when the router is created. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,6 +54,12 @@ static void build_take(parley_config_t *cfg, parley_config_t *src, const char *k
     PARLEY_SWAP(cfg->log_format, src->log_format);
   } else if (strcmp(key, "admin_token") == 0) {
     PARLEY_SWAP(cfg->admin_token, src->admin_token);
+  } else if (strcmp(key, "state_dir") == 0) {
+    PARLEY_SWAP(cfg->state_dir, src->state_dir);
+  } else if (strcmp(key, "admin_auth") == 0) {
+    cfg->admin_auth_none = src->admin_auth_none;
+  } else if (strcmp(key, "secure_cookies") == 0) {
+    cfg->secure_cookies = src->secure_cookies;
   } else if (strcmp(key, "max_body") == 0) {
     cfg->max_body = src->max_body;
   } else if (strcmp(key, "max_connections") == 0) {
@@ -272,8 +279,24 @@ static char *build_trim(char *s) {
   return s;
 }
 
-/* "platform=twitter,kind=mention"; a field may repeat (any-of). */
-static int build_match(parley_conf_route_t *r, const char *match) {
+static const char *const build_fields =
+    "platform, kind, connector, lang, keywords, keyword_sets, min_priority, min_followers, "
+    "visibility";
+
+static int build_known(const char *field) {
+  static const char *const known[] = {"platform",    "kind",          "connector",
+                                      "lang",        "keywords",      "keyword",
+                                      "keyword_set", "keyword_sets",  "min_priority",
+                                      "min_followers", "visibility",  NULL};
+  for (size_t i = 0; known[i]; i++)
+    if (strcmp(field, known[i]) == 0)
+      return 1;
+  return 0;
+}
+
+/* "platform=twitter,kind=mention"; a field may repeat (any-of). On
+ * PARLEY_EINVAL, msg (may be NULL) names the part that was wrong. */
+static int build_match(parley_conf_route_t *r, const char *match, char *msg, size_t len) {
   char *copy = strdup(match), *save = NULL;
   int rc = 0;
   if (!copy)
@@ -281,13 +304,35 @@ static int build_match(parley_conf_route_t *r, const char *match) {
   for (char *tok = strtok_r(copy, ",", &save); rc == 0 && tok; tok = strtok_r(NULL, ",", &save)) {
     char *eq = strchr(tok, '=');
     if (!eq) {
+      if (msg)
+        snprintf(msg, len, "'%.64s' is not field=value", build_trim(tok));
       rc = PARLEY_EINVAL;
       break;
     }
     *eq = '\0';
-    rc = build_field(r, build_trim(tok), build_trim(eq + 1));
+    const char *field = build_trim(tok), *value = build_trim(eq + 1);
+    rc = build_field(r, field, value);
+    if (rc == PARLEY_EINVAL && msg) {
+      if (!build_known(field))
+        snprintf(msg, len, "unknown field '%.64s' (expected one of %s)", field, build_fields);
+      else
+        snprintf(msg, len, "%s: '%.64s' is not a valid value", field, value);
+    }
   }
   free(copy);
+  return rc;
+}
+
+int parley_config_parse_match(const char *match, parley_conf_route_t *r, char *msg,
+                              size_t len) {
+  parley_cfg_match_init(r);
+  if (msg && len)
+    *msg = '\0';
+  int rc = match ? build_match(r, match, msg, len) : 0;
+  if (rc == PARLEY_ENOMEM && msg)
+    snprintf(msg, len, "out of memory");
+  if (rc)
+    parley_cfg_match_clear(r);
   return rc;
 }
 
@@ -298,7 +343,7 @@ int parley_config_add_route(parley_config_t *cfg, const char *match, const char 
   parley_cfg_match_init(&r);
   int rc = parley_cfg_strv_push(&r.outputs, &r.n_outputs, output);
   if (rc == 0 && match)
-    rc = build_match(&r, match);
+    rc = build_match(&r, match, NULL, 0);
   if (rc == 0 && !(r.name = parley_asprintf("routes[%zu]", cfg->n_routes)))
     rc = PARLEY_ENOMEM;
   parley_conf_route_t *nv = rc == 0 ? realloc(cfg->routes, (cfg->n_routes + 1) * sizeof *nv) : NULL;
@@ -311,4 +356,9 @@ int parley_config_add_route(parley_config_t *cfg, const char *match, const char 
   cfg->routes = nv;
   cfg->routes[cfg->n_routes++] = r;
   return 0;
+}
+
+void parley_config_match_free(parley_conf_route_t *r) {
+  if (r)
+    parley_cfg_match_clear(r);
 }

@@ -46,6 +46,7 @@ struct parley_event {
   size_t keyword_count;
   size_t keyword_cap;
   char *matched_query;
+  uint32_t repaired; /* characters replaced by U+FFFD in the input, 0 none */
   char *raw; /* valid JSON text, as given */
 };
 
@@ -206,6 +207,7 @@ PARLEY_EVENT_SCALAR_FIELD(sentiment, sentiment, double, NAN)
 PARLEY_EVENT_SCALAR_FIELD(priority, priority, int, -1)
 PARLEY_EVENT_SCALAR_FIELD(lang_confidence, lang_confidence, double, NAN)
 PARLEY_EVENT_SCALAR_FIELD(sla_due, sla_due, int64_t, 0)
+PARLEY_EVENT_SCALAR_FIELD(repaired, repaired, uint32_t, 0)
 
 void parley_event_set_author_followers(parley_event_t *ev, int64_t followers) {
   if (ev)

@@ -118,6 +118,8 @@ static void parley_ev_encode_body(const parley_event_t *ev, parley_jw_t *w) {
   parley_ev_put_str(w, "url", parley_event_url(ev));
   parley_ev_encode_media(ev, w);
   parley_ev_encode_signals(ev, w);
+  if (parley_event_repaired(ev) > 0)
+    parley_jw_int(w, "repaired", (int64_t)parley_event_repaired(ev));
 }
 
 /* "raw" comes last. It was checked as JSON when it was set; here it is
@@ -437,6 +439,19 @@ static int parley_ev_decode_signals(parley_ev_dec_t *d, json_t *o) {
   return rc;
 }
 
+static int parley_ev_decode_repaired(parley_ev_dec_t *d, json_t *o) {
+  json_t *v = json_object_get(o, "repaired");
+  if (v == NULL)
+    return 0;
+  if (!json_is_integer(v))
+    return parley_ev_wrong(d, "event", "repaired", "integer");
+  if (json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX)
+    return parley_error_set(d->err, PARLEY_EINVAL, "event.repaired: must be 0 to %u",
+                            (unsigned)UINT32_MAX);
+  parley_event_set_repaired(d->ev, (uint32_t)json_integer_value(v));
+  return 0;
+}
+
 static int parley_ev_decode_raw(parley_ev_dec_t *d, json_t *o) {
   json_t *v = json_object_get(o, "raw");
   if (v == NULL)
@@ -472,6 +487,8 @@ static int parley_ev_decode_object(parley_ev_dec_t *d, json_t *o) {
     rc = parley_ev_decode_media(d, o);
   if (rc == 0)
     rc = parley_ev_decode_signals(d, o);
+  if (rc == 0)
+    rc = parley_ev_decode_repaired(d, o);
   if (rc == 0)
     rc = parley_ev_decode_raw(d, o);
   /* Cross-field rules (id prefix, lang tag, ...) live in validate. */

@@ -46,6 +46,7 @@ enum {
   PARLEY_JST_META_PUT,
   PARLEY_JST_SIZES,
   PARLEY_JST_STATS,
+  PARLEY_JST_FIRST_SEQ,
   PARLEY_JST_COUNT_
 };
 
@@ -97,6 +98,7 @@ static const char *const parley_journal_sql[PARLEY_JST_COUNT_] = {
         "((SELECT page_count FROM pragma_page_count()) - "
         "(SELECT freelist_count FROM pragma_freelist_count())) * "
         "(SELECT page_size FROM pragma_page_size())",
+    [PARLEY_JST_FIRST_SEQ] = "SELECT COALESCE(min(seq), 0) FROM events",
 };
 
 struct parley_journal {
@@ -798,4 +800,19 @@ int parley_journal_stats(parley_journal_t *j, int64_t *events, int64_t *bytes) {
   }
   parley_journal_release(st);
   return rc;
+}
+
+int64_t parley_journal_first_seq(parley_journal_t *j) {
+  sqlite3_stmt *st;
+  int64_t seq;
+
+  if (!j)
+    return PARLEY_EINVAL;
+  st = j->st[PARLEY_JST_FIRST_SEQ];
+  if (sqlite3_step(st) == SQLITE_ROW)
+    seq = sqlite3_column_int64(st, 0);
+  else
+    seq = parley_journal_io(j, NULL, "reading the first seq");
+  parley_journal_release(st);
+  return seq;
 }

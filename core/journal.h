@@ -59,6 +59,9 @@ int parley_journal_read(parley_journal_t *j, int64_t after, size_t limit,
                         parley_journal_read_cb cb, void *data);
 /* Highest seq assigned so far (0 when empty). */
 int64_t parley_journal_last_seq(parley_journal_t *j);
+/* Lowest seq still in the journal (its row, maybe without body after
+ * retention; 0 when empty). PARLEY_EIO (negative) on failure. */
+int64_t parley_journal_first_seq(parley_journal_t *j);
 
 /* Per-output delivery cursor: every event with seq <= cursor was delivered. */
 int parley_journal_cursor_get(parley_journal_t *j, const char *output, int64_t *seq);

@@ -29,10 +29,7 @@ static int check_file(const char *path, parley_error_t *err) {
     return parley_error_set(err, PARLEY_ENOENT, "%s: %s", path, strerror(errno));
   if (!S_ISREG(st.st_mode))
     return parley_error_set(err, PARLEY_ENOTPLUGIN, "%s: not a regular file", path);
-  if (st.st_mode & S_IWOTH)
-    return parley_error_set(err, PARLEY_EPERM,
-                            "%s: refusing to load a world-writable plugin (chmod o-w)", path);
-  return 0;
+  return parley_plugin_check_trust(path, err);
 }
 
 #if UINTPTR_MAX > 0xffffffffu

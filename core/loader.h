@@ -31,6 +31,14 @@ void parley_plugin_unload(parley_plugin_t *p); /* NULL is fine */
  * (or is static); *ndirs receives its length (at least 1). */
 const char *const *parley_plugin_search_dirs(char *const *dirs, size_t n, size_t *ndirs);
 
+/* May the file at path be loaded? It and every directory on its way (as
+ * configured and as resolved) must be owned by root or the daemon's user
+ * and writable by nobody else: not world-writable (a sticky directory such
+ * as /tmp excepted), not group-writable unless the group is the owner's own
+ * private group. Returns 0, or PARLEY_EPERM / PARLEY_ENOENT with err naming
+ * the file, the directory at fault and the fix. loader_trust.c. */
+int parley_plugin_check_trust(const char *path, parley_error_t *err);
+
 /* Check a descriptor without loading anything (also used by the
  * conformance kit). file names it in messages. */
 int parley_plugin_check_descriptor(const parley_connector_t *d, const char *file,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "parley/time.h"
+#include "util.h"
 
 static parley_log_level_t g_level = PARLEY_LOG_INFO;
 static int g_json;
@@ -165,17 +166,42 @@ static void write_text(parley_log_level_t level, const char *ts, const char *who
   fprintf(stderr, "%s %-5s [%s] %s\n", ts, level_names[level], who, msg);
 }
 
+/* Copies msg into out (of size n), writing control characters, DEL and
+ * bytes that are not valid UTF-8 as \xNN: whatever a connector or a
+ * platform put into a message, one log call stays one intact line (no
+ * forged lines, no terminal escapes) and the JSON form can always encode it. */
+static void clean_message(const char *msg, char *out, size_t n) {
+  const unsigned char *p = (const unsigned char *)msg;
+  size_t o = 0;
+  while (*p && o + 5 < n) {
+    size_t k = parley_util_utf8_seq_len(p);
+    if (k > 0 && !(k == 1 && (*p < 0x20 || *p == 0x7f))) {
+      if (o + k >= n)
+        break;
+      memcpy(out + o, p, k);
+      o += k;
+      p += k;
+    } else {
+      snprintf(out + o, 5, "\\x%02X", *p);
+      o += 4;
+      p++;
+    }
+  }
+  out[o] = '\0';
+}
+
 void parley_log_kvv(parley_log_level_t level, const char *component, const char *instance,
                     const parley_log_field_t *fields, size_t n, const char *fmt, va_list ap) {
   if (level > g_level || level < PARLEY_LOG_ERROR)
     return;
-  char msg[2048], ts[PARLEY_TIME_MAX];
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  char raw[2048], msg[2048], ts[PARLEY_TIME_MAX];
+  vsnprintf(raw, sizeof raw, fmt, ap);
   parley_time_format(parley_time_now(), ts, sizeof ts);
   if (!component)
     component = "parley";
   pthread_mutex_lock(&g_secrets_mu);
-  mask_secrets(msg, sizeof msg);
+  mask_secrets(raw, sizeof raw); /* before escaping, so a secret is found as it was given */
+  clean_message(raw, msg, sizeof msg);
   if (g_json)
     write_json(level, ts, component, instance, fields, n, msg);
   else

@@ -70,6 +70,8 @@ static const char *const builtin_help[][2] = {
     {"parley_enrich_kept_total", "Events whose signal the connector had already set (kept)."},
     {"parley_enrich_unfilled_total", "Events the enrichment step could not fill."},
     {"parley_http_connections", "HTTP connections open now."},
+    {"parley_event_streams",
+     "Server-Sent Events subscribers now, by channel (events: /v1/events, stream: /v1/stream)."},
     {"parley_http_client_addresses", "Distinct client addresses with an HTTP connection open."},
     {"parley_http_accepted_total", "HTTP connections accepted."},
     {"parley_http_evicted_total",

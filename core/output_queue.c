@@ -249,9 +249,43 @@ static uint64_t backoff_ms(unsigned attempts) {
   return base / 2 + (uint64_t)rand() % (base / 2 + 1);
 }
 
+/* Drop what is queued and start over after seq: the events after it are
+ * read back from the journal and delivered again. */
+static void rewind_now(parley_output_t *o) {
+  int64_t seq = o->rewind_to;
+  o->rewind_pending = 0;
+  for (size_t i = 0; i < o->count; i++) {
+    size_t k = (o->head + i) % o->r->queue_cap;
+    parley_blob_unref(o->ring[k]);
+    o->ring[k] = NULL;
+  }
+  o->head = o->count = 0;
+  o->cursor = o->tail = seq;
+  save_cursor(o);
+  parley_log_instance(PARLEY_LOG_INFO, "output", o->name,
+                      "replaying from the journal: every event after seq %lld again",
+                      (long long)seq);
+}
+
+void parley_output_rewind(parley_output_t *o, int64_t seq) {
+  o->rewind_to = seq < 0 ? 0 : seq;
+  o->rewind_pending = 1;
+  if (o->inflight)
+    return; /* parley_output_done() rewinds once the batch is answered */
+  rewind_now(o);
+  parley_output_pump(o);
+}
+
 void parley_output_done(parley_output_t *o, int status, const char *message) {
   if (!o->inflight)
     return;
+  if (o->rewind_pending) {
+    /* the batch's outcome no longer matters: its events come again */
+    o->inflight = 0;
+    rewind_now(o);
+    parley_output_pump(o);
+    return;
+  }
   if (status == 0) {
     delivered(o);
   } else {

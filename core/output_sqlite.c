@@ -47,12 +47,22 @@ enum {
   ST_COUNT
 };
 
+/* A change made in the open transaction, told the watcher after COMMIT. */
+typedef struct pending_change {
+  parley_store_change_type_t type;
+  char *conv, *a, *b, *c; /* message: id, platform, direction; conversation: status, assignee */
+} pending_change_t;
+
 typedef struct sqlite_store {
   parley_output_t *o;
   const sqlite_config_t *cfg;
   sqlite3 *db;
   sqlite3_stmt *st[ST_COUNT];
   uint64_t skipped; /* unreadable events, logged */
+  parley_store_watch_cb watch;
+  void *watch_data;
+  pending_change_t *changes;
+  size_t n_changes, cap_changes;
 } sqlite_store_t;
 
 static const parley_option_t sqlite_options[] = {
@@ -206,6 +216,65 @@ static int step_done(sqlite3_stmt *st) {
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rc;
 }
 
+/* ---- telling the watcher ---- */
+
+static void change_free(pending_change_t *c) {
+  free(c->conv);
+  free(c->a);
+  free(c->b);
+  free(c->c);
+}
+
+static void changes_drop(sqlite_store_t *s) {
+  for (size_t i = 0; i < s->n_changes; i++)
+    change_free(&s->changes[i]);
+  s->n_changes = 0;
+}
+
+static char *dup_or_null(const char *v) { return v ? strdup(v) : NULL; }
+
+/* Remember a change (a watcher misses it when memory runs out: the store
+ * itself is not affected). */
+static void change_add(sqlite_store_t *s, parley_store_change_type_t type, const char *conv,
+                       const char *a, const char *b, const char *c) {
+  if (!s->watch || !conv)
+    return;
+  if (s->n_changes == s->cap_changes) {
+    size_t cap = s->cap_changes ? s->cap_changes * 2 : 16;
+    pending_change_t *v = realloc(s->changes, cap * sizeof *v);
+    if (!v)
+      return;
+    s->changes = v;
+    s->cap_changes = cap;
+  }
+  pending_change_t *p = &s->changes[s->n_changes++];
+  *p = (pending_change_t){type, strdup(conv), dup_or_null(a), dup_or_null(b), dup_or_null(c)};
+}
+
+/* After COMMIT: tell the watcher, in order. */
+static void changes_flush(sqlite_store_t *s) {
+  for (size_t i = 0; s->watch && i < s->n_changes; i++) {
+    pending_change_t *p = &s->changes[i];
+    parley_store_change_t c = {.type = p->type, .conversation_id = p->conv};
+    if (p->type == PARLEY_STORE_MESSAGE) {
+      c.message_id = p->a;
+      c.platform = p->b;
+      c.direction = p->c;
+    } else {
+      c.status = p->a;
+      c.assigned_to = p->b;
+    }
+    s->watch(&c, s->watch_data);
+  }
+  changes_drop(s);
+}
+
+void parley_output_sqlite_watch(void *state, parley_store_watch_cb cb, void *data) {
+  sqlite_store_t *s = state;
+  s->watch = cb;
+  s->watch_data = data;
+}
+
 /* The conversation a message belongs to: its own conversation_id; else
  * that of the message it answers, when stored; else its own id (a lone
  * mention is a conversation of one). System events belong to none. */
@@ -315,6 +384,8 @@ static int update_conversation(sqlite_store_t *s, const sqlite_msg_t *m, const c
   return step_done(st);
 }
 
+static int note_conversation(sqlite_store_t *s, const char *conv);
+
 /* A new message moves its conversation through the state machine
  * (output_sqlite_schema.c) and records the change, if any, as an event. */
 static int move_conversation(sqlite_store_t *s, const sqlite_msg_t *m, const char *conv,
@@ -331,6 +402,8 @@ static int move_conversation(sqlite_store_t *s, const sqlite_msg_t *m, const cha
   if (rc == 0 && type)
     rc = insert_event(s, conv, at, type, agent, reopen ? parley_conv_status_name(from) : NULL,
                       m->id);
+  if (rc == 0 && type && s->watch)
+    rc = note_conversation(s, conv);
   free(status_at);
   return rc;
 }
@@ -380,6 +453,8 @@ static int store_one(sqlite_store_t *s, const parley_output_item_t *it) {
   char *agent = outbound ? lookup_text(s, ST_SENT_GET, m.id, &rc) : NULL;
   if (rc == 0)
     rc = insert_message(s, &m, conv, it->json, it->len, outbound, agent, &is_new);
+  if (rc == 0 && is_new)
+    change_add(s, PARLEY_STORE_MESSAGE, conv, m.id, m.platform, outbound ? "out" : "in");
   if (rc == 0 && is_new && conv && moves_conversation(m.kind))
     rc = move_conversation(s, &m, conv, outbound, agent);
   if (rc == 0 && is_new && !outbound)
@@ -457,6 +532,10 @@ static void sqlite_deliver(void *state, const parley_output_item_t *items, size_
     rc = store_one(s, &items[i]);
   if (rc == SQLITE_OK)
     rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    changes_flush(s);
+  else
+    changes_drop(s);
   if (rc != SQLITE_OK) {
     char msg[512];
     snprintf(msg, sizeof msg, "store %s: %s", s->cfg->path, sqlite3_errmsg(s->db));
@@ -486,6 +565,8 @@ static void sqlite_destroy(void *state) {
   for (int i = 0; i < ST_COUNT; i++) /* opened but never closed */
     sqlite3_finalize(s->st[i]);
   sqlite3_close(s->db);
+  changes_drop(s);
+  free(s->changes);
   free(s);
 }
 
@@ -550,6 +631,18 @@ static int read_conversation(sqlite_store_t *s, const char *id, conv_row_t *row)
   return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? PARLEY_ENOENT : rc;
 }
 
+/* The conversation's status and assignee now (in the transaction), for
+ * the watcher. */
+static int note_conversation(sqlite_store_t *s, const char *conv) {
+  conv_row_t row;
+  int rc = read_conversation(s, conv, &row);
+  if (rc == 0)
+    change_add(s, PARLEY_STORE_CONVERSATION, conv, parley_conv_status_name(row.status),
+               row.assigned_to, NULL);
+  free(row.assigned_to);
+  return rc == PARLEY_ENOENT ? 0 : rc;
+}
+
 /* resolve / assign on a conversation known to be there. A resolve of a
  * resolved conversation, or an assign to its assignee, changes nothing. */
 static int change_conversation(sqlite_store_t *s, parley_output_action_t *op,
@@ -597,10 +690,17 @@ static int sqlite_apply(void *state, parley_output_action_t *op, parley_error_t 
   }
   if (rc == SQLITE_OK) {
     snprintf(op->platform, sizeof op->platform, "%s", row.platform);
-    if (!op->check_only && (rc = change_conversation(s, op, &row)) == SQLITE_OK)
+    if (!op->check_only && (rc = change_conversation(s, op, &row)) == SQLITE_OK &&
+        op->changed && s->watch)
+      rc = note_conversation(s, conv);
+    if (!op->check_only && rc == SQLITE_OK)
       rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     free(row.assigned_to);
   }
+  if (rc == SQLITE_OK)
+    changes_flush(s);
+  else
+    changes_drop(s);
   return rc == SQLITE_OK ? 0 : apply_fail(s, err, "cannot change a conversation");
 }
 

@@ -42,6 +42,31 @@ const char *parley_conv_step(parley_conv_state_t *c, int outbound, parley_conv_s
  * arrives after a newer one. */
 const char *parley_conv_later(const char *a, const char *b);
 
+/* A change the store committed, for a watcher (the router's /v1/stream). */
+typedef enum {
+  PARLEY_STORE_MESSAGE = 1, /* a new message row */
+  PARLEY_STORE_CONVERSATION, /* a conversation's status or assignee changed */
+} parley_store_change_type_t;
+
+typedef struct parley_store_change {
+  parley_store_change_type_t type;
+  const char *conversation_id;
+  const char *message_id;  /* MESSAGE */
+  const char *platform;    /* MESSAGE */
+  const char *direction;   /* MESSAGE: "in" or "out" */
+  const char *status;      /* CONVERSATION: the store's status name */
+  const char *assigned_to; /* CONVERSATION: NULL when nobody */
+} parley_store_change_t;
+
+/* Called on the loop right after the transaction that made the changes
+ * committed (never for one that rolled back), once per change in the order
+ * they were made; the strings live for the call only. */
+typedef void (*parley_store_watch_cb)(const parley_store_change_t *c, void *data);
+
+/* Watch the store of a sqlite output; state is that output's state (the
+ * struct stays private). One watcher per store; cb NULL stops watching. */
+void parley_output_sqlite_watch(void *state, parley_store_watch_cb cb, void *data);
+
 /* Bring the store to schema v2 in one transaction: create it when the file
  * is new, migrate a v1 store in place (status closed -> resolved, the new
  * columns and tables, conversation_events rebuilt from the stored

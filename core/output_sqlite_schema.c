@@ -106,6 +106,10 @@ static const char schema_v2[] =
     "CREATE INDEX IF NOT EXISTS messages_by_received ON messages (received_at);"
     "CREATE INDEX IF NOT EXISTS conversations_open"
     " ON conversations (status, priority DESC, sla_due);"
+    /* the console's inbox order (router_inbox.c repeats these expressions):
+     * SLA due first (none last), higher priority, longest waiting, id */
+    "CREATE INDEX IF NOT EXISTS conversations_inbox ON conversations (status,"
+    " coalesce(sla_due, '~'), -coalesce(priority, -1), coalesce(last_inbound_at, '~'), id);"
     "CREATE INDEX IF NOT EXISTS conversations_by_account"
     " ON conversations (account, last_at);"
     "CREATE INDEX IF NOT EXISTS conversations_by_assignee"

@@ -73,6 +73,8 @@ int parley_router_new(parley_router_t **out, uv_loop_t *loop, const parley_confi
     return parley_error_set(err, PARLEY_ENOMEM, "out of memory");
   }
   parley_log_secret_add(r->cfg->admin_token); /* masked in logs while this router lives */
+  for (size_t i = 0; i < r->cfg->n_agents; i++)
+    parley_log_secret_add(r->cfg->agent_tokens[i]);
   parley_log_set_level((parley_log_level_t)cfg->log_level);
   parley_log_set_json(cfg->log_format && strcmp(cfg->log_format, "json") == 0);
   if (loop) {
@@ -177,6 +179,10 @@ static void close_all(parley_router_t *r) {
   for (size_t i = 0; i < r->n_outputs; i++) {
     r->closing++;
     parley_output_close(r->outputs[i], output_closed);
+  }
+  if (r->sse) { /* before the server: streams end cleanly, not as aborts */
+    r->closing++;
+    parley_sse_close(r->sse, void_closed, r);
   }
   if (r->httpd) {
     r->closing++;
@@ -285,14 +291,19 @@ void parley_router_free(parley_router_t *r) {
   free(r->instances);
   free(r->outputs);
   free(r->plugins);
+  parley_sse_free(r->sse);
   parley_httpd_free(r->httpd);
   parley_httpc_free(r->httpc);
   parley_journal_close(r->journal);
   parley_enrich_free(r->enrich);
   parley_care_live_free(r->care);
   parley_metrics_free(r->metrics);
-  if (r->cfg)
+  parley_sessions_free(r->sessions);
+  if (r->cfg) {
     parley_log_secret_remove(r->cfg->admin_token);
+    for (size_t i = 0; i < r->cfg->n_agents; i++)
+      parley_log_secret_remove(r->cfg->agent_tokens[i]);
+  }
   parley_config_free(r->cfg);
   if (r->owns_loop) {
     uv_run(&r->own_loop, UV_RUN_NOWAIT); /* let close callbacks run */

@@ -24,7 +24,9 @@
 #include "enrich.h"
 #include "metrics.h"
 #include "output.h"
+#include "router_session.h"
 #include "parley/parley.h"
+#include "router_sse.h"
 
 #define PARLEY_MAX_OUTPUTS 64
 #define PARLEY_BATCH_MAX 512   /* events per batch (and journal transaction) */
@@ -101,6 +103,8 @@ struct parley_output {
   int retry_open;
   uint64_t *c_delivered, *c_failed;
   double *g_backlog;
+  int rewind_pending;              /* parley_output_rewind() waits for the batch in flight */
+  int64_t rewind_to;
 };
 
 /* ---- the undelivered backlog (router_backlog.c) ---- */
@@ -207,6 +211,8 @@ struct parley_router {
   parley_journal_t *journal;
   parley_httpd_t *httpd;
   parley_httpc_t *httpc;
+  parley_sse_t *sse;               /* event streams (router_sse.h); with httpd */
+  parley_sessions_t *sessions;     /* browser logins (router_session.h); NULL: no auth */
 
   parley_plugin_t **plugins; size_t n_plugins;
   parley_instance_t **instances; size_t n_instances;
@@ -314,6 +320,12 @@ void parley_output_offer(parley_output_t *o, parley_blob_t *const *blobs,
                          const parley_output_mask_t *masks, size_t n, int64_t prev_last);
 void parley_output_pump(parley_output_t *o);
 int64_t parley_output_backlog(const parley_output_t *o);
+/* Replay: deliver every matching event with seq > after again (POST
+ * /v1/outputs/<name>/replay). The queue is dropped, the cursor moves back
+ * to after (saved in the journal) and the events are read back from it.
+ * A batch in flight is let finish first; its outcome is then ignored.
+ * The caller checks that the bodies after `after` are still there. */
+void parley_output_rewind(parley_output_t *o, int64_t after);
 int parley_output_drained(const parley_output_t *o);
 void parley_output_close(parley_output_t *o, void (*cb)(parley_output_t *o));
 void parley_output_destroy(parley_output_t *o);
@@ -346,19 +358,67 @@ void parley_router_respond_text(parley_httpd_req_t *req, int status, const char 
                                 const char *const *headers);
 void parley_router_respond_json(parley_httpd_req_t *req, int status, json_t *j);
 
+/* router_token.c */
+#define PARLEY_MAX_SESSIONS 1024
+#define PARLEY_SESSION_IDLE_MS (12 * 3600 * 1000LL)
+/* 1 when listen ("host:port") is on 127.0.0.0/8, [::1] or localhost. */
+int parley_listen_is_loopback(const char *listen);
+/* Before the HTTP server listens: the admin token from the config, the
+ * state directory's file, or a new one written there; the session table.
+ * Refuses admin_auth: none on a non-loopback listener. */
+int parley_router_auth_start(parley_router_t *r, parley_error_t *err);
+
 /* router_auth.c */
 /* 1 when req uses method (HEAD counts as GET); otherwise answers 405 with
  * Allow and returns 0. */
 int parley_router_method_ok(parley_httpd_req_t *req, const char *method);
-/* The gate of every admin endpoint: 1 when req may go on (right method,
- * authorized); otherwise it has answered (405, 401) and returns 0. */
+/* The gate of every admin endpoint: 1 when req may go on (right method;
+ * the admin or an agent token as Bearer, or a session cookie plus, for
+ * methods other than GET and HEAD, its X-Parley-CSRF header); otherwise it
+ * has answered (405, 401, 403) and returns 0. */
 int parley_router_admin_gate(parley_router_t *r, parley_httpd_req_t *req, const char *method);
+/* Who made req, after the gate let it through: an agent's name from
+ * router.agents, "admin" for the admin token (and under admin_auth: none).
+ * Borrowed from the config or the session; valid while req is. */
+const char *parley_router_req_agent(parley_router_t *r, parley_httpd_req_t *req);
+/* POST /v1/login, GET /v1/session, POST /v1/logout (docs/auth.md). */
+void parley_router_login_routes(parley_router_t *r);
+
+/* router_events.c */
+/* The hub's channels. */
+enum { PARLEY_SSE_EVENTS = 1, PARLEY_SSE_STREAM = 2 };
+/* GET /v1/events[?match=]: every accepted event matching the expression, as
+ * Server-Sent Events (id: journal seq, event: event, data: the JSON). */
+void parley_router_events_request(parley_router_t *r, parley_httpd_req_t *req);
+/* An event the router accepted (committed, not a duplicate). */
+void parley_router_events_publish(parley_router_t *r, const parley_event_t *ev, int64_t seq,
+                                  const char *json, size_t len);
+
+/* router_stream.c */
+/* GET /v1/stream[?store=]: the store's committed changes as Server-Sent
+ * Events. */
+void parley_router_stream_request(parley_router_t *r, parley_httpd_req_t *req);
+/* Hook the router to every sqlite output's commits (at HTTP start). */
+void parley_router_stream_watch(parley_router_t *r);
 
 /* router_care.c */
 /* GET /v1/care[?since=&until=&store=]: the care figures of the sqlite
  * store (care.h), computed on libuv's thread pool and answered later.
  * Called after the admin token check; answers 405, 400, 404 or 503 itself. */
 void parley_router_care_request(parley_router_t *r, parley_httpd_req_t *req);
+
+/* router_journal.c: GET /v1/journal (after the admin gate). */
+void parley_router_journal_request(parley_router_t *r, parley_httpd_req_t *req);
+/* router_replay.c: POST /v1/outputs/<name>/replay (after the admin gate);
+ * answers 200, 400, 404, 409 or 503 itself. */
+void parley_router_replay_request(parley_router_t *r, parley_httpd_req_t *req);
+
+/* GET / and /console/...: the agent console's static files from
+ * parley_router_console_dir() (router_console.c); answers every other path
+ * that no other route claims with 404. */
+void parley_router_console_request(parley_router_t *r, parley_httpd_req_t *req);
+/* router.console_dir, or the installed share/parley/console. Owned by r. */
+const char *parley_router_console_dir(const parley_router_t *r);
 
 /* router_actions.c */
 struct parley_action_req {

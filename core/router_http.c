@@ -5,6 +5,12 @@
  *   /v1/status               instances, outputs, counters (JSON)
  *   POST /v1/actions         submit a parley.action.v1, answered with its result
  *   GET /v1/care             care figures of a period from the store (router_care.c)
+ *   GET /, /console/...      the agent console's static files (router_console.c)
+ *   GET /v1/journal          journal seq range, size, outputs' positions (router_journal.c)
+ *   POST /v1/outputs/<name>/replay  deliver an output again from a seq (router_replay.c)
+ *   GET /v1/events           accepted events as Server-Sent Events (router_events.c)
+ *   GET /v1/inbox, GET /v1/conversations/<id>  the console's reads (router_inbox.c)
+ *   GET /v1/stream           the store's committed changes as SSE (router_stream.c)
  * A webhook's 2xx is sent only once its events are in the journal. */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +18,7 @@
 #include "log.h"
 #include "parley/time.h"
 #include "router.h"
+#include "router_inbox.h"
 #include "util.h"
 
 #define RETRY_AFTER "Retry-After: 5"
@@ -165,6 +172,10 @@ static void http_metrics(parley_router_t *r) {
     *g = (double)st.connections;
   if ((g = parley_metrics_gauge(r->metrics, "parley_http_client_addresses", NULL)))
     *g = (double)st.addresses;
+  if ((g = parley_metrics_gauge(r->metrics, "parley_event_streams", "channel=\"events\"")))
+    *g = (double)parley_sse_count(r->sse, PARLEY_SSE_EVENTS);
+  if ((g = parley_metrics_gauge(r->metrics, "parley_event_streams", "channel=\"stream\"")))
+    *g = (double)parley_sse_count(r->sse, PARLEY_SSE_STREAM);
   http_counter(r, "parley_http_accepted_total", NULL, st.accepted);
   http_counter(r, "parley_http_evicted_total", NULL, st.evicted);
   http_counter(r, "parley_http_closed_max_requests_total", NULL, st.closed_max_requests);
@@ -206,6 +217,46 @@ static void on_care(parley_httpd_req_t *req, void *data) {
     parley_router_care_request(r, req);
 }
 
+static void on_console(parley_httpd_req_t *req, void *data) {
+  parley_router_console_request(data, req);
+}
+
+static void on_inbox(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_inbox_request(r, req);
+}
+
+static void on_conversation(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_conversation_request(r, req);
+}
+
+static void on_stream(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_stream_request(r, req);
+}
+
+static void on_journal(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_journal_request(r, req);
+}
+
+static void on_outputs(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "POST"))
+    parley_router_replay_request(r, req);
+}
+
+static void on_events(parley_httpd_req_t *req, void *data) {
+  parley_router_t *r = data;
+  if (parley_router_admin_gate(r, req, "GET"))
+    parley_router_events_request(r, req);
+}
+
 static void action_answered(parley_router_t *r, const char *key,
                             const parley_action_result_t *res, void *data) {
   (void)r;
@@ -219,6 +270,22 @@ static void action_answered(parley_router_t *r, const char *key,
   free(json);
 }
 
+/* An agent's token or session names the agent of what it asks; only the
+ * admin (a tool acting for many people) may name another agent. */
+static int action_agent(parley_router_t *r, parley_httpd_req_t *req, parley_action_t *a,
+                        parley_error_t *err) {
+  const char *agent = parley_router_req_agent(r, req);
+  if (!agent || strcmp(agent, "admin") == 0)
+    return 0;
+  const char *named = parley_action_agent(a);
+  if (named && strcmp(named, agent) != 0)
+    return parley_error_set(err, PARLEY_EINVAL,
+                            "agent: %s may not act as %s (the token is %s's)", agent, named,
+                            agent);
+  return parley_action_set_agent(a, agent) == 0 ? 0 : parley_error_set(err, PARLEY_ENOMEM,
+                                                                       "out of memory");
+}
+
 static void on_actions(parley_httpd_req_t *req, void *data) {
   parley_router_t *r = data;
   if (!parley_router_admin_gate(r, req, "POST"))
@@ -228,6 +295,8 @@ static void on_actions(parley_httpd_req_t *req, void *data) {
   parley_action_t *a = NULL;
   parley_error_t err = {0};
   int rc = parley_action_from_json(body, len, &a, &err);
+  if (rc == 0)
+    rc = action_agent(r, req, a, &err);
   if (rc == 0)
     rc = parley_router_submit_action(r, a, action_answered, req, &err);
   parley_action_free(a);
@@ -240,6 +309,9 @@ static void on_actions(parley_httpd_req_t *req, void *data) {
 int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   if (!r->cfg->listen || !*r->cfg->listen)
     return 0;
+  int rc = parley_router_auth_start(r, err);
+  if (rc)
+    return rc;
   parley_httpd_options_t o = {.listen = r->cfg->listen,
                               .max_body = r->cfg->max_body ? r->cfg->max_body : 1 << 20,
                               .max_connections = r->cfg->max_connections ? r->cfg->max_connections
@@ -254,7 +326,10 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
                                   .max_request_line = r->cfg->http.max_request_line,
                                   .max_requests = r->cfg->http.max_requests,
                               }};
-  int rc = parley_httpd_new(&r->httpd, r->loop, &o, err);
+  rc = parley_httpd_new(&r->httpd, r->loop, &o, err);
+  if (rc == 0 && (rc = parley_sse_new(&r->sse, r->loop,
+                                      (uint64_t)r->cfg->http.stream_keepalive_ms)) != 0)
+    parley_error_set(err, rc, "http: cannot start the event streams");
   if (rc)
     return rc;
   parley_httpd_route(r->httpd, "/hooks/", on_hook, r);
@@ -263,6 +338,15 @@ int parley_router_http_start(parley_router_t *r, parley_error_t *err) {
   parley_httpd_route(r->httpd, "/v1/status", on_status, r);
   parley_httpd_route(r->httpd, "/v1/actions", on_actions, r);
   parley_httpd_route(r->httpd, "/v1/care", on_care, r);
+  parley_httpd_route(r->httpd, "/v1/journal", on_journal, r);
+  parley_httpd_route(r->httpd, "/v1/outputs/", on_outputs, r);
+  parley_httpd_route(r->httpd, "/v1/events", on_events, r);
+  parley_httpd_route(r->httpd, "/v1/inbox", on_inbox, r);
+  parley_httpd_route(r->httpd, "/v1/stream", on_stream, r);
+  parley_httpd_route(r->httpd, "/v1/conversations/", on_conversation, r);
+  parley_router_login_routes(r);
+  parley_httpd_route(r->httpd, "/", on_console, r);
+  parley_router_stream_watch(r);
   parley_log(PARLEY_LOG_INFO, "http", "listening on %s (port %d)", r->cfg->listen,
              parley_httpd_port(r->httpd));
   return 0;

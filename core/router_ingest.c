@@ -181,6 +181,7 @@ static void route_committed(parley_router_t *r, parley_batch_t *b, parley_journa
     parley_care_live_event(r->care, pend[i].ev);
     if (r->on_event)
       r->on_event(r, pend[i].ev, r->on_event_data);
+    parley_router_events_publish(r, pend[i].ev, e[i].seq, pend[i].json, pend[i].len);
     blobs[k] = parley_blob_new(e[i].seq, e[i].id, pend[i].json, pend[i].len);
     parley_backlog_add(&r->backlog, e[i].seq, e[i].received_ms, pend[i].len);
     last = e[i].seq;

@@ -56,30 +56,37 @@ int parley_util_secret_eq(const char *a, const char *b) {
   return diff == 0;
 }
 
+size_t parley_util_utf8_seq_len(const unsigned char *s) {
+  unsigned c = *s, min, cp;
+  size_t n;
+  if (c == 0)
+    return 0;
+  if (c < 0x80)
+    return 1;
+  if ((c & 0xe0) == 0xc0)
+    n = 1, min = 0x80, cp = c & 0x1f;
+  else if ((c & 0xf0) == 0xe0)
+    n = 2, min = 0x800, cp = c & 0x0f;
+  else if ((c & 0xf8) == 0xf0)
+    n = 3, min = 0x10000, cp = c & 0x07;
+  else
+    return 0;
+  for (size_t i = 1; i <= n; i++) {
+    if ((s[i] & 0xc0) != 0x80)
+      return 0; /* also stops at the terminating NUL */
+    cp = (cp << 6) | (s[i] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return n + 1;
+}
+
 int parley_util_utf8_valid(const unsigned char *s) {
   while (*s) {
-    unsigned c = *s, min, cp;
-    size_t n;
-    if (c < 0x80) {
-      s++;
-      continue;
-    } else if ((c & 0xe0) == 0xc0) {
-      n = 1, min = 0x80, cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2, min = 0x800, cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3, min = 0x10000, cp = c & 0x07;
-    } else {
+    size_t k = parley_util_utf8_seq_len(s);
+    if (k == 0)
       return 0;
-    }
-    for (size_t i = 1; i <= n; i++) {
-      if ((s[i] & 0xc0) != 0x80)
-        return 0; /* also stops at the terminating NUL */
-      cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-      return 0;
-    s += n + 1;
+    s += k;
   }
   return 1;
 }

@@ -21,6 +21,9 @@ int parley_util_is_instance_name(const char *s);
 /* 1 if s is strict UTF-8 (RFC 3629): no overlong forms, no surrogates, no
  * code points past U+10FFFF — what JSON encoders can always write. */
 int parley_util_utf8_valid(const unsigned char *s);
+/* The length (1-4) of the strict UTF-8 sequence at s, 0 when it is not one
+ * (or s is at its terminating NUL). */
+size_t parley_util_utf8_seq_len(const unsigned char *s);
 /* Replace *slot by a copy of s (freeing the old value). NULL and "" clear
  * it: an empty string carries no information. PARLEY_EINVAL for invalid
  * UTF-8, PARLEY_ENOMEM; *slot is unchanged on failure. */

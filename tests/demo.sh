@@ -105,6 +105,9 @@ build/core/parleyd --config "$WORK/parley.yaml" 2> "$WORK/parleyd.log" &
 PIDS+=($!)
 PARLEYD=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+# no router.admin_token configured: parleyd made one next to its journal
+AUTH="Authorization: Bearer $(cat "$WORK/admin_token")"
+echo "== the admin API takes the token parleyd wrote to $WORK/admin_token"
 for p in facebook instagram; do
   curl -s -o /dev/null -X POST "$SIM/_sim/webhook-target" \
     -d "{\"platform\":\"$p\",\"url\":\"http://127.0.0.1:$PORT/hooks/acme-$p\"}"
@@ -129,7 +132,7 @@ for line in open(sys.argv[1]):
 PY
 }
 reply() { # connector target conversation key text
-  curl -s -X POST "http://127.0.0.1:$PORT/v1/actions" -d "{
+  curl -s -X POST -H "$AUTH" "http://127.0.0.1:$PORT/v1/actions" -d "{
     \"schema\":\"parley.action.v1\",\"idempotency_key\":\"$4\",\"type\":\"reply_public\",
     \"connector\":\"$1\",\"target\":\"$2\",\"conversation_id\":\"$3\",\"text\":\"$5\"}"
   echo
@@ -145,7 +148,7 @@ echo "== what the simulator recorded as sent by the brand"
 curl -s "$SIM/_sim/sent?platform=twitter"; echo
 curl -s "$SIM/_sim/sent?platform=tiktok"; echo
 sleep 2
-curl -s "http://127.0.0.1:$PORT/v1/care" > "$WORK/care.json"
+curl -s -H "$AUTH" "http://127.0.0.1:$PORT/v1/care" > "$WORK/care.json"
 kill -TERM "$PARLEYD"; wait "$PARLEYD" || true
 echo "== the unified stream: $(wc -l < "$WORK/events.ndjson") events from $WORK/events.ndjson, by platform and kind"
 python3 - "$WORK/events.ndjson" <<'PY'

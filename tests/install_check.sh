@@ -48,7 +48,8 @@ LIBPARLEY=$(find "$PREFIX" -name 'libparley.so' | head -n 1)
 [ -n "$LIBPARLEY" ] || fail "no libparley.so under $PREFIX"
 LIBDIR=$(dirname "$LIBPARLEY")
 for f in bin/parleyd bin/parley-conformance share/parley/conformance/event.schema.json \
-         lib/systemd/system/parleyd.service share/man/man8/parleyd.8 share/man/man5/parley.yaml.5; do
+         lib/systemd/system/parleyd.service share/man/man8/parleyd.8 share/man/man5/parley.yaml.5 \
+         bin/parleyctl share/man/man1/parleyctl.1 share/bash-completion/completions/parleyctl; do
   [ -e "$PREFIX/$f" ] || fail "$PREFIX/$f was not installed"
 done
 [ -f "$LIBDIR/pkgconfig/parley.pc" ] || fail "$LIBDIR/pkgconfig/parley.pc was not installed"

@@ -46,7 +46,10 @@ for _ in $(seq 300); do
   [ -f "$WORK/out.ndjson" ] && [ "$(wc -l < "$WORK/out.ndjson")" -ge 600 ] && break
   sleep 0.1
 done
-curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" || fail "parleyd did not serve /metrics"
+# no admin_token in the config: parleyd made one in the journal's directory
+[ "$(stat -c %a "$WORK/admin_token")" = 600 ] || fail "no admin token file with mode 600"
+curl -sf -o /dev/null -H "Authorization: Bearer $(cat "$WORK/admin_token")" \
+  "http://127.0.0.1:$PORT/metrics" || fail "parleyd did not serve /metrics"
 kill -TERM $PID
 rc=0; wait $PID || rc=$?
 [ $rc -eq 0 ] || fail "parleyd exited $rc"

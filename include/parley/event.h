@@ -139,6 +139,16 @@ const char *parley_event_matched_query(const parley_event_t *ev);
 void parley_event_set_lang_confidence(parley_event_t *ev, double confidence);
 double parley_event_lang_confidence(const parley_event_t *ev);
 
+/* Repaired input: the number of characters parley replaced with U+FFFD
+ * in the platform text this event was built from (invalid UTF-8, a raw NUL
+ * or control character, a lone UTF-16 surrogate escape), so a consumer
+ * knows its text may differ from what the author wrote. 0 (the default)
+ * means the input parsed as it was and the field is left out of the JSON.
+ * Connectors set it from parley_sdk_json_parse_repair's count. Added after
+ * ABI 1.1; older decoders ignore the key. */
+void parley_event_set_repaired(parley_event_t *ev, uint32_t count);
+uint32_t parley_event_repaired(const parley_event_t *ev);
+
 /* The platform payload, as JSON text. set_raw checks that json is valid JSON
  * (PARLEY_EPARSE otherwise) and stores it; raw() returns it or NULL. */
 int parley_event_set_raw(parley_event_t *ev, const char *json, size_t len);

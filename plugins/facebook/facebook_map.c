@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "facebook.h"
+#include "parley/sdk/logtext.h"
 #include "parley/sdk/json.h"
 
 typedef enum { VERB_ADD, VERB_EDIT, VERB_REMOVE, VERB_OTHER } verb_t;
@@ -221,9 +222,10 @@ int parley_facebook_map_comment(parley_meta_t *m, const char *page, const char *
   const char *id = parley_sdk_json_str(comment, "id", NULL);
   const char *from = parley_sdk_json_str(comment, "from.id", NULL);
   const char *parent = parley_sdk_json_str(comment, "parent.id", NULL);
+  char shown[80];
   if (!id)
     return parley_error_set(err, PARLEY_EINVAL, "%s: comment of post %s without an id",
-                            m->plat->name, post);
+                            m->plat->name, parley_sdk_log_word(shown, sizeof shown, post));
   parley_kind_t kind = from && !strcmp(from, page) ? PARLEY_KIND_OUTBOUND
                        : parent                    ? PARLEY_KIND_REPLY
                                                    : PARLEY_KIND_COMMENT;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "instagram.h"
+#include "parley/sdk/logtext.h"
 #include "parley/sdk/json.h"
 
 static int oom(parley_meta_t *m, parley_error_t *err) {
@@ -109,9 +110,10 @@ int parley_instagram_map_change(parley_meta_t *m, const parley_meta_change_t *c,
 
 int parley_instagram_map_comment(parley_meta_t *m, const char *account, const char *media,
                                  const json_t *comment, parley_event_t **out, parley_error_t *err) {
+  char shown[80];
   if (!parley_sdk_json_str(comment, "id", NULL))
     return parley_error_set(err, PARLEY_EINVAL, "%s: comment of media %s without an id",
-                            m->plat->name, media);
+                            m->plat->name, parley_sdk_log_word(shown, sizeof shown, media));
   /* the account's own replies, by the from.id the API gives */
   return comment_event(m, account, comment_kind(comment, account), media, comment, 0, comment,
                        out, err);
@@ -121,9 +123,10 @@ int parley_instagram_map_mentioned_comment(parley_meta_t *m, const char *account
                                            const char *media, const json_t *comment,
                                            parley_event_t **out, parley_error_t *err) {
   const char *on = parley_sdk_json_str(comment, "media.id", NULL);
+  char shown[80];
   if (!parley_sdk_json_str(comment, "id", NULL))
     return parley_error_set(err, PARLEY_EINVAL, "%s: mentioned_comment on media %s without an "
-                                                "id", m->plat->name, media);
+                            "id", m->plat->name, parley_sdk_log_word(shown, sizeof shown, media));
   return comment_event(m, account, PARLEY_KIND_MENTION, on ? on : media, comment, 0, comment,
                        out, err);
 }

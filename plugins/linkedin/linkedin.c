@@ -123,7 +123,15 @@ void parley_linkedin_count(parley_linkedin_t *li, const char *what, uint64_t n) 
   li->host->counter_add(li->inst, name, n);
 }
 
+/* Mark an event built from input that needed repair (a webhook or stream
+ * line being mapped now, or the API response whose callback runs now). */
+static void mark_repaired(parley_event_t *ev, size_t n) {
+  if (n > 0)
+    parley_event_set_repaired(ev, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
+}
+
 void parley_linkedin_emit(parley_linkedin_t *li, parley_event_t *ev) {
+  mark_repaired(ev, li->repaired + parley_sdk_http_repaired(li->http));
   int rc = li->host->emit(li->inst, ev);
   parley_linkedin_count(li, rc == PARLEY_EINVAL ? "events_refused_total" : "events_emitted_total",
                         1);

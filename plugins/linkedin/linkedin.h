@@ -66,6 +66,7 @@ struct parley_linkedin {
   char org_enc[PARLEY_LINKEDIN_URN_MAX * 3];
   char base[512];                    /* base_url without a trailing '/' */
   parley_sdk_http_t *http;
+  size_t repaired; /* characters replaced by U+FFFD in the input being mapped now */
   parley_linkedin_comments_t *comments;
   parley_linkedin_mentions_t *mentions;
   int want_webhook;

@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "linkedin.h"
+#include "parley/sdk/logtext.h"
 #include "parley/sdk/encode.h"
 #include "parley/sdk/json.h"
 #include "parley/sdk/paging.h"
@@ -106,10 +107,12 @@ int parley_linkedin_map_comment(parley_linkedin_t *li, const json_t *c, parley_e
   char urn[PARLEY_LINKEDIN_URN_MAX], thread[PARLEY_LINKEDIN_URN_MAX], cid[64];
   const char *raw_urn = parley_sdk_json_str(c, "commentUrn", parley_sdk_json_str(c, "$URN", NULL));
   int64_t ms = parley_sdk_json_int(c, "created.time", 0);
+  char shown[80];
   if (parley_linkedin_urn_normalize(raw_urn, urn, sizeof urn) < 0 ||
       parley_linkedin_comment_split(urn, thread, sizeof thread, cid, sizeof cid) < 0)
     return parley_error_set(err, PARLEY_EINVAL, "linkedin: comment %s: no valid commentUrn",
-                            parley_sdk_json_str(c, "id", "?"));
+                            parley_sdk_log_word(shown, sizeof shown,
+                                                parley_sdk_json_str(c, "id", NULL)));
   if (ms <= 0 || ms > PARLEY_TIME_MAX_MS)
     return parley_error_set(err, PARLEY_EINVAL, "linkedin: comment %s: no valid created.time",
                             urn);
@@ -162,7 +165,7 @@ static int comment_note(parley_linkedin_t *li, const json_t *n, const note_t *nt
   if (parley_linkedin_urn_normalize(nt->generated, urn, sizeof urn) < 0 ||
       parley_linkedin_urn_id(urn, cid, sizeof cid) < 0)
     return parley_error_set(err, PARLEY_EINVAL, "linkedin: %s notification without a comment URN",
-                            nt->action);
+                            parley_sdk_log_word((char[48]){0}, 48, nt->action));
   int edit = strcmp(nt->action, "COMMENT_EDIT") == 0, del = strcmp(nt->action, "COMMENT_DELETE") == 0;
   parley_kind_t kind = edit ? PARLEY_KIND_EDITED : del ? PARLEY_KIND_DELETED
                                                       : comment_kind(li, nt->owner, 0);
@@ -199,7 +202,7 @@ static int other_note(parley_linkedin_t *li, const json_t *n, const note_t *nt,
     snprintf(native, sizeof native, "notification:%lld", nid);
   else
     return parley_error_set(err, PARLEY_EINVAL, "linkedin: %s notification without an id",
-                            nt->action);
+                            parley_sdk_log_word((char[48]){0}, 48, nt->action));
   parley_kind_t kind = mention ? PARLEY_KIND_MENTION : like ? PARLEY_KIND_REACTION
                                                             : PARLEY_KIND_UNKNOWN;
   parley_event_t *ev = event_new(li, native, kind, err);

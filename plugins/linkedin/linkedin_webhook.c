@@ -66,7 +66,8 @@ static void deliver(parley_linkedin_t *li, const char *body, size_t len,
   parley_error_t err = {0};
   size_t i, n;
   json_t *note;
-  json_t *doc = parley_sdk_json_parse(body, len, "webhook body", &err);
+  size_t repaired = 0; /* signed: a bad character must not cost the whole delivery */
+  json_t *doc = parley_sdk_json_parse_repair(body, len, "webhook body", &repaired, &err);
   json_t *notes = parley_sdk_json_array(doc, "notifications", &n);
   if (!notes) {
     parley_linkedin_count(li, "webhook_malformed_total", 1);
@@ -76,7 +77,15 @@ static void deliver(parley_linkedin_t *li, const char *body, size_t len,
     answer(rep, 400, NULL, "malformed notification envelope\n");
     return;
   }
+  if (repaired) {
+    parley_linkedin_count(li, "webhook_repaired_total", 1);
+    li->host->log(li->inst, PARLEY_LOG_WARN, "webhook delivery of %zu bytes accepted with %zu "
+                  "invalid characters replaced by U+FFFD (invalid UTF-8, NUL or a lone surrogate)",
+                  len, repaired);
+  }
+  li->repaired = repaired;
   json_array_foreach(notes, i, note) take(li, note);
+  li->repaired = 0;
   json_decref(doc);
   parley_linkedin_count(li, "webhook_deliveries_total", 1);
   answer(rep, 200, NULL, "ok\n");

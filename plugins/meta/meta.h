@@ -124,6 +124,7 @@ struct parley_meta {
   char base[512];              /* base_url/graph_version, no trailing '/' */
   char proof[65];              /* appsecret_proof of the token */
   parley_sdk_http_t *http;
+  size_t repaired; /* characters replaced by U+FFFD in the input being mapped now */
   parley_sdk_poll_t *poll;
   parley_meta_pass_t *pass;    /* the back-fill pass running, or NULL */
   int unhealthy;               /* the token was refused (reported) */

@@ -62,7 +62,15 @@ void parley_meta_count(parley_meta_t *m, const char *what, uint64_t n) {
   m->host->counter_add(m->inst, m->counter, n);
 }
 
+/* Mark an event built from input that needed repair (a webhook or stream
+ * line being mapped now, or the API response whose callback runs now). */
+static void mark_repaired(parley_event_t *ev, size_t n) {
+  if (n > 0)
+    parley_event_set_repaired(ev, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
+}
+
 void parley_meta_emit(parley_meta_t *m, parley_event_t *ev) {
+  mark_repaired(ev, m->repaired + parley_sdk_http_repaired(m->http));
   int rc = m->host->emit(m->inst, ev);
   parley_meta_count(m, rc == PARLEY_EINVAL ? "events_refused_total" : "events_emitted_total", 1);
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "meta.h"
+#include "parley/sdk/logtext.h"
 #include "parley/sdk/json.h"
 #include "parley/sdk/webhook.h"
 
@@ -104,8 +105,9 @@ static void walk_changes(parley_meta_t *m, const char *account, int64_t when, co
     parley_error_t err = {0};
     int rc = m->plat->map_change(m, &ch, &ev, &err);
     if (rc == PARLEY_ENOENT) {
-      char what[96];
-      snprintf(what, sizeof what, "change field \"%.40s\"", ch.field);
+      char what[96], shown[48];
+      snprintf(what, sizeof what, "change field %s",
+               parley_sdk_log_word(shown, sizeof shown, ch.field));
       ev = parley_meta_unknown_event(m, account, what, c, when);
       rc = ev ? 0 : PARLEY_ENOMEM;
     }
@@ -135,8 +137,8 @@ static void walk_other(parley_meta_t *m, const char *account, int64_t when, cons
       continue;
     size_t i;
     json_t *item;
-    char what[96];
-    snprintf(what, sizeof what, "entry list \"%.40s\"", key);
+    char what[96], shown[48];
+    snprintf(what, sizeof what, "entry list %s", parley_sdk_log_word(shown, sizeof shown, key));
     json_array_foreach(v, i, item) {
       parley_event_t *ev = parley_meta_unknown_event(m, account, what, item, when);
       if (ev)
@@ -153,8 +155,9 @@ static void walk(parley_meta_t *m, const json_t *env) {
     if (parley_sdk_json_id(e, "id", id, sizeof id) < 0 || !parley_meta_is_account(m, id)) {
       /* another Page / account of the same app: not ours */
       parley_meta_count(m, "webhook_unknown_entries_total", 1);
-      m->host->log(m->inst, PARLEY_LOG_DEBUG, "webhook entry for id %.64s ignored: not in %s", id[0] ? id : "(too long)",
-                   m->plat->list_option);
+      char shown[PARLEY_META_ID_MAX + 4];
+      m->host->log(m->inst, PARLEY_LOG_DEBUG, "webhook entry for id %s ignored: not in %s",
+                   parley_sdk_log_word(shown, sizeof shown, id), m->plat->list_option);
       continue;
     }
     int64_t when = 0;
@@ -201,10 +204,13 @@ static void post(parley_meta_t *m, const parley_webhook_t *wh, parley_webhook_re
   const char *object = json_string_value(json_object_get(env, "object"));
   if (strcmp(object, m->plat->object) != 0) {
     parley_meta_count(m, "webhook_other_object_total", 1);
-    h->log(m->inst, PARLEY_LOG_WARN, "webhook for object \"%.40s\" ignored (this connector "
-                                     "takes \"%s\")", object, m->plat->object);
+    char shown[48]; /* the platform's value: a word, or only its size */
+    h->log(m->inst, PARLEY_LOG_WARN, "webhook for object %s ignored (this connector takes '%s')",
+           parley_sdk_log_word(shown, sizeof shown, object), m->plat->object);
   } else {
+    m->repaired = repaired; /* every event of this delivery is marked */
     walk(m, env);
+    m->repaired = 0;
   }
   json_decref(env);
   parley_meta_count(m, "webhook_deliveries_total", 1);

@@ -81,7 +81,15 @@ void parley_tiktok_count(parley_tiktok_t *t, const char *name, uint64_t n) {
   t->host->counter_add(t->inst, full, n);
 }
 
+/* Mark an event built from input that needed repair (a webhook or stream
+ * line being mapped now, or the API response whose callback runs now). */
+static void mark_repaired(parley_event_t *ev, size_t n) {
+  if (n > 0)
+    parley_event_set_repaired(ev, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
+}
+
 void parley_tiktok_emit(parley_tiktok_t *t, parley_event_t *ev) {
+  mark_repaired(ev, t->repaired + parley_sdk_http_repaired(t->http));
   int rc = t->host->emit(t->inst, ev);
   parley_tiktok_count(t, rc == PARLEY_EINVAL ? "events_refused_total" : "events_emitted_total", 1);
 }

@@ -67,6 +67,7 @@ struct parley_tiktok {
   char api[512];             /* base_url + "/open_api/<version>" without a trailing '/' */
   const char *account;       /* event "account": the handle, else business_id */
   parley_sdk_http_t *http;
+  size_t repaired; /* characters replaced by U+FFFD in the input being mapped now */
   parley_sdk_poll_t *poll;
   parley_tiktok_pass_t *pass; /* the running back-fill pass, NULL none */
   json_t *reply_counts;      /* comment id -> replies count last walked */

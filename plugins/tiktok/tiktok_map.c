@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parley/sdk/logtext.h"
 #include "parley/sdk/json.h"
 #include "parley/sdk/paging.h"
 #include "parley/sdk/time.h"
@@ -70,10 +71,10 @@ static int is_reply(const json_t *c, const parley_tiktok_map_ctx_t *ctx, const c
 /* The thread: conversation = the video, in_reply_to = video or parent. */
 static int set_thread(parley_event_t *ev, const json_t *c, const parley_tiktok_map_ctx_t *ctx,
                       const char *video, parley_error_t *err) {
-  char buf[PARLEY_TIKTOK_ID_MAX + 16];
+  char buf[PARLEY_TIKTOK_ID_MAX + 16], shown[48];
   if (parley_tiktok_event_id(video, buf, sizeof buf) != 0)
-    return parley_error_set(err, PARLEY_EINVAL, "tiktok: comment: video_id '%.64s' is not a "
-                            "numeric id", video);
+    return parley_error_set(err, PARLEY_EINVAL, "tiktok: comment: video_id %s is not a "
+                            "numeric id", parley_sdk_log_word(shown, sizeof shown, video));
   parley_event_set_conversation_id(ev, buf);
   if (is_reply(c, ctx, video)) {
     const char *parent = parley_sdk_json_str(c, "parent_comment_id", NULL);

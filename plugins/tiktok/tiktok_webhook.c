@@ -124,9 +124,11 @@ static int comment_update(parley_tiktok_t *t, const json_t *env, const json_t *c
 static void dispatch(parley_tiktok_t *t, const json_t *env, const char *body, size_t len) {
   const char *event = parley_sdk_json_str(env, "event", "");
   parley_error_t err = {0};
+  size_t inner = 0;
   json_t *content = json_is_string(json_object_get(env, "content"))
-                        ? parley_sdk_json_embedded(env, "content", &err)
+                        ? parley_sdk_json_embedded_repair(env, "content", &inner, &err)
                         : json_incref(json_object_get(env, "content"));
+  t->repaired += inner;
   if (strcmp(event, "tiktok.ping") == 0) {
     parley_tiktok_count(t, "webhook_pings_total", 1);
   } else if (strcmp(event, "authorization.removed") == 0) {
@@ -151,7 +153,8 @@ static void post(parley_tiktok_t *t, const parley_webhook_t *wh, parley_webhook_
     answer(rep, 401, "bad signature\n");
     return;
   }
-  json_t *env = parley_sdk_json_parse(body, len, "TikTok webhook body", &err);
+  size_t repaired = 0; /* signed: a bad character must not cost the delivery */
+  json_t *env = parley_sdk_json_parse_repair(body, len, "TikTok webhook body", &repaired, &err);
   if (!json_is_object(env) || !parley_sdk_json_str(env, "event", NULL)) {
     parley_tiktok_count(t, "webhook_malformed_total", 1);
     h->log(t->inst, PARLEY_LOG_WARN, "webhook refused: %s",
@@ -165,7 +168,15 @@ static void post(parley_tiktok_t *t, const parley_webhook_t *wh, parley_webhook_
     parley_tiktok_count(t, "webhook_other_account_total", 1);
     answer(rep, 200, "not for this account\n"); /* its own instance takes it */
   } else {
+    t->repaired = repaired;
     dispatch(t, env, body, len);
+    if (t->repaired) {
+      parley_tiktok_count(t, "webhook_repaired_total", 1);
+      h->log(t->inst, PARLEY_LOG_WARN, "webhook delivery of %zu bytes accepted with %zu invalid "
+             "characters replaced by U+FFFD (invalid UTF-8, NUL or a lone surrogate)", len,
+             t->repaired);
+    }
+    t->repaired = 0;
     parley_tiktok_count(t, "webhook_deliveries_total", 1);
     answer(rep, 200, "ok\n");
   }

@@ -99,7 +99,16 @@ static int check_config(const parley_twitter_config_t *c, parley_error_t *err) {
   return 0;
 }
 
+/* Mark an event built from input that needed repair (a webhook or stream
+ * line being mapped now, or the API response whose callback runs now). */
+static void mark_repaired(parley_event_t *ev, size_t n) {
+  if (n > 0)
+    parley_event_set_repaired(ev, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
+}
+
 void parley_twitter_emit(parley_twitter_t *tw, parley_event_t *ev) {
+  mark_repaired(ev, tw->repaired + parley_sdk_http_repaired(tw->app) +
+                        parley_sdk_http_repaired(tw->user));
   int rc = tw->host->emit(tw->inst, ev);
   tw->host->counter_add(tw->inst, rc == PARLEY_EINVAL ? "twitter_events_refused_total"
                                                       : "twitter_events_emitted_total", 1);

@@ -70,6 +70,7 @@ struct parley_twitter {
   char base[512];                /* base_url without a trailing '/' */
   parley_sdk_http_t *app;        /* app-only bearer (search, stream, rules) */
   parley_sdk_http_t *user;       /* user context (mentions, DMs, actions) */
+  size_t repaired; /* characters replaced by U+FFFD in the input being mapped now */
   parley_twitter_source_t **sources;
   size_t nsources;
   parley_twitter_stream_t *stream;

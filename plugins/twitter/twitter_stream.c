@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parley/sdk/logtext.h"
 #include "parley/sdk/json.h"
 #include "parley/sdk/query.h"
 #include "twitter.h"
@@ -191,7 +192,13 @@ static const char *rule_value(parley_twitter_stream_t *st, const char *id, const
 static int take_line(parley_twitter_stream_t *st, const char *line, size_t len) {
   parley_twitter_t *tw = st->tw;
   parley_error_t err = {0};
-  json_t *msg = parley_sdk_json_parse(line, len, "stream line", &err);
+  size_t repaired = 0;
+  json_t *msg = parley_sdk_json_parse_repair(line, len, "stream line", &repaired, &err);
+  if (msg && repaired) {
+    tw->host->counter_add(tw->inst, "twitter_stream_repaired_lines_total", 1);
+    log_st(st, PARLEY_LOG_WARN, "line accepted with invalid characters replaced by U+FFFD",
+           "invalid UTF-8, NUL or a lone surrogate");
+  }
   if (!msg) {
     tw->host->counter_add(tw->inst, "twitter_stream_bad_lines_total", 1);
     log_st(st, PARLEY_LOG_WARN, "line skipped", err.message);
@@ -199,8 +206,11 @@ static int take_line(parley_twitter_stream_t *st, const char *line, size_t len) 
   }
   json_t *data = json_object_get(msg, "data");
   if (!json_is_object(data)) {
+    char shown[128]; /* the platform's own words, bounded and escaped */
     log_st(st, PARLEY_LOG_WARN, "platform message",
-           parley_sdk_json_str(msg, "errors.0.title", parley_sdk_json_str(msg, "title", "?")));
+           parley_sdk_log_text(shown, sizeof shown,
+                               parley_sdk_json_str(msg, "errors.0.title",
+                                                   parley_sdk_json_str(msg, "title", "?")), 100));
     json_decref(msg);
     return 0;
   }
@@ -211,8 +221,11 @@ static int take_line(parley_twitter_stream_t *st, const char *line, size_t len) 
   parley_twitter_map_ctx(tw, matched, &ctx);
   tw->host->counter_add(tw->inst, "twitter_stream_tweets_total", 1);
   int rc = parley_twitter_map_tweet(data, json_object_get(msg, "includes"), &ctx, &ev, &err);
-  if (rc == 0)
+  if (rc == 0) {
+    tw->repaired = repaired;
     parley_twitter_emit(tw, ev);
+    tw->repaired = 0;
+  }
   else if (rc != PARLEY_ENOENT) /* ENOENT: a retweet, nothing to emit */
     log_st(st, PARLEY_LOG_WARN, "tweet skipped", err.message);
   seen(st, parley_sdk_json_str(data, "id", NULL));

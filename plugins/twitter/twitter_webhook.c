@@ -88,7 +88,16 @@ static void post(parley_twitter_t *tw, const parley_webhook_t *wh, parley_webhoo
     answer(rep, 401, NULL, "bad signature\n");
     return;
   }
-  json_t *payload = parley_sdk_json_parse(body, len, "Account Activity webhook body", &err);
+  /* Signed, so the platform's: one bad character must not cost the other
+   * events of the delivery (the same bytes would come back on every retry). */
+  size_t repaired = 0;
+  json_t *payload = parley_sdk_json_parse_repair(body, len, "Account Activity webhook body",
+                                                 &repaired, &err);
+  if (payload && repaired) {
+    h->counter_add(tw->inst, "twitter_webhook_repaired_total", 1);
+    h->log(tw->inst, PARLEY_LOG_WARN, "webhook delivery of %zu bytes accepted with %zu invalid "
+           "characters replaced by U+FFFD (invalid UTF-8, NUL or a lone surrogate)", len, repaired);
+  }
   if (!payload) {
     h->log(tw->inst, PARLEY_LOG_WARN, "webhook refused: %s", err.message);
     answer(rep, 400, NULL, "malformed JSON\n");
@@ -101,8 +110,10 @@ static void post(parley_twitter_t *tw, const parley_webhook_t *wh, parley_webhoo
     answer(rep, 200, NULL, "not for this account\n");
     return;
   }
+  tw->repaired = repaired;
   each(tw, payload, "tweet_create_events", map_tweet);
   each(tw, payload, "direct_message_events", map_dm);
+  tw->repaired = 0;
   json_decref(payload);
   h->counter_add(tw->inst, "twitter_webhook_deliveries_total", 1);
   answer(rep, 200, NULL, "ok\n");

@@ -42,9 +42,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+# parleyd's admin API (/v1/...) takes this token; webhooks take chirp's signature
+ADMIN_TOKEN = "chirp-e2e-admin-token-0123456789"
+
+
 def http(method, url, body=None, headers=None):
     data = body if isinstance(body, (bytes, type(None))) else body.encode()
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    headers = dict(headers or {})
+    if "/v1/" in url:
+        headers["Authorization"] = "Bearer " + ADMIN_TOKEN
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, r.read()
@@ -87,6 +94,7 @@ class ChirpThroughParleyd(unittest.TestCase):
   listen: %s
   plugin_dir: %s
   journal: %s/parley.journal
+  admin_token: ${PARLEY_ADMIN_TOKEN}
 connectors:
   - name: chirp_acme
     plugin: chirp
@@ -106,7 +114,8 @@ routes:
         cls.log = open(os.path.join(cls.dir, "parleyd.log"), "wb")
         cls.proc = subprocess.Popen([PARLEYD, "--config", config], stdout=cls.log,
                                     stderr=subprocess.STDOUT,
-                                    env=dict(os.environ, CHIRP_TOKEN=TOKEN))
+                                    env=dict(os.environ, CHIRP_TOKEN=TOKEN,
+                                             PARLEY_ADMIN_TOKEN=ADMIN_TOKEN))
         wait_until(lambda: cls.proc.poll() is not None or cls.healthy(), "parleyd /healthz")
         assert cls.proc.poll() is None, "parleyd exited: " + cls.logs()
 

@@ -199,7 +199,9 @@ int parley_sdk_error_parse(parley_sdk_platform_t platform, long http_status,
                            parley_sdk_error_t *e) {
   parley_sdk_error_init(e);
   int ok_status = http_status >= 200 && http_status < 300;
-  json_t *doc = body && len ? json_loadb(body, len, 0, NULL) : NULL;
+  size_t repaired; /* an error body with a bad character still names the error */
+  json_t *doc = body && len ? parley_sdk_json_parse_repair(body, len, "error body", &repaired, NULL)
+                            : NULL;
   int failed = !ok_status;
   if (json_is_object(doc)) {
     parley_sdk_error_from_status(e, http_status);

@@ -30,6 +30,7 @@ struct parley_sdk_http {
   int closing;
   int in_close;
   int dispatching; /* callbacks running: the client must outlive them */
+  size_t repaired; /* of the result whose callback runs now */
   void (*close_done)(void *data);
   void *close_data;
 };
@@ -235,7 +236,7 @@ static void parley_sdk_http_finalize(parley_sdk_http_t *c) {
 /* Deliver the outcome, then free the op (and the client when closing). */
 static void parley_sdk_op_finish(parley_sdk_http_op_t *op, parley_http_t *req,
                                  const parley_http_response_t *res, json_t *json,
-                                 const parley_sdk_error_t *e) {
+                                 size_t repaired, const parley_sdk_error_t *e) {
   parley_sdk_http_t *c = op->c;
   parley_sdk_http_result_t r = {0};
   r.status = e->code;
@@ -246,11 +247,15 @@ static void parley_sdk_op_finish(parley_sdk_http_op_t *op, parley_http_t *req,
   r.error = e;
   r.attempts = op->attempts;
   r.endpoint = op->endpoint;
+  r.repaired = json ? repaired : 0;
   r.host_ = c->host;
   r.req_ = req;
   parley_sdk_op_unlink(op);
   c->dispatching++;
+  size_t outer = c->repaired;
+  c->repaired = r.repaired;
   op->cb(c, &r, op->data); /* may call parley_sdk_http_close(c) */
+  c->repaired = outer;
   c->dispatching--;
   json_decref(json);
   parley_sdk_op_free(op);
@@ -259,7 +264,7 @@ static void parley_sdk_op_finish(parley_sdk_http_op_t *op, parley_http_t *req,
 }
 
 static void parley_sdk_op_finish_error(parley_sdk_http_op_t *op, const parley_sdk_error_t *e) {
-  parley_sdk_op_finish(op, NULL, NULL, NULL, e);
+  parley_sdk_op_finish(op, NULL, NULL, NULL, 0, e);
 }
 
 static void parley_sdk_op_canceled(parley_sdk_http_op_t *op) {
@@ -351,9 +356,10 @@ static void parley_sdk_rate_limit_hint(parley_sdk_error_t *e, const parley_sdk_r
 /* Classify an answer: 0 and *json on success, else e filled. */
 static int parley_sdk_http_classify(parley_sdk_http_op_t *op, const parley_http_response_t *res,
                                     const parley_sdk_rl_info_t *info, int64_t now,
-                                    json_t **json, parley_sdk_error_t *e) {
+                                    json_t **json, size_t *repaired, parley_sdk_error_t *e) {
   parley_sdk_http_t *c = op->c;
   *json = NULL;
+  *repaired = 0;
   if (res->status < 0 || res->http_status == 0) {
     parley_sdk_error_transport(e, res->status < 0 ? res->status : PARLEY_ENETWORK, res->error);
     return e->code;
@@ -368,7 +374,10 @@ static int parley_sdk_http_classify(parley_sdk_http_op_t *op, const parley_http_
   parley_error_t perr = {0};
   char what[160];
   snprintf(what, sizeof what, "response of %s", op->endpoint);
-  *json = parley_sdk_json_parse(res->body, res->body_len, what, &perr);
+  /* A 2xx body with one bad character is still the platform's answer: the
+   * same bytes come back on every retry, so refusing it would lose the
+   * whole page (and stall the cursor behind it). */
+  *json = parley_sdk_json_parse_repair(res->body, res->body_len, what, repaired, &perr);
   if (*json)
     return 0;
   parley_sdk_error_init(e);
@@ -376,6 +385,27 @@ static int parley_sdk_http_classify(parley_sdk_http_op_t *op, const parley_http_
   e->http_status = res->http_status;
   snprintf(e->message, sizeof e->message, "%s", perr.message);
   return e->code;
+}
+
+/* A 2xx body that parsed only after repair: a damaged id or cursor in it
+ * would cost items, so a repeatable call is first retried like a transient
+ * failure (the next answer may be clean). Only when the retries are spent
+ * (the platform sends the same bytes) is the repaired body taken. Returns 1
+ * when a retry was scheduled. */
+static int parley_sdk_repair_retry(parley_sdk_http_op_t *op, const parley_http_response_t *res,
+                                   int64_t now) {
+  parley_sdk_http_t *c = op->c;
+  parley_sdk_error_t e;
+  parley_sdk_error_init(&e);
+  e.code = PARLEY_EIO; /* retried as transient, unlike an unparseable body (EPARSE) */
+  e.http_status = res->http_status;
+  e.is_transient = 1;
+  int64_t window_wait = parley_sdk_rl_next_allowed(&c->limits, op->endpoint, now) - now;
+  uint64_t delay;
+  return !c->closing &&
+         parley_sdk_retry_decide(&c->policy.retry, &e, op->attempts, op->idempotent, window_wait,
+                                 &c->rng, &delay) &&
+         parley_sdk_op_wait(op, delay) == 0;
 }
 
 static void parley_sdk_http_on_response(parley_http_t *req, const parley_http_response_t *res,
@@ -394,13 +424,23 @@ static void parley_sdk_http_on_response(parley_http_t *req, const parley_http_re
   parley_sdk_rl_release(&c->limits, op->endpoint, NULL, now);
   parley_sdk_rl_update(&c->limits, parley_sdk_op_window(op), &info, now);
   json_t *json;
+  size_t repaired;
   parley_sdk_error_t e;
   if (op->canceled || res->status == PARLEY_ECANCELED) {
     parley_sdk_op_canceled(op);
     return;
   }
-  if (parley_sdk_http_classify(op, res, &info, now, &json, &e) == 0) {
-    parley_sdk_op_finish(op, req, res, json, &e);
+  if (parley_sdk_http_classify(op, res, &info, now, &json, &repaired, &e) == 0) {
+    if (repaired && parley_sdk_repair_retry(op, res, now)) {
+      json_decref(json);
+      return;
+    }
+    if (repaired)
+      c->host->log(c->inst, PARLEY_LOG_WARN,
+                   "response of %s: %zu bytes accepted with %zu invalid characters replaced by "
+                   "U+FFFD (invalid UTF-8, NUL or a lone surrogate) after %u attempt(s)",
+                   op->endpoint, res->body_len, repaired, (unsigned)op->attempts);
+    parley_sdk_op_finish(op, req, res, json, repaired, &e);
     return;
   }
   if (e.is_rate_limit && !e.is_usage_cap) {
@@ -417,8 +457,10 @@ static void parley_sdk_http_on_response(parley_http_t *req, const parley_http_re
   }
   if (e.is_rate_limit && e.retry_after_ms < window_wait)
     e.retry_after_ms = window_wait;
-  parley_sdk_op_finish(op, req, res, NULL, &e);
+  parley_sdk_op_finish(op, req, res, NULL, 0, &e);
 }
+
+size_t parley_sdk_http_repaired(const parley_sdk_http_t *c) { return c ? c->repaired : 0; }
 
 /* Build the header array for one attempt. Returns the count or -1. The
  * auth line holds the token: the caller wipes and frees it. */

@@ -158,3 +158,15 @@ json_t *parley_sdk_json_embedded(const json_t *root, const char *path, parley_er
   }
   return parley_sdk_json_parse(json_string_value(v), json_string_length(v), path, err);
 }
+
+json_t *parley_sdk_json_embedded_repair(const json_t *root, const char *path, size_t *repaired,
+                                        parley_error_t *err) {
+  *repaired = 0;
+  json_t *v = parley_sdk_json_get(root, path);
+  if (!json_is_string(v)) {
+    parley_error_set(err, PARLEY_EPARSE, "%s: missing or not a string", path ? path : "");
+    return NULL;
+  }
+  return parley_sdk_json_parse_repair(json_string_value(v), json_string_length(v), path, repaired,
+                                      err);
+}

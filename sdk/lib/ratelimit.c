@@ -90,7 +90,8 @@ static void parley_sdk_rl_meta_entry(const json_t *e, int *pct, int64_t *regain_
 int parley_sdk_rl_parse_meta_usage(const char *value, int *pct, int64_t *regain_ms) {
   if (value == NULL)
     return PARLEY_EPARSE;
-  json_t *doc = json_loads(value, 0, NULL);
+  size_t repaired;
+  json_t *doc = parley_sdk_json_parse_repair(value, strlen(value), "usage header", &repaired, NULL);
   if (!json_is_object(doc)) {
     json_decref(doc);
     return PARLEY_EPARSE;

@@ -4,7 +4,8 @@
  * beyond the allowed concurrent connections. Stream faults (§12): a fault
  * taken at connect shapes the connection's deliveries (duplicate: each
  * tweet twice; out_of_order: tweets swapped in pairs; truncated: the next
- * tweet is cut mid-line and the connection closed), and two control calls
+ * tweet is cut mid-line and the connection closed; invalid_utf8: a byte
+ * 0xFF at the start of each tweet's text), and two control calls
  * act on open connections: POST /twitter/_sim/stream/disconnect (the
  * operational-disconnect error line, then close) and
  * POST /twitter/_sim/stream/stall (no more data nor keep-alives). */
@@ -277,6 +278,14 @@ static void parley_tw_conn_deliver(parley_tw_t *tw, parley_tw_conn_t *c, const c
     parley_httpd_stream_write(c->req, framed, n);
     parley_httpd_stream_write(c->req, framed, n);
     break;
+  case PARLEY_SIM_FAULT_INVALID_UTF8: { /* in the text, so the tweet stays mappable */
+    const char *t = strstr(framed, "\"text\":\"");
+    size_t at = t ? (size_t)(t - framed) + 8 : n;
+    parley_httpd_stream_write(c->req, framed, at);
+    parley_httpd_stream_write(c->req, "\xff", 1);
+    parley_httpd_stream_write(c->req, framed + at, n - at);
+    break;
+  }
   case PARLEY_SIM_FAULT_OUT_OF_ORDER:
     if (!c->held) { /* keep it back until the next one has gone out */
       c->held = framed;

@@ -23,7 +23,10 @@ import tempfile
 import threading
 import time
 import urllib.request
+
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+BENCH_TOKEN = "parley-bench-admin-token-0123456789"
 
 
 def free_port():
@@ -34,7 +37,9 @@ def free_port():
 
 def status(base):
     try:
-        with urllib.request.urlopen(base + "/v1/status", timeout=2) as r:
+        req = urllib.request.Request(base + "/v1/status",
+                                     headers={"Authorization": "Bearer " + BENCH_TOKEN})
+        with urllib.request.urlopen(req, timeout=2) as r:
             return json.loads(r.read())
     except OSError:
         return None
@@ -77,6 +82,7 @@ router:
   listen: 127.0.0.1:{port}
   plugin_dir: {plugins}
   journal: {tmp}/journal.db
+  admin_token: {BENCH_TOKEN}
   log_level: warn
   queue_size: 100000
 connectors:

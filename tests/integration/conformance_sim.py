@@ -45,7 +45,7 @@ import time
 
 import pytest
 
-from parley_it import PLUGIN_DIR, SCHEMA, SOURCE_DIR, SimProcess
+from parley_it import PLUGIN_DIR, SCHEMA, SOURCE_DIR, SimProcess, configured_secrets, secrets_in
 
 TESTDATA = os.path.join(SOURCE_DIR, "sdk", "conformance", "testdata")
 
@@ -136,6 +136,11 @@ def run_conformance(plugin, *, config, scenario, tmp, probe_type=None, probe=Non
         text = f.read().decode(errors="replace")
     report = Report(text, rc, time.monotonic() - started, cmd)
     assert sim_rc == 0, f"parley-sim exited with {sim_rc} (see {tmp}/sim.log)"
+    # the connector's log lines are in the kit's output: no secret of its config may be
+    with open(testdata(config), encoding="utf-8") as f:
+        hits = secrets_in(text, configured_secrets(f.read(), env))
+    assert not hits, "secrets reached the conformance kit's output: " + ", ".join(
+        f"the value of {key} (line {line})" for key, line in hits)
     return report
 
 

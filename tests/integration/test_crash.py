@@ -12,12 +12,11 @@ import os
 import random
 import sqlite3
 
-from parley_it import Parleyd, free_port, http, wait_until, TEST_PLUGIN_DIR
+from parley_it import Parleyd, free_port, http, read_ndjson_torn, wait_until, TEST_PLUGIN_DIR
 from test_outputs_nats import JetStream, NatsServer
 
 N = int(os.environ.get("PARLEY_CRASH_N", "100000"))
 KILLS = int(os.environ.get("PARLEY_CRASH_KILLS", "6"))
-MARK = b'{"schema":"parley.event.v1"'
 
 
 def config(tmp, port, nats_url):
@@ -55,25 +54,8 @@ def status(base):
 
 
 def ndjson_ids(path):
-    """Ids in the file. A kill in the middle of a write can leave a torn
-    last line that the next run appends to; the complete event after the
-    tear is still read (and the torn one counted)."""
-    ids, torn = [], 0
-    with open(path, "rb") as f:
-        for line in f.read().split(b"\n"):
-            if not line.strip():
-                continue
-            try:
-                ids.append(json.loads(line)["id"])
-            except ValueError:
-                torn += 1
-                at = line.rfind(MARK)
-                if at > 0:
-                    try:
-                        ids.append(json.loads(line[at:])["id"])
-                    except ValueError:
-                        pass
-    return ids, torn
+    events, torn = read_ndjson_torn(path)
+    return [e["id"] for e in events], torn
 
 
 def report(name, ids, want):

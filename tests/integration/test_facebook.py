@@ -309,6 +309,27 @@ def test_webhook_path_freshness(st):
         f.write(f"facebook webhook latency ms p50={p50:.1f} p99={p99:.1f} n={len(lat)}\n")
 
 
+def test_platform_values_in_log_lines_are_words_or_sizes_never_text(st):
+    """A signed delivery whose "object", change "field" and entry id carry
+    text (a newline that would forge a log line, customer words): the log
+    names them by size, and the payload is still kept as unknown events."""
+    hostile = "my card 4111 was stolen\n2026-01-01T00:00:00Z error [router] FORGED"
+    for env in ({"object": hostile, "entry": []},
+                {"object": "page", "entry": [{"id": PAGE1, "time": 1700000000,
+                                              "changes": [{"field": hostile, "value": {}}]}]}):
+        raw = json.dumps(env).encode()
+        sig = "sha256=" + hmac.new(APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        s, _, _ = http("POST", st.base + "/hooks/fb", raw,
+                       {"X-Hub-Signature-256": sig, "Content-Type": "application/json"})
+        assert s == 200
+    wait_until(lambda: [e for e in st.events() if e["kind"] == "unknown"
+                        and e.get("raw", {}).get("field") == hostile], what="the unknown change")
+    logs = st.d.logs()
+    assert f"webhook for object ({len(hostile)} bytes, not shown) ignored" in logs
+    assert f"change field ({len(hostile)} bytes, not shown) has no mapping" in logs
+    assert "stolen" not in logs and "FORGED" not in logs
+
+
 def test_a_signed_delivery_with_bad_characters_is_accepted_with_every_message(st):
     """One invalid UTF-8 byte, a raw NUL or a lone \\ud800 in one message of a
     signed delivery must not cost the delivery: Meta resends the same bytes
@@ -340,6 +361,9 @@ def test_a_signed_delivery_with_bad_characters_is_accepted_with_every_message(st
     assert s == 200
     texts = {n: st.event(fb(f"{c['id']}{n}"))["text"] for n in range(1, 5)}
     assert texts == {1: "kapot \ufffd echt", 2: "nul \ufffd hier", 3: "\ufffd los", 4: "alles goed"}
+    # every event of the delivery says its input was repaired, and by how much
+    assert {st.event(fb(f"{c['id']}{n}")).get("repaired") for n in range(1, 5)} == {3}
+    assert "repaired" not in st.event(fb(c["id"]))
     assert st.metric("facebook_webhook_repaired_total", "fb") == 1
     assert st.metric("facebook_webhook_malformed_total", "fb") == 0
     logs = st.d.logs()

@@ -17,32 +17,20 @@ import pytest
 
 from parley_it import (PLUGIN_DIR, Parleyd, free_port, metric_value, raise_nofile, raw_http,
                        wait_until)
-from test_meta_common import APP_SECRET, PAGE1, VERIFY_TOKEN, sign
+from test_meta_common import PAGE1, sign, webhook_only_fb_yaml
 
 FLOOD_SOURCES = ["127.0.0.10", "127.0.0.11", "127.0.0.12", "127.0.0.13"]
 NORMAL = "127.0.0.30"
 
 
 def config(tmp, port, http_block):
-    # base_url points at a closed port: backfill fails quietly, webhooks are
-    # all this test needs from the connector
     return f"""
 router:
   listen: 127.0.0.1:{port}
   plugin_dir: {PLUGIN_DIR}
   journal: {tmp}/parley.journal
 {http_block}
-connectors:
-  - name: fb
-    plugin: facebook
-    options:
-      base_url: http://127.0.0.1:{free_port()}/facebook
-      app_secret: {APP_SECRET}
-      verify_token: {VERIFY_TOKEN}
-      pages: ["{PAGE1}"]
-      page_access_token: it-fb-page-token-77aa
-      backfill_interval: 1h
-outputs:
+{webhook_only_fb_yaml()}outputs:
   - name: all
     type: ndjson
     options:

@@ -467,6 +467,37 @@ def test_webhook_challenge_signature_and_notifications(tmp):
         st.close()
 
 
+def test_a_signed_delivery_with_bad_characters_keeps_every_notification(tmp):
+    """A raw NUL or an invalid byte in one notification of a signed delivery
+    is repaired (U+FFFD), marked "repaired" on every event of it, counted;
+    the other notifications are kept and the log names no text."""
+    st = Stack(tmp, sources="webhook")
+    try:
+        hook = st.base + "/hooks/li"
+
+        def note(n, text):
+            return {"notificationId": n, "action": "COMMENT", "organizationalEntity": ORG,
+                    "lastModifiedAt": 1691574506310, "sourcePost": "urn:li:activity:1",
+                    "generatedActivity": f"urn:li:comment:(activity:1,77{n})",
+                    "decoratedGeneratedActivity": {"comment": {"owner": "urn:li:person:x",
+                                                               "text": text}}}
+        body = (json.dumps({"type": "ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS", "notifications": [
+            note(1, "MESSAGE-1"), note(2, "MESSAGE-2")]})
+            .replace("MESSAGE-1", "nul \x00 hier").replace("MESSAGE-2", "alles goed"))
+        raw = body.encode().replace(b"\\u0000", b"\x00").replace(b"goed", b"go\xffed")
+        sig = hmac.new(CLIENT_SECRET.encode(), b"hmacsha256=" + raw, hashlib.sha256).hexdigest()
+        assert http("POST", hook, raw, {"X-LI-Signature": sig})[0] == 200
+        one, two = st.event("linkedin:771"), st.event("linkedin:772")
+        assert one["text"] == "nul \ufffd hier" and two["text"] == "alles go\ufffded"
+        assert one["repaired"] == 2 and two["repaired"] == 2
+        assert st.metric("linkedin_webhook_repaired_total") == 1
+        logs = st.d.logs()
+        assert "2 invalid characters replaced by U+FFFD" in logs and "hier" not in logs
+        validate_events(st.events())
+    finally:
+        st.close()
+
+
 def test_config_errors_name_the_option(tmp):
     port = free_port()
     sim_base = "http://127.0.0.1:1"

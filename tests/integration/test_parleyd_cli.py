@@ -65,6 +65,72 @@ def test_list_plugins_skips_bad_files_with_one_line_each(plugdir):
     assert "testconn 1.0.0" in r.stdout
 
 
+def plugin_refusal(path):
+    """parleyd's one line about the plugin at path ("" when it loads)."""
+    r = run_parleyd("--list-plugins", "--plugin-dir", str(path.parent))
+    assert r.returncode == 0, r.stderr
+    loaded = "testconn 1.0.0" in r.stdout
+    assert loaded == (r.stderr.strip() == ""), (r.stdout, r.stderr)
+    line = r.stderr.strip()
+    assert line == "" or line.startswith("parleyd: skipped "), line
+    return line.removeprefix("parleyd: skipped ")
+
+
+def shared_group():
+    """A group that is not root's own: another user's primary group."""
+    import grp
+    import pwd
+    for p in pwd.getpwall():
+        if p.pw_uid != 0 and p.pw_gid != 0:
+            return grp.getgrgid(p.pw_gid).gr_gid, grp.getgrgid(p.pw_gid).gr_name
+    pytest.fail("no user with a primary group of its own on this machine")
+
+
+def test_group_writable_plugin_loads_only_when_the_group_is_the_owners_own(plugdir):
+    """umask 002 builds (user private groups) still load; a group others share
+    could swap the code, so such a file or directory is refused by name."""
+    so = plugdir / "testconn.so"
+    os.chmod(so, 0o664)
+    os.chmod(plugdir, 0o775)
+    if os.geteuid() != 0:
+        pytest.skip("chown to another group needs root")
+    assert plugin_refusal(so) == ""  # root:root, 0664 / 0775: the owner's own group
+    gid, name = shared_group()
+    os.chown(so, 0, gid)
+    assert plugin_refusal(so) == (f"{so}: refusing to load a group-writable plugin: group "
+                                  f"'{name}' is not the owner's own private group (chmod g-w)")
+    os.chmod(so, 0o644)  # only readable by the group: fine
+    assert plugin_refusal(so) == ""
+    os.chown(plugdir, 0, gid)
+    assert plugin_refusal(so) == (f"{so}: refusing to load a plugin from a group-writable "
+                                  f"directory: {plugdir} (group '{name}' is not its owner's own "
+                                  "private group; chmod g-w)")
+
+
+def test_plugins_others_could_change_are_refused_by_name(plugdir):
+    so = plugdir / "testconn.so"
+    os.chmod(plugdir, 0o777)
+    assert plugin_refusal(so) == (f"{so}: refusing to load a plugin from a world-writable "
+                                  f"directory: {plugdir} (chmod o-w, or +t)")
+    os.chmod(plugdir, 0o1777)  # sticky, like /tmp: others cannot replace our file
+    assert plugin_refusal(so) == ""
+    os.chmod(plugdir, 0o755)
+    # a symlink in the plugin dir: the real file's directory is checked too
+    real = plugdir.parent / "elsewhere"
+    real.mkdir()
+    os.chmod(real, 0o777)
+    os.replace(so, real / "testconn.so")
+    os.symlink(real / "testconn.so", so)
+    assert plugin_refusal(so) == (f"{so}: refusing to load a plugin from a world-writable "
+                                  f"directory: {real} (chmod o-w, or +t)")
+    os.chmod(real, 0o755)
+    assert plugin_refusal(so) == ""
+    if os.geteuid() == 0:
+        os.chown(real / "testconn.so", 1, 1, follow_symlinks=True)
+        assert plugin_refusal(so) == (f"{so}: refusing to load a plugin owned by uid 1 (only "
+                                      "root or the daemon's own user, uid 0, may own a plugin)")
+
+
 def write_config(tmp_path, plugdir, body):
     p = tmp_path / "parley.yaml"
     p.write_text(f"router:\n  listen: ''\n  plugin_dir: {plugdir}\n  journal: {tmp_path}/j\n" + body)

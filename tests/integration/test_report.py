@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from parley_it import SOURCE_DIR, FiveStack, http, wait_until
+from parley_it import SOURCE_DIR, FiveStack, browser, http, wait_until
 
 REPORT = os.environ.get("PARLEY_REPORT", "parley-report")
 BUILD_DIR = os.environ.get("PARLEY_BUILD_DIR", "")
@@ -170,21 +170,6 @@ def agents_work(st, db):
         assert status == 200 and res["status"] == "done", res
     wait_until(lambda: len(query(db, "SELECT id FROM messages WHERE agent IS NOT NULL"))
                >= len(waiting), 20, 0.2, "the agents' replies in the store")
-
-
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-    o = Options()
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-              "--window-size=1200,900", "--hide-scrollbars"):
-        o.add_argument(a)
-    if os.path.exists("/usr/bin/chromium"):
-        o.binary_location = "/usr/bin/chromium"
-    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service("/usr/bin/chromedriver") if os.path.exists("/usr/bin/chromedriver") else Service()
-    return webdriver.Chrome(service=service, options=o)
 
 
 CHART_DATA_JS = """

@@ -330,6 +330,44 @@ def test_signed_webhooks_become_events_and_forged_ones_are_refused(tmp):
         st.close()
 
 
+def test_a_signed_delivery_with_bad_characters_is_kept_and_marked(tmp):
+    """An invalid byte in the envelope and a \\u0000 inside the embedded
+    content: the comment arrives repaired (U+FFFD), marked, counted, and its
+    text is not logged."""
+    st = Stack(tmp, interval="1h")
+    try:
+        sim = st.sim
+        hook = st.base + "/hooks/tt"
+        sim.call("POST", "/_sim/webhook-target", {"platform": "tiktok", "url": hook})
+        c = sim.item(type="comment", author="techdad42", parent_id=sim.ref("v2")["id"],
+                     text="TEMPLATE-COMMENT")
+        st.wait_ids([c["id"]], "the template comment")
+        body = next(d["body"] for d in sim.call("GET", "/_sim/webhooks?platform=tiktok")
+                    ["deliveries"] if "TEMPLATE-COMMENT" in (d.get("body") or ""))
+        env = json.loads(body)
+        content = json.loads(env["content"])
+        content["comment_id"] = c["id"] + "7"
+        content["text"] = "MESSAGE-1"
+        env["content"] = json.dumps(content).replace("MESSAGE-1", "nul \\u0000 hier")
+        env["note"] = "ZZ"
+        raw = json.dumps(env).encode().replace(b"ZZ", b"\xff")
+        t = int(time.time())
+        mac = hmac.new(CLIENT_SECRET.encode(), f"{t}.".encode() + raw, hashlib.sha256).hexdigest()
+        assert http("POST", hook, raw, {"Content-Type": "application/json",
+                                        "TikTok-Signature": f"t={t},s={mac}"})[0] == 200
+        st.wait_ids([c["id"] + "7"], "the repaired comment")
+        e = st.event(c["id"] + "7")
+        assert e["text"] == "nul \ufffd hier", e
+        assert e["repaired"] == 2
+        assert "repaired" not in st.event(c["id"])
+        assert st.metric("tiktok_webhook_repaired_total") == 1
+        logs = st.d.logs()
+        assert "2 invalid characters replaced by U+FFFD" in logs and "hier" not in logs
+        validate_events(st.events())
+    finally:
+        st.close()
+
+
 def test_reply_hide_and_unhide_are_recorded_and_refusals_named(st):
     sim = st.sim
     v1, c2 = sim.ref("v1")["id"], sim.ref("c2")["id"]

@@ -2,6 +2,9 @@
 twitter.so, which reads the real parley-sim's /twitter API (mentions, search,
 filtered stream, DMs, Account Activity webhooks) and performs replies, DMs
 and hides there. Every assertion is on what arrived, never on how fast."""
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -386,6 +389,77 @@ def test_account_activity_webhook_crc_signature_and_events(tmp, sim):
     assert metric(port, "twitter_webhook_forged_total") == 1
     assert d.stop() == 0
     assert_no_secrets(d.logs())
+
+
+def test_a_signed_delivery_with_bad_characters_keeps_every_tweet(tmp, sim):
+    """One invalid UTF-8 byte or a lone \\ud800 in one tweet of a signed
+    Account Activity delivery must not cost the delivery: the text is
+    repaired (U+FFFD), every event of it carries "repaired", it is counted,
+    and the log names a count, never the text."""
+    port = free_port()
+    d = Parleyd(config(tmp, port, sim, ["webhook"]), tmpdir=tmp).start(f"http://127.0.0.1:{port}")
+    hook = f"http://127.0.0.1:{port}/hooks/tw"
+    sim.post("/_sim/webhook-target", {"platform": "twitter", "url": hook})
+    m = sim.post("/_sim/items", tweet("rp", "jana_k", "@acme TEMPLATE-TWEET"))
+    wait_ids(tmp, {f"twitter:{m['id']}"}, "the template tweet")
+    body = next(w["body"] for w in sim.get("/_sim/webhooks?platform=twitter")["deliveries"]
+                if "TEMPLATE-TWEET" in (w.get("body") or ""))
+    env = json.loads(body)
+    template = env["tweet_create_events"][0]
+    tweets = []
+    for n in range(1, 4):
+        t = json.loads(json.dumps(template))
+        t["id"] = int(m["id"]) + n
+        t["id_str"] = str(int(m["id"]) + n)
+        t["text"] = f"@acme MESSAGE-{n}"
+        tweets.append(t)
+    env["tweet_create_events"] = tweets
+    raw = (json.dumps(env).encode().replace(b"MESSAGE-1", b"kapot \xff echt")
+           .replace(b"MESSAGE-2", b"\\ud800 los").replace(b"MESSAGE-3", b"alles goed"))
+    sig = "sha256=" + base64.b64encode(
+        hmac.new(CONSUMER_SECRET.encode(), raw, hashlib.sha256).digest()).decode()
+    s, _, _ = http("POST", hook, raw, {"Content-Type": "application/json",
+                                       "x-twitter-webhooks-signature": sig})
+    assert s == 200
+    want = {f"twitter:{int(m['id']) + n}" for n in range(1, 4)}
+    wait_ids(tmp, want, "the repaired delivery's tweets")
+    by_id = {e["id"]: e for e in events(tmp)}
+    got = {n: by_id[f"twitter:{int(m['id']) + n}"] for n in range(1, 4)}
+    assert [got[n]["text"] for n in range(1, 4)] == [
+        "@acme kapot \ufffd echt", "@acme \ufffd los", "@acme alles goed"]
+    assert all(got[n]["repaired"] == 2 for n in range(1, 4))
+    assert "repaired" not in by_id[f"twitter:{m['id']}"]
+    validate_events(list(by_id.values()))
+    assert metric(port, "twitter_webhook_repaired_total") == 1
+    assert d.stop() == 0
+    logs = d.logs()
+    assert "2 invalid characters replaced by U+FFFD" in logs
+    assert "kapot" not in logs and "los" not in logs
+    assert_no_secrets(logs)
+
+
+def test_a_stream_line_with_a_bad_byte_is_repaired_and_marked(tmp, sim):
+    """A tweet line of the filtered stream with an invalid UTF-8 byte in its
+    text arrives repaired (U+FFFD), marked "repaired", counted; the log names
+    no text."""
+    # every answer under the stream path (the rules calls too) has a bad
+    # byte: the rules are taken repaired after the SDK's retries, and every
+    # tweet line of the stream carries one in its text
+    sim.post("/_sim/faults", {"platform": "twitter", "path": "/2/tweets/search/stream",
+                              "fault": "invalid_utf8", "always": True})
+    port = free_port()
+    d = Parleyd(config(tmp, port, sim, ["stream"]), tmpdir=tmp).start(f"http://127.0.0.1:{port}")
+    wait_until(lambda: metric(port, "twitter_stream_connects_total") >= 1, 60,
+               what="the stream connection")
+    t = sim.post("/_sim/items", tweet("sb", "jana_k", "@acme streamed broken"))
+    wait_ids(tmp, {f"twitter:{t['id']}"}, "the streamed tweet")
+    ev = next(e for e in events(tmp) if e["id"] == f"twitter:{t['id']}")
+    assert ev["text"] == "\ufffd@acme streamed broken" and ev["repaired"] == 1, ev
+    assert metric(port, "twitter_stream_repaired_lines_total") == 1
+    validate_events(events(tmp))
+    assert d.stop() == 0
+    assert "streamed broken" not in d.logs()
+    assert "stream: line accepted with invalid characters replaced by U+FFFD" in d.logs()
 
 
 def test_stream_gaps_are_back_filled_through_search(tmp):

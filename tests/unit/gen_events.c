@@ -120,6 +120,8 @@ static parley_event_t *make_event(size_t i) {
   for (size_t m = 0; m < i % 4; m++)
     parley_event_add_media(ev, media_types[(i + m) % COUNT(media_types)], "https://cdn.example/m.jpg");
   fill_signals(ev, i);
+  if (i % 4 == 3)
+    parley_event_set_repaired(ev, (uint32_t)(i % 9 + 1));
   if (i % 3 != 2)
     parley_event_set_raw(ev, raws[i % COUNT(raws)], strlen(raws[i % COUNT(raws)]));
   return ev;
@@ -249,6 +251,7 @@ static int gen_broken_events(void) {
       HEAD "," KV "," TIMES ",\"text\":\"\"}",
       HEAD "," KV "," TIMES ",\"lang\":\"en_US\"}",
       HEAD "," KV "," TIMES ",\"extra\":1}",
+      HEAD "," KV "," TIMES ",\"repaired\":0}",
       "{\"schema\":\"parley.event.v1\",\"id\":\"1\",\"platform\":\"twitter\","
       "\"connector\":\"tw\",\"account\":\"acme\"," KV "," TIMES "}",
       "{\"schema\":\"parley.event.v1\",\"id\":\"x.y:1\",\"platform\":\"x.y\","

@@ -296,6 +296,27 @@ static void listen_empty_disables_and_garbage_is_refused(void **state) {
                     "parley.yaml:2: router.listen: 'localhost' is not an address", NULL);
 }
 
+static void console_dir_resolves_from_the_config_and_refuses_empty(void **state) {
+  parley_config_t *cfg = NULL, *copy;
+  parley_error_t err = {0};
+  const char *text = "router:\n  console_dir: www/console\n";
+  (void)state;
+  assert_int_equal(parley_config_load_string(&cfg, "", 0, "yaml", "/etc/parley/p.yaml", &err), 0);
+  assert_null(cfg->console_dir); /* the installed copy */
+  parley_config_free(cfg);
+  assert_int_equal(parley_config_load_string(&cfg, text, strlen(text), "yaml",
+                                             "/etc/parley/p.yaml", &err), 0);
+  assert_string_equal(cfg->console_dir, "/etc/parley/www/console");
+  copy = parley_config_clone(cfg);
+  assert_non_null(copy);
+  assert_string_equal(copy->console_dir, cfg->console_dir);
+  assert_ptr_not_equal(copy->console_dir, cfg->console_dir);
+  parley_config_free(copy);
+  parley_config_free(cfg);
+  assert_yaml_fails("router:\n  console_dir: \"\"\n", PARLEY_ECONFIG, "parley.yaml:2",
+                    "router.console_dir: the console directory is empty");
+}
+
 static void plugin_dir_takes_a_single_string(void **state) {
   parley_config_t *cfg = NULL;
   parley_error_t err = {0};
@@ -705,6 +726,7 @@ int main(void) {
       cmocka_unit_test(max_body_takes_sizes_with_units),
       cmocka_unit_test(listen_empty_disables_and_garbage_is_refused),
       cmocka_unit_test(plugin_dir_takes_a_single_string),
+      cmocka_unit_test(console_dir_resolves_from_the_config_and_refuses_empty),
       cmocka_unit_test(map_where_a_string_is_expected_is_an_error),
       cmocka_unit_test(env_variable_is_substituted),
       cmocka_unit_test(missing_env_variable_names_the_variable_and_line),

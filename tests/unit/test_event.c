@@ -471,6 +471,40 @@ static void to_json_writes_priority_zero_and_lang_confidence(void **state) {
   parley_event_free(ev);
 }
 
+/* Repaired input is marked on the wire, before raw, and survives a round
+ * trip; unset (0) it is left out. */
+static void to_json_marks_repaired_input(void **state) {
+  parley_event_t *ev = make_min_event();
+  char *json = encode(ev);
+  assert_null(strstr(json, "repaired"));
+  free(json);
+  parley_event_set_repaired(ev, 3);
+  const char *raw = "{\"t\":1}";
+  parley_event_set_raw(ev, raw, strlen(raw));
+  json = encode(ev);
+  assert_non_null(strstr(json, ",\"repaired\":3,\"raw\":{\"t\":1}}"));
+  parley_event_t *back = decode(json);
+  assert_int_equal(parley_event_repaired(back), 3);
+  parley_event_t *copy = parley_event_clone(back);
+  assert_int_equal(parley_event_repaired(copy), 3);
+  free(json);
+  parley_event_free(copy);
+  parley_event_free(back);
+  parley_event_free(ev);
+}
+
+static void from_json_refuses_a_bad_repaired_count(void **state) {
+  (void)state;
+  const char *in = "{\"schema\":\"parley.event.v1\",\"id\":\"twitter:1\",\"platform\":\"twitter\","
+                   "\"connector\":\"tw\",\"account\":\"acme\",\"kind\":\"mention\","
+                   "\"visibility\":\"public\",\"created_at\":\"2026-11-23T09:20:06.123Z\","
+                   "\"received_at\":\"2026-11-23T09:20:07.000Z\",\"repaired\":\"yes\"}";
+  parley_event_t *ev = NULL;
+  parley_error_t err;
+  assert_int_equal(parley_event_from_json(in, strlen(in), &ev, &err), PARLEY_EINVAL);
+  assert_string_equal(err.message, "event.repaired: expected integer");
+}
+
 static void validate_rejects_lang_confidence_out_of_range(void **state) {
   parley_event_t *ev = make_min_event();
   parley_error_t err;
@@ -905,6 +939,8 @@ int main(void) {
       cmocka_unit_test(validate_rejects_priority_out_of_range),
       cmocka_unit_test(validate_rejects_lang_confidence_out_of_range),
       cmocka_unit_test(to_json_writes_priority_zero_and_lang_confidence),
+      cmocka_unit_test(to_json_marks_repaired_input),
+      cmocka_unit_test(from_json_refuses_a_bad_repaired_count),
       cmocka_unit_test(validate_rejects_a_malformed_language_tag),
       cmocka_unit_test(validate_accepts_language_tags_with_subtags),
       cmocka_unit_test(to_json_writes_keys_in_schema_order),

@@ -163,7 +163,7 @@ static void test_a_comment_without_urn_or_time_is_refused_naming_it(void **state
   json_decref(c);
   c = load("{\"id\":\"9\",\"created\":{\"time\":1}}");
   assert_int_equal(parley_linkedin_map_comment(&li, c, &ev, &err), PARLEY_EINVAL);
-  assert_non_null(strstr(err.message, "comment 9"));
+  assert_non_null(strstr(err.message, "comment '9'"));
   json_decref(c);
 }
 

@@ -152,12 +152,39 @@ static void registered_secrets_are_masked_everywhere(void **state) {
   free(text);
 }
 
+static void log_hostile(void) {
+  parley_log_instance(PARLEY_LOG_WARN, "connector", "tw", "skipped: %s",
+                      "a\n2026-01-01T00:00:00Z error [router] forged\x1b[31m \xff\xc3\xa9");
+}
+
+/* Whatever a message holds, one call is one intact line: control
+ * characters and invalid UTF-8 are written as \xNN, valid UTF-8 is kept,
+ * and the JSON form still encodes it (it used to drop the line). */
+static void control_characters_and_bad_bytes_are_escaped(void **state) {
+  (void)state;
+  parley_log_set_level(PARLEY_LOG_INFO);
+  char *out = capture(log_hostile);
+  assert_non_null(strstr(out, "[tw] skipped: a\\x0A2026-01-01T00:00:00Z error [router] "
+                              "forged\\x1B[31m \\xFF\xc3\xa9\n"));
+  assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out));
+  free(out);
+  parley_log_set_json(1);
+  out = capture(log_hostile);
+  parley_log_set_json(0);
+  json_t *o = line_json(out, 0);
+  assert_non_null(o);
+  assert_non_null(strstr(json_string_value(json_object_get(o, "message")), "\\xFF\xc3\xa9"));
+  json_decref(o);
+  free(out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(json_lines_have_every_key),
       cmocka_unit_test(text_lines_are_the_message_alone),
       cmocka_unit_test(credential_keys_are_recognised),
       cmocka_unit_test(registered_secrets_are_masked_everywhere),
+      cmocka_unit_test(control_characters_and_bad_bytes_are_escaped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,6 +58,7 @@ static struct {
   parley_sdk_error_t error;
   char json_text[256];
   char header_seen[64];
+  size_t repaired, repaired_in_cb;
   int closed;
 } fake;
 
@@ -188,13 +189,14 @@ static void respond_transport(int i, int status) {
 }
 
 static void on_result(parley_sdk_http_t *c, const parley_sdk_http_result_t *res, void *data) {
-  (void)c;
   (void)data;
   fake.calls++;
   fake.status = res->status;
   fake.http_status = res->http_status;
   fake.attempts = res->attempts;
   fake.error = *res->error;
+  fake.repaired = res->repaired;
+  fake.repaired_in_cb = parley_sdk_http_repaired(c);
   fake.json_text[0] = '\0';
   if (res->json) {
     char *s = json_dumps(res->json, JSON_COMPACT);
@@ -530,6 +532,47 @@ static void meta_throttle_holds_every_endpoint(void **state) {
   close_client(c);
 }
 
+/* A page with a bad character is retried first (a damaged id would cost
+ * an item, and the next answer may be clean) ... */
+static void a_page_with_bad_characters_is_retried_and_a_clean_answer_taken(void **state) {
+  (void)state;
+  parley_sdk_http_t *c = client(PARLEY_SDK_TWITTER);
+  send_get(c, "https://api.x.com/2/users/1/mentions", NULL);
+  run_next_timer();
+  respond(0, 200, "{\"data\":[{\"id\":\"\xff" "1\"}]}", NULL);
+  assert_int_equal(fake.calls, 0);
+  run_next_timer(); /* the backoff */
+  assert_int_equal(fake.nreqs, 2);
+  respond(1, 200, "{\"data\":[{\"id\":\"1\"}]}", NULL);
+  assert_int_equal(fake.calls, 1);
+  assert_int_equal(fake.status, 0);
+  assert_int_equal(fake.attempts, 2);
+  assert_int_equal(fake.repaired, 0);
+  assert_string_equal(fake.json_text, "{\"data\":[{\"id\":\"1\"}]}");
+  close_client(c);
+}
+
+/* ... and when every attempt brings the same bytes, the repaired page is
+ * taken rather than lost, with the count handed on. */
+static void a_page_that_stays_broken_is_taken_repaired_after_the_retries(void **state) {
+  (void)state;
+  parley_sdk_http_t *c = client(PARLEY_SDK_TWITTER);
+  send_get(c, "https://api.x.com/2/users/1/mentions", NULL);
+  for (int i = 0; i < 4; i++) {
+    run_next_timer();
+    assert_int_equal(fake.nreqs, i + 1);
+    respond(i, 200, "{\"data\":[{\"text\":\"a\xff b \\ud800\"}]}", NULL);
+  }
+  assert_int_equal(fake.calls, 1);
+  assert_int_equal(fake.status, 0);
+  assert_int_equal(fake.attempts, 4);
+  assert_string_equal(fake.json_text, "{\"data\":[{\"text\":\"a\xef\xbf\xbd b \xef\xbf\xbd\"}]}");
+  assert_int_equal(fake.repaired, 2);
+  assert_int_equal(fake.repaired_in_cb, 2);
+  assert_int_equal(parley_sdk_http_repaired(c), 0); /* outside the callback */
+  close_client(c);
+}
+
 static void malformed_json_success_is_a_parse_error_naming_the_endpoint(void **state) {
   (void)state;
   parley_sdk_http_t *c = client(PARLEY_SDK_META);
@@ -650,6 +693,8 @@ int main(void) {
       cmocka_unit_test(wait_beyond_max_gives_up_with_retry_after),
       cmocka_unit_test(meta_throttle_holds_every_endpoint),
       cmocka_unit_test(malformed_json_success_is_a_parse_error_naming_the_endpoint),
+      cmocka_unit_test(a_page_with_bad_characters_is_retried_and_a_clean_answer_taken),
+      cmocka_unit_test(a_page_that_stays_broken_is_taken_repaired_after_the_retries),
       cmocka_unit_test(cancel_while_waiting_calls_back_once),
       cmocka_unit_test(close_cancels_calls_in_flight_and_reports_done),
       cmocka_unit_test(token_with_a_line_break_is_refused),

@@ -128,6 +128,23 @@ static void embedded_json_strings_are_parsed(void **state) {
   assert_int_equal(err.code, PARLEY_EPARSE);
 }
 
+static void embedded_json_is_repaired_like_a_delivery(void **state) {
+  (void)state;
+  /* "\\u0000" in the outer string is "\u0000" in the inner dument */
+  json_t *d = json_pack("{s:s}", "content", "{\"text\":\"a \\u0000 b\"}");
+  parley_error_t err = {0};
+  size_t n = 9;
+  assert_null(parley_sdk_json_embedded(d, "content", &err));
+  json_t *c = parley_sdk_json_embedded_repair(d, "content", &n, &err);
+  assert_non_null(c);
+  assert_int_equal(n, 1);
+  assert_string_equal(parley_sdk_json_str(c, "text", ""), "a \xEF\xBF\xBD b");
+  json_decref(c);
+  assert_null(parley_sdk_json_embedded_repair(d, "missing", &n, &err));
+  assert_int_equal(n, 0);
+  json_decref(d);
+}
+
 static void repaired(const char *in, size_t len, const char *want, size_t count) {
   char *out = NULL;
   size_t n = 0, c = 99;
@@ -193,6 +210,7 @@ int main(void) {
       cmocka_unit_test(repair_replaces_bad_characters_and_nothing_else),
       cmocka_unit_test(parse_repair_keeps_every_message_of_a_delivery),
       cmocka_unit_test(embedded_json_strings_are_parsed),
+      cmocka_unit_test(embedded_json_is_repaired_like_a_delivery),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -99,10 +99,23 @@ typedef struct parley_sdk_http_result {
   const parley_sdk_error_t *error; /* never NULL; error->code 0 on success */
   uint32_t attempts;               /* attempts made, >= 1 unless it never went out */
   const char *endpoint;            /* the rate-limit key used */
+  size_t repaired;                 /* characters of body replaced by U+FFFD so json
+                                      parsed (parley_sdk_json_parse_repair); 0 none.
+                                      A repeatable call whose 2xx body needs repair
+                                      is retried first (backoff, as a transient
+                                      failure); the repaired body is handed over
+                                      only when every attempt brought bad text.
+                                      Since SDK 0.3 */
   /* private */
   const parley_host_t *host_;
   parley_http_t *req_;
 } parley_sdk_http_result_t;
+
+/* While a callback of c runs: the `repaired` count of the result it was
+ * handed; 0 outside callbacks. A connector's emit function reads it to mark
+ * every event built from that response (parley_event_set_repaired) without
+ * passing the count through its mapping code. Since SDK 0.3. */
+size_t parley_sdk_http_repaired(const parley_sdk_http_t *c);
 
 /* A response header of the final attempt (case-insensitive), NULL if
  * absent or there was no answer (LinkedIn returns new ids in x-restli-id). */

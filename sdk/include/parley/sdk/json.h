@@ -81,6 +81,11 @@ json_t *parley_sdk_json_array(const json_t *root, const char *path, size_t *coun
  * webhooks put `content` there). Returns a new reference or NULL. */
 json_t *parley_sdk_json_embedded(const json_t *root, const char *path, parley_error_t *err);
 
+/* parley_sdk_json_embedded with parley_sdk_json_parse_repair's repair of
+ * the embedded text; *repaired as there. Since SDK 0.3. */
+json_t *parley_sdk_json_embedded_repair(const json_t *root, const char *path, size_t *repaired,
+                                        parley_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,211 @@
+"""The admin API is closed by default (docs/auth.md): without a configured
+router.admin_token parleyd makes one in its state directory on first start
+(mode 0600, its path logged, never the token) and reads it back on the next;
+requests need it as a Bearer token, or a browser session made by POST
+/v1/login, whose cookie is HttpOnly and SameSite=Strict and whose
+state-changing requests must carry the session's X-Parley-CSRF token.
+router.agents give each agent a token of its own, and what that agent asks
+is recorded under its name. admin_auth: none is refused off loopback.
+The real parleyd, the test connector and a real SQLite store."""
+import json
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from parley_it import (Parleyd, free_port, http, run_parleyd, wait_until, TEST_PLUGIN_DIR)
+
+AGENT_TOKEN = "mia-token-0123456789abcdef"
+
+
+def config(tmp, port, router_opts="", listen=None):
+    return f"""router:
+  listen: {listen or f'127.0.0.1:{port}'}
+  plugin_dir: {TEST_PLUGIN_DIR}
+  journal: {tmp}/parley.journal
+{router_opts}
+connectors:
+  - name: tc1
+    plugin: testconn
+    options: {{account: acme, count: 0, token: s3cret-token}}
+outputs:
+  - name: store
+    type: sqlite
+    options: {{path: {tmp}/store.db}}
+routes:
+  - outputs: store
+"""
+
+
+@pytest.fixture
+def tmp(tmp_path):
+    return str(tmp_path)
+
+
+def start(tmp, router_opts=""):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    return Parleyd(config(tmp, port, router_opts), tmpdir=tmp).start(base), base
+
+
+def login(base, token):
+    s, h, body = http("POST", f"{base}/v1/login", json.dumps({"token": token}), admin=False)
+    return s, h, json.loads(body)
+
+
+def cookie_of(headers):
+    return headers["set-cookie"].split(";")[0]
+
+
+def reply_action(key, **extra):
+    return json.dumps({"schema": "parley.action.v1", "idempotency_key": key,
+                       "type": "reply_public", "connector": "tc1", "conversation_id": "conv-1",
+                       "target": "test:m-1", "text": "Sorry! We kijken ernaar.", **extra})
+
+
+def test_without_a_configured_token_one_is_made_in_the_state_dir_and_kept(tmp):
+    d, base = start(tmp)
+    path = os.path.join(tmp, "admin_token")
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    assert mode == 0o600, oct(mode)
+    token = open(path).read().strip()
+    assert len(token) == 64 and int(token, 16) >= 0
+    assert f"admin token written to {path}" in d.logs()
+
+    s, h, body = http("GET", f"{base}/v1/status", admin=False)
+    assert s == 401 and h["www-authenticate"].startswith("Bearer")
+    assert http("GET", f"{base}/v1/status", headers={"Authorization": "Bearer nope"})[0] == 401
+    assert http("GET", f"{base}/v1/status",
+                headers={"Authorization": f"Bearer {token}"})[0] == 200
+    # what needs no token: health checks and the platforms' signed webhooks
+    assert http("GET", f"{base}/healthz", admin=False)[0] == 200
+    ev = {"schema": "parley.event.v1", "id": "test:m-1", "platform": "test", "connector": "x",
+          "account": "acme", "kind": "mention", "visibility": "public", "text": "hallo",
+          "conversation_id": "conv-1", "created_at": "2026-12-01T10:00:00.000Z",
+          "received_at": "2026-12-01T10:00:00.000Z", "author": {"id": "42"}}
+    assert http("POST", f"{base}/hooks/tc1", json.dumps(ev),
+                {"X-Test-Token": "s3cret-token"}, admin=False)[0] == 200
+    assert d.stop() == 0
+    assert token not in d.logs()
+
+    # the next start reads the same token
+    d, base = start(tmp)
+    assert f"admin token read from {path}" in d.logs()
+    assert http("GET", f"{base}/v1/status",
+                headers={"Authorization": f"Bearer {token}"})[0] == 200
+    assert d.stop() == 0
+    assert open(path).read().strip() == token
+
+
+def test_a_token_file_others_may_read_is_refused(tmp):
+    path = os.path.join(tmp, "admin_token")
+    with open(path, "w") as f:
+        f.write("0123456789abcdef0123456789abcdef\n")
+    os.chmod(path, 0o644)
+    port = free_port()
+    p = Parleyd(config(tmp, port), tmpdir=tmp).start()
+    p.proc.wait(20)
+    assert p.proc.returncode != 0
+    assert f"admin token {path}: group or others may read it (mode 644)" in p.logs()
+    assert "0123456789abcdef" not in p.logs()
+    p.stop()
+
+
+def test_admin_auth_none_serves_loopback_only(tmp):
+    d, base = start(tmp, "  admin_auth: none")
+    assert http("GET", f"{base}/v1/status", admin=False)[0] == 200
+    assert not os.path.exists(os.path.join(tmp, "admin_token"))
+    assert "takes no token" in d.logs()
+    assert d.stop() == 0
+
+    port = free_port()
+    p = Parleyd(config(tmp, port, "  admin_auth: none", listen=f"0.0.0.0:{port}"),
+                tmpdir=tmp).start()
+    p.proc.wait(20)
+    assert p.proc.returncode != 0
+    assert (f"router.admin_auth: none is refused with listen 0.0.0.0:{port}"
+            in p.logs()), p.logs()
+    p.stop()
+
+
+def test_a_login_makes_a_session_whose_changes_need_the_csrf_token(tmp):
+    d, base = start(tmp, "  admin_token: the-admin-token-0123456789")
+    s, _, body = login(base, "wrong-token")
+    assert s == 401 and body["error"] == "login: wrong token"
+    s, _, _ = http("POST", f"{base}/v1/login", "not json", admin=False)
+    assert s == 400
+
+    s, h, body = login(base, "the-admin-token-0123456789")
+    assert s == 200 and body["agent"] == "admin" and len(body["csrf"]) == 64
+    flags = [f.strip() for f in h["set-cookie"].split(";")]
+    assert flags[0].startswith("parley_session=") and len(flags[0]) == len("parley_session=") + 64
+    assert {"Path=/", "HttpOnly", "SameSite=Strict"} <= set(flags) and "Secure" not in flags
+    cookie, csrf = cookie_of(h), body["csrf"]
+
+    s, _, b = http("GET", f"{base}/v1/session", headers={"Cookie": cookie})
+    assert s == 200 and json.loads(b) == {"agent": "admin", "csrf": csrf}
+    assert http("GET", f"{base}/v1/status", headers={"Cookie": cookie})[0] == 200
+    # a state-changing request by cookie alone, as a cross-site form would send it
+    s, _, b = http("POST", f"{base}/v1/actions", reply_action("k-1"), {"Cookie": cookie})
+    assert s == 403 and b"csrf" in b
+    s, _, b = http("POST", f"{base}/v1/actions", reply_action("k-1"),
+                   {"Cookie": cookie, "X-Parley-CSRF": "0" * 64})
+    assert s == 403
+    s, _, b = http("POST", f"{base}/v1/actions", reply_action("k-1"),
+                   {"Cookie": cookie, "X-Parley-CSRF": csrf})
+    assert s == 200 and json.loads(b)["status"] == "done", b
+
+    s, h, _ = http("POST", f"{base}/v1/logout", "", {"Cookie": cookie, "X-Parley-CSRF": csrf})
+    assert s == 204 and "Max-Age=0" in h["set-cookie"]
+    assert http("GET", f"{base}/v1/session", headers={"Cookie": cookie})[0] == 401
+    assert http("GET", f"{base}/v1/status", headers={"Cookie": cookie})[0] == 401
+    assert d.stop() == 0
+    assert "the-admin-token-0123456789" not in d.logs()
+
+
+def test_an_agents_token_names_the_agent_of_its_replies(tmp):
+    opts = f"  admin_token: the-admin-token-0123456789\n  secure_cookies: true\n" \
+           f"  agents:\n    - {{name: mia, token: {AGENT_TOKEN}}}\n"
+    d, base = start(tmp, opts)
+    agent = {"Authorization": f"Bearer {AGENT_TOKEN}"}
+    s, _, b = http("POST", f"{base}/v1/actions", reply_action("k-mia"), agent)
+    assert s == 200 and json.loads(b)["status"] == "done", b
+    # an agent cannot reply in someone else's name
+    s, _, b = http("POST", f"{base}/v1/actions", reply_action("k-2", agent="jonas"), agent)
+    assert s == 400 and b"mia may not act as jonas" in b
+
+    s, h, body = login(base, AGENT_TOKEN)
+    assert s == 200 and body["agent"] == "mia" and "Secure" in h["set-cookie"]
+    s, _, b = http("POST", f"{base}/v1/actions", reply_action("k-mia-2"),
+                   {"Cookie": cookie_of(h), "X-Parley-CSRF": body["csrf"]})
+    assert s == 200, b
+
+    db = lambda: sqlite3.connect(f"{tmp}/store.db")
+    wait_until(lambda: len(db().execute("SELECT 1 FROM messages WHERE direction = 'out'")
+                           .fetchall()) == 2, what="both replies stored")
+    assert d.stop() == 0
+    agents = db().execute("SELECT id, agent FROM messages WHERE direction = 'out' ORDER BY id")
+    assert agents.fetchall() == [("test:out-k-mia", "mia"), ("test:out-k-mia-2", "mia")]
+    assert AGENT_TOKEN not in d.logs()
+
+
+@pytest.mark.parametrize("agents, message", [
+    ("    - {name: mia, token: short}", "agent mia needs a token of at least 16 characters"),
+    ("    - {name: admin, token: 0123456789abcdefXX}", "not \"admin\""),
+    (f"    - {{name: mia, token: {AGENT_TOKEN}}}\n    - {{name: mia, token: other-0123456789abc}}",
+     "agent mia is listed twice"),
+    (f"    - {{name: mia, token: {AGENT_TOKEN}}}\n    - {{name: jo, token: {AGENT_TOKEN}}}",
+     "agent jo has the token of agent mia"),
+    ("    - {name: mia, tokn: 0123456789abcdefXX}", "router.agents[0].tokn: unknown key"),
+    ("    - {name: mia, token: the-admin-token-0123456789}", "agent mia has the admin token"),
+])
+def test_bad_agents_are_refused_at_start_by_name(tmp, agents, message):
+    path = os.path.join(tmp, "parley.yaml")
+    with open(path, "w") as f:
+        f.write(config(tmp, free_port(),
+                       f"  admin_token: the-admin-token-0123456789\n  agents:\n{agents}\n"))
+    r = run_parleyd("--config", path)
+    assert r.returncode != 0
+    assert message in r.stderr, r.stderr
+    assert AGENT_TOKEN not in r.stderr and "the-admin-token" not in r.stderr
