@@ -130,10 +130,11 @@ int parley_sdk_time_parse_http(const char *s, int64_t *ms) {
   return parley_sdk_time_asctime(s, ms);
 }
 
-/* An epoch value a platform sent, as ms: PARLEY_EPARSE when negative or
- * past the years an event can carry (9999), which the core would refuse. */
+/* An epoch value a platform sent, as ms: PARLEY_EPARSE when not positive
+ * (platforms send 0 for "none"; an event's time 0 is "missing") or past the
+ * years an event can carry (9999): the core would refuse either. */
 static int parley_sdk_time_epoch(int64_t v, int64_t *ms) {
-  if (v < 0)
+  if (v <= 0)
     return PARLEY_EPARSE;
   int64_t t = parley_time_from_epoch(v);
   if (t > PARLEY_TIME_MAX_MS)
