@@ -140,8 +140,21 @@ static int connect_client(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
-    fuzz_fail("cannot connect to the server: %s", strerror(errno));
+  if (fd < 0)
+    fuzz_fail("cannot make a socket: %s", strerror(errno));
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    /* a signal (libFuzzer's timers) may interrupt connect(): the connection
+     * goes on in the background, so wait until it is writable */
+    int e = errno, soerr = 0;
+    socklen_t len = sizeof soerr;
+    struct pollfd p = {fd, POLLOUT, 0};
+    if (e != EINTR && e != EINPROGRESS)
+      fuzz_fail("cannot connect to the server: %s", strerror(e));
+    while (poll(&p, 1, 1000) < 0 && errno == EINTR)
+      ;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0)
+      fuzz_fail("cannot connect to the server: %s", strerror(soerr ? soerr : errno));
+  }
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   return fd;
 }
