@@ -392,9 +392,10 @@ static int cfg_instance(parley_cfgctx_t *c, const parley_node_t *n, const char *
     const char *k = n->keys[i];
     const parley_node_t *v = n->items[i];
     parley_cfg_subpath(sub, sizeof sub, path, k);
-    if (strcmp(k, "name") == 0)
+    if (strcmp(k, "name") == 0) {
       rc = parley_cfg_string(c, v, sub, &in->name);
-    else if (strcmp(k, plugin_key) == 0)
+      in->name_substituted = v->substituted;
+    } else if (strcmp(k, plugin_key) == 0)
       rc = parley_cfg_string(c, v, sub, &in->plugin);
     else if (strcmp(k, "options") == 0)
       rc = cfg_options(c, v, sub, in);
@@ -667,6 +668,7 @@ static parley_conf_instance_t *cfg_dup_instances(const parley_conf_instance_t *s
     d[i].name = cfg_dup(src[i].name, ok);
     d[i].plugin = cfg_dup(src[i].plugin, ok);
     d[i].line = src[i].line;
+    d[i].name_substituted = src[i].name_substituted;
     if (src[i].options && !(d[i].options = parley_node_clone(src[i].options)))
       *ok = 0;
   }
@@ -756,10 +758,11 @@ static int cfg_check_instances(parley_cfgctx_t *c, const parley_conf_instance_t 
   for (size_t i = 0; i < n; i++) {
     const parley_conf_instance_t *dup;
     snprintf(path, sizeof path, "%s[%zu].name", section, i);
+    /* a name from ${...} may be a secret put in the wrong place: not printed */
+    const char *shown = v[i].name_substituted ? "${...}" : v[i].name ? v[i].name : "";
     if (!parley_util_is_instance_name(v[i].name))
       return parley_cfg_fail(c, v[i].line, path,
-                      "'%.60s' is not a valid name (use letters, digits, _ and -)",
-                      v[i].name ? v[i].name : "");
+                      "'%.60s' is not a valid name (use letters, digits, _ and -)", shown);
     /* names are unique across connectors and outputs: both appear in
      * metrics, logs and /hooks/<name> */
     dup = cfg_find(cfg->connectors, cfg->n_connectors, v[i].name,
@@ -768,7 +771,7 @@ static int cfg_check_instances(parley_cfgctx_t *c, const parley_conf_instance_t 
       dup = cfg_find(cfg->outputs, cfg->n_outputs, v[i].name, i);
     if (dup)
       return parley_cfg_fail(c, v[i].line, path, "duplicate name '%s' (first used on line %d)",
-                      v[i].name, dup->line);
+                      shown, dup->line);
   }
   return 0;
 }

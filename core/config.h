@@ -25,6 +25,7 @@ typedef struct parley_conf_instance {
   char *plugin;             /* connector plugin name or path; output type */
   parley_node_t *options;   /* MAP or NULL */
   int line;                 /* where the entry starts, 0 if built in code */
+  int name_substituted;     /* name came from ${ENV} or ${file:}: errors never print it */
 } parley_conf_instance_t;
 
 typedef struct parley_conf_route {

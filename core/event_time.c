@@ -11,11 +11,6 @@
 #include "parley/error.h"
 #include "parley/time.h"
 
-/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: the range a four-digit
- * RFC 3339 year can express. */
-#define PARLEY_TIME_MIN_MS (-62167219200000LL)
-#define PARLEY_TIME_MAX_MS (253402300799999LL)
-
 /* Below this an epoch value is taken as seconds (1973-03-03 in ms,
  * year 5138 in seconds). */
 #define PARLEY_TIME_EPOCH_MS_THRESHOLD 100000000000LL

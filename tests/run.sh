@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from scratch: install dependencies, build with gcc
 # and run every test, build again with clang under AddressSanitizer and
-# UndefinedBehaviorSanitizer and run every test again, then check the
+# UndefinedBehaviorSanitizer and run every test again, run every libFuzzer
+# target for a bounded time (tests/fuzz.sh), then check the
 # plugin load/unload path under valgrind and an out-of-tree build against
 # an installed prefix.
 set -euo pipefail
@@ -24,6 +25,10 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMA
 cmake --build build-asan -j"$JOBS"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$JOBS" -LE novalgrind-asan
+
+echo "== fuzz: every libFuzzer target for a bounded time (docs/fuzzing.md)"
+rm -rf build-fuzz
+bash tests/fuzz.sh --build build-fuzz
 
 echo "== valgrind: plugin load/unload"
 bash tests/valgrind.sh build

@@ -10,6 +10,12 @@
 extern "C" {
 #endif
 
+/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: the range a four-digit
+ * RFC 3339 year can express, and so the range of every time an event carries
+ * (parley_event_validate refuses others). */
+#define PARLEY_TIME_MIN_MS (-62167219200000LL)
+#define PARLEY_TIME_MAX_MS (253402300799999LL)
+
 /* Size of a buffer that holds any formatted time, NUL included. */
 #define PARLEY_TIME_MAX 32
 

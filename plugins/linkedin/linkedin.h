@@ -123,7 +123,8 @@ int parley_linkedin_map_comment(parley_linkedin_t *li, const json_t *c, parley_e
  * LIKE; anything else becomes kind unknown with the payload raw. */
 int parley_linkedin_map_notification(parley_linkedin_t *li, const json_t *n,
                                      parley_event_t **out, parley_error_t *err);
-/* The key that orders notifications: lastModifiedAt (ms), 0 when absent. */
+/* The key that orders notifications: lastModifiedAt (ms), 0 when absent or
+ * past year 9999 (PARLEY_TIME_MAX_MS). */
 int64_t parley_linkedin_notification_ms(const json_t *n);
 
 /* ---- linkedin_api.c --------------------------------------------------- */

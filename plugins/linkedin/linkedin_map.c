@@ -30,6 +30,7 @@
 #include "parley/sdk/encode.h"
 #include "parley/sdk/json.h"
 #include "parley/sdk/paging.h"
+#include "parley/time.h"
 
 #define URL_MAX (PARLEY_LINKEDIN_URN_MAX * 4 + 64)
 
@@ -112,8 +113,9 @@ int parley_linkedin_map_comment(parley_linkedin_t *li, const json_t *c, parley_e
     return parley_error_set(err, PARLEY_EINVAL, "linkedin: comment %s: no valid commentUrn",
                             parley_sdk_log_word(shown, sizeof shown,
                                                 parley_sdk_json_str(c, "id", NULL)));
-  if (ms <= 0)
-    return parley_error_set(err, PARLEY_EINVAL, "linkedin: comment %s: no created.time", urn);
+  if (ms <= 0 || ms > PARLEY_TIME_MAX_MS)
+    return parley_error_set(err, PARLEY_EINVAL, "linkedin: comment %s: no valid created.time",
+                            urn);
   const char *actor = parley_sdk_json_str(c, "actor", NULL);
   const char *parent = parley_sdk_json_str(c, "parentComment", NULL);
   const char *object = parley_sdk_json_str(c, "object", NULL);
@@ -135,7 +137,8 @@ int parley_linkedin_map_comment(parley_linkedin_t *li, const json_t *c, parley_e
 }
 
 int64_t parley_linkedin_notification_ms(const json_t *n) {
-  return parley_sdk_json_int(n, "lastModifiedAt", 0);
+  int64_t ms = parley_sdk_json_int(n, "lastModifiedAt", 0);
+  return ms <= PARLEY_TIME_MAX_MS ? ms : 0; /* past year 9999: no event can carry it */
 }
 
 /* An id for a payload that carries none of its own (an edit keeps the
@@ -227,7 +230,7 @@ int parley_linkedin_map_notification(parley_linkedin_t *li, const json_t *n,
                .ms = parley_linkedin_notification_ms(n)};
   if (!nt.action || nt.ms <= 0)
     return parley_error_set(err, PARLEY_EINVAL,
-                            "linkedin: notification without action or lastModifiedAt");
+                            "linkedin: notification without action or a valid lastModifiedAt");
   const json_t *deco = json_object_get(n, "decoratedGeneratedActivity");
   const json_t *body = json_object_get(deco, "comment") ? json_object_get(deco, "comment")
                                                          : json_object_get(deco, "share");

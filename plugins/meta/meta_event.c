@@ -65,7 +65,8 @@ int parley_meta_time(const json_t *v, int64_t *ms) {
     return PARLEY_ENOENT;
   if (json_is_integer(v)) {
     json_int_t n = json_integer_value(v);
-    if (n <= 0)
+    /* past year 9999 no event can carry it (the core would refuse it) */
+    if (n <= 0 || parley_time_from_epoch((int64_t)n) > PARLEY_TIME_MAX_MS)
       return PARLEY_EPARSE;
     *ms = parley_time_from_epoch((int64_t)n);
     return 0;

@@ -96,8 +96,11 @@ static int is_delete(const json_t *c) {
 
 /* Returns 0 when the comment became an event. */
 static int comment_update(parley_tiktok_t *t, const json_t *env, const json_t *content) {
-  int64_t ms = 0;
-  parley_sdk_time_from_json(env, "create_time", &ms);
+  /* a deletion's time when its content has none: the delivery's, else now
+   * (an event without a time is refused by the core: the deletion lost) */
+  int64_t ms;
+  if (parley_sdk_time_from_json(env, "create_time", &ms) != 0)
+    ms = t->host->wall_ms(t->inst);
   if (is_delete(content))
     return emit_deleted(t, content, ms);
   parley_tiktok_map_ctx_t ctx = {.account = t->account, .account_handle = t->cfg->account_handle,

@@ -105,13 +105,27 @@ parley_kind_t parley_twitter_classify(const json_t *tweet, const parley_twitter_
   return PARLEY_KIND_KEYWORD_MATCH;
 }
 
+/* The core's rule for event.lang (BCP 47 shape): 2..8 letters, then
+ * "-" and 1..8 letters or digits, repeated. A looser check let tweets with
+ * a lang such as "de4x" through, and the core refused the event (lost). */
 static int lang_ok(const char *lang) {
-  size_t n = lang ? strlen(lang) : 0;
-  if (n < 2 || n > 35 || !isalpha((unsigned char)lang[0]) || !isalpha((unsigned char)lang[1]))
+  size_t n = 0;
+  if (!lang)
     return 0;
-  for (size_t i = 0; i < n; i++)
-    if (!isalnum((unsigned char)lang[i]) && lang[i] != '-')
+  while (isalpha((unsigned char)lang[n]))
+    n++;
+  if (n < 2 || n > 8)
+    return 0;
+  for (const char *p = lang + n; *p;) {
+    size_t k = 0;
+    if (*p++ != '-')
       return 0;
+    while (isalnum((unsigned char)p[k]))
+      k++;
+    if (k < 1 || k > 8)
+      return 0;
+    p += k;
+  }
   return 1;
 }
 

@@ -130,6 +130,19 @@ int parley_sdk_time_parse_http(const char *s, int64_t *ms) {
   return parley_sdk_time_asctime(s, ms);
 }
 
+/* An epoch value a platform sent, as ms: PARLEY_EPARSE when not positive
+ * (platforms send 0 for "none"; an event's time 0 is "missing") or past the
+ * years an event can carry (9999): the core would refuse either. */
+static int parley_sdk_time_epoch(int64_t v, int64_t *ms) {
+  if (v <= 0)
+    return PARLEY_EPARSE;
+  int64_t t = parley_time_from_epoch(v);
+  if (t > PARLEY_TIME_MAX_MS)
+    return PARLEY_EPARSE;
+  *ms = t;
+  return 0;
+}
+
 int parley_sdk_time_parse_epoch(const char *s, int64_t *ms) {
   if (s == NULL || ms == NULL)
     return PARLEY_EINVAL;
@@ -140,8 +153,7 @@ int parley_sdk_time_parse_epoch(const char *s, int64_t *ms) {
   int64_t v = 0;
   for (size_t i = 0; i < n; i++)
     v = v * 10 + (s[i] - '0');
-  *ms = parley_time_from_epoch(v);
-  return 0;
+  return parley_sdk_time_epoch(v, ms);
 }
 
 int parley_sdk_time_parse_any(const char *s, int64_t *ms) {
@@ -162,11 +174,7 @@ int parley_sdk_time_from_json(const json_t *root, const char *path, int64_t *ms)
   if (json_is_string(v))
     return parley_sdk_time_parse_any(json_string_value(v), ms);
   if (json_is_integer(v) || json_is_real(v)) {
-    int64_t n = parley_sdk_json_int(v, "", -1);
-    if (n < 0)
-      return PARLEY_EPARSE;
-    *ms = parley_time_from_epoch(n);
-    return 0;
+    return parley_sdk_time_epoch(parley_sdk_json_int(v, "", -1), ms);
   }
   return PARLEY_EPARSE;
 }

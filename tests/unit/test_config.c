@@ -585,6 +585,25 @@ static void invalid_instance_name_is_an_error(void **state) {
                     "parley.yaml:2: connectors[0].name: 'my account' is not a valid name", NULL);
 }
 
+/* found by fuzzing: a name from ${...} (a secret put in the wrong place)
+ * was quoted in the error */
+static void substituted_instance_name_is_never_printed(void **state) {
+  (void)state;
+  parley_config_t *cfg = NULL;
+  parley_error_t err = {0};
+  assert_int_equal(load_yaml("connectors:\n  - {name: 'a ${PARLEY_TEST_ADMIN_TOKEN}', plugin: twitter}\n",
+                             &cfg, &err), PARLEY_ECONFIG);
+  assert_null(cfg);
+  assert_message_has(&err, "connectors[0].name: '${...}' is not a valid name");
+  assert_null(strstr(err.message, TOKEN));
+  assert_int_equal(load_yaml("connectors:\n  - {name: x, plugin: twitter}\n"
+                             "  - {name: '${PARLEY_TEST_ADMIN_TOKEN}', plugin: twitter}\n"
+                             "outputs:\n  - {name: '${PARLEY_TEST_ADMIN_TOKEN}', type: ndjson}\n",
+                             &cfg, &err), PARLEY_ECONFIG);
+  assert_message_has(&err, "duplicate name '${...}'");
+  assert_null(strstr(err.message, TOKEN));
+}
+
 static void connector_without_plugin_is_an_error(void **state) {
   (void)state;
   assert_yaml_fails("connectors:\n  - name: a\n", PARLEY_ECONFIG,
@@ -757,6 +776,7 @@ int main(void) {
       cmocka_unit_test(duplicate_connector_names_are_an_error),
       cmocka_unit_test(output_may_not_reuse_a_connector_name),
       cmocka_unit_test(invalid_instance_name_is_an_error),
+      cmocka_unit_test(substituted_instance_name_is_never_printed),
       cmocka_unit_test(connector_without_plugin_is_an_error),
       cmocka_unit_test(default_output_must_exist),
       cmocka_unit_test(builder_makes_a_config_that_checks),

@@ -296,6 +296,13 @@ static void test_time_formats(void **state) {
   assert_int_equal(parley_meta_time(NULL, &ms), PARLEY_ENOENT);
   json_t *bad = json_string("yesterday");
   assert_int_equal(parley_meta_time(bad, &ms), PARLEY_EPARSE);
+  /* found by fuzzing: past year 9999 the core refuses the event (lost),
+   * so it is no time and created_at takes the fallback */
+  json_t *far = json_integer(1796000000000000LL), *far_digits = json_string("1796000000000000");
+  assert_int_equal(parley_meta_time(far, &ms), PARLEY_EPARSE);
+  assert_int_equal(parley_meta_time(far_digits, &ms), PARLEY_EPARSE);
+  json_decref(far);
+  json_decref(far_digits);
   json_decref(iso);
   json_decref(sec);
   json_decref(msec);

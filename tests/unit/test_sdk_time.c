@@ -116,6 +116,33 @@ static void json_time_fields_may_be_numbers_or_strings(void **state) {
   json_decref(doc);
 }
 
+/* Found by fuzzing (docs/fuzzing.md): an epoch past year 9999 was taken,
+ * and the event that carried it was refused by the core (lost). */
+static void epochs_of_zero_or_past_year_9999_are_refused(void **state) {
+  (void)state;
+  int64_t ms = 42;
+  assert_int_equal(parley_sdk_time_parse_epoch("253402300799999", &ms), 0);
+  assert_int_equal(ms, PARLEY_TIME_MAX_MS);
+  assert_int_equal(parley_sdk_time_parse_epoch("253402300800000", &ms), PARLEY_EPARSE);
+  assert_int_equal(parley_sdk_time_parse_epoch("1796000000000000", &ms), PARLEY_EPARSE);
+  assert_int_equal(ms, PARLEY_TIME_MAX_MS); /* unchanged */
+  json_t *doc = json_loads("{\"us\":1796000000000000,\"s\":\"3592000000000000\",\"ok\":3592000000}",
+                           0, NULL);
+  assert_non_null(doc);
+  assert_int_equal(parley_sdk_time_from_json(doc, "us", &ms), PARLEY_EPARSE);
+  assert_int_equal(parley_sdk_time_from_json(doc, "s", &ms), PARLEY_EPARSE);
+  assert_int_equal(parley_sdk_time_from_json(doc, "ok", &ms), 0); /* 2083, in seconds */
+  assert_int_equal(ms, 3592000000000LL);
+  json_decref(doc);
+  /* and 0, which platforms send for "none" and an event reads as missing */
+  doc = json_loads("{\"zero\":0,\"zs\":\"0\"}", 0, NULL);
+  assert_non_null(doc);
+  assert_int_equal(parley_sdk_time_from_json(doc, "zero", &ms), PARLEY_EPARSE);
+  assert_int_equal(parley_sdk_time_from_json(doc, "zs", &ms), PARLEY_EPARSE);
+  assert_int_equal(parley_sdk_time_parse_epoch("0", &ms), PARLEY_EPARSE);
+  json_decref(doc);
+}
+
 static void next_utc_midnight_is_strictly_after_now(void **state) {
   (void)state;
   assert_int_equal(parley_sdk_time_next_utc_midnight(1709164800000LL), 1709251200000LL);
@@ -133,6 +160,7 @@ int main(void) {
       cmocka_unit_test(epoch_seconds_and_milliseconds_strings_are_told_apart),
       cmocka_unit_test(parse_any_accepts_every_platform_format),
       cmocka_unit_test(json_time_fields_may_be_numbers_or_strings),
+      cmocka_unit_test(epochs_of_zero_or_past_year_9999_are_refused),
       cmocka_unit_test(next_utc_midnight_is_strictly_after_now),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,7 +32,9 @@ int parley_sdk_time_parse_twitter(const char *s, int64_t *ms);
 int parley_sdk_time_parse_http(const char *s, int64_t *ms);
 
 /* Epoch seconds or milliseconds written as decimal digits ("1715592067000",
- * "1704110400"): values below 10^11 are seconds (parley_time_from_epoch). */
+ * "1704110400"): values below 10^11 are seconds (parley_time_from_epoch).
+ * 0 (platforms' "none") and a value past 9999-12-31 (PARLEY_TIME_MAX_MS),
+ * which no event can carry, are PARLEY_EPARSE. */
 int parley_sdk_time_parse_epoch(const char *s, int64_t *ms);
 
 /* Any of the above, tried in that order. */
@@ -40,7 +42,9 @@ int parley_sdk_time_parse_any(const char *s, int64_t *ms);
 
 /* A time field of a payload: a string in any format above, or a JSON number
  * of epoch seconds or milliseconds (webhooks: Meta entry.time, TikTok
- * create_time, LinkedIn lastModifiedAt). PARLEY_ENOENT when missing. */
+ * create_time, LinkedIn lastModifiedAt). PARLEY_ENOENT when missing;
+ * PARLEY_EPARSE for numbers that are not positive and, as above, times past
+ * year 9999. */
 int parley_sdk_time_from_json(const json_t *root, const char *path, int64_t *ms);
 
 /* The next 00:00:00.000 UTC strictly after now_ms (LinkedIn's daily limits
