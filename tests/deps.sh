@@ -7,7 +7,7 @@ PKGS=(build-essential cmake pkg-config clang git ca-certificates
       libsqlite3-dev sqlite3 libssl-dev libicu-dev openssl libnats-dev nats-server libcmocka-dev zlib1g curl
       python3 python3-pytest python3-jsonschema valgrind libclang-rt-14-dev
       libunistring-dev libstemmer-dev prometheus libcld2-dev
-      gnuplot-nox python3-selenium chromium chromium-driver wrk
+      gnuplot-nox python3-selenium python3-matplotlib chromium chromium-driver wrk
       libsystemd-dev systemd man-db mandoc groff-base)
 # npm runs at build time (lexicons/); any node/npm on PATH will do, and a
 # non-Debian node (e.g. nodesource, which bundles npm) must not be replaced.
