@@ -79,23 +79,16 @@ os.environ.update(PARLEYD=ARGS.parleyd, PARLEY_SIM=ARGS.sim, PARLEY_PLUGIN_DIR=A
                   PARLEY_SOURCE_DIR=SOURCE)
 sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
 from parley_it import FiveStack, Parleyd, free_port, http, router_yaml, wait_until  # noqa: E402
+from test_meta_common import fb_comment_delivery  # noqa: E402
 
 
 # ---- inputs ----
 
 def fb_delivery(n):
-    """Facebook delivery n: one new comment on the Page, its own id and
-    text, in the shape Meta sends (cf. the webhook crash test)."""
-    t = 1764000000 + n // 100
-    body = json.dumps({"object": "page", "entry": [{"id": PAGE, "time": t, "changes": [{
-        "field": "feed", "value": {
-            "item": "comment", "verb": "add", "post_id": f"{PAGE}_900",
-            "parent_id": f"{PAGE}_900", "comment_id": f"900_{n}",
-            "from": {"id": str(7100000000000000 + n % 997), "name": "Kunde"},
-            "message": f"bench {n}: my order never arrived", "created_time": t}}]}]},
-        separators=(",", ":"))
-    sig = "sha256=" + hmac.new(APP_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
-    return "X-Hub-Signature-256", sig, body
+    """Facebook delivery n: one new comment on the Page (test_meta_common)."""
+    body, headers = fb_comment_delivery(n, f"bench {n}: my order never arrived", page=PAGE,
+                                        secret=APP_SECRET)
+    return "X-Hub-Signature-256", headers["X-Hub-Signature-256"], body
 
 
 def tw_delivery(n):

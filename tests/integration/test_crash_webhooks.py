@@ -18,7 +18,7 @@ import threading
 
 from parley_it import (PLUGIN_DIR, Parleyd, free_port, http, read_ndjson_torn, router_yaml,
                        wait_until)
-from test_meta_common import PAGE1, sign, webhook_only_fb_yaml
+from test_meta_common import fb_comment_delivery, webhook_only_fb_yaml
 
 N = int(os.environ.get("PARLEY_CRASH_WEBHOOK_N", "50000"))
 KILLS = int(os.environ.get("PARLEY_CRASH_WEBHOOK_KILLS", "5"))
@@ -40,14 +40,7 @@ routes:
 
 
 def delivery(n):
-    """Delivery n: one new comment, its own id and text."""
-    body = json.dumps({"object": "page", "entry": [{"id": PAGE1, "time": 1764000000 + n // 100,
-        "changes": [{"field": "feed", "value": {
-            "item": "comment", "verb": "add", "post_id": f"{PAGE1}_900",
-            "parent_id": f"{PAGE1}_900", "comment_id": f"900_{n}",
-            "from": {"id": str(7100000000000000 + n % 997), "name": "Kunde"},
-            "message": f"crash {n}", "created_time": 1764000000 + n // 100}}]}]})
-    return body, {"X-Hub-Signature-256": sign(body), "Content-Type": "application/json"}
+    return fb_comment_delivery(n, f"crash {n}")
 
 
 class Load:

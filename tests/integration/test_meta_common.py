@@ -270,6 +270,20 @@ def webhook_only_fb_yaml(name="fb"):
 """
 
 
+def fb_comment_delivery(n, text, page=PAGE1, secret=APP_SECRET):
+    """(body, headers) of Facebook delivery n, signed with secret: one new
+    comment on page's post 900, with its own id, its own author of 997 and
+    text, in the shape Meta sends. For load, crash and soak runs."""
+    t = 1764000000 + n // 100
+    body = json.dumps({"object": "page", "entry": [{"id": page, "time": t, "changes": [{
+        "field": "feed", "value": {
+            "item": "comment", "verb": "add", "post_id": f"{page}_900",
+            "parent_id": f"{page}_900", "comment_id": f"900_{n}",
+            "from": {"id": str(7100000000000000 + n % 997), "name": "Kunde"},
+            "message": text, "created_time": t}}]}]}, separators=(",", ":"))
+    return body, {"X-Hub-Signature-256": sign(body, secret), "Content-Type": "application/json"}
+
+
 def sign(body, secret=APP_SECRET):
     return "sha256=" + hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
 

@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from parley_it import (DEMO_SECRETS, FIVE_INSTANCES, FiveStack, http,  # noqa: E402
                        wait_until)
-from test_meta_common import sign  # noqa: E402
+from test_meta_common import fb_comment_delivery  # noqa: E402
 from test_outputs_webhook import SECRET, Receiver  # noqa: E402
 
 SAMPLE_S = 10
@@ -64,14 +64,7 @@ routes:
 
 def delivery(n):
     """Burst delivery n: one new Facebook comment with its own id and text."""
-    body = json.dumps({"object": "page", "entry": [{"id": PAGE, "time": 1764000000 + n // 100,
-        "changes": [{"field": "feed", "value": {
-            "item": "comment", "verb": "add", "post_id": f"{PAGE}_900",
-            "parent_id": f"{PAGE}_900", "comment_id": f"900_{n}",
-            "from": {"id": str(7100000000000000 + n % 997), "name": "Soak"},
-            "message": f"soak burst {n}", "created_time": 1764000000 + n // 100}}]}]})
-    return body, {"X-Hub-Signature-256": sign(body, META_SECRET),
-                  "Content-Type": "application/json"}
+    return fb_comment_delivery(n, f"soak burst {n}", page=PAGE, secret=META_SECRET)
 
 
 class Bursts:
