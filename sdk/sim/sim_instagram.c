@@ -27,6 +27,9 @@
 #define PARLEY_SIM_IG "instagram"
 #define PARLEY_SIM_IG_TEXT_MAX 1000    /* DM text, bytes (instagram.md §7) */
 #define PARLEY_SIM_IG_COMMENT_MAX 8800 /* comment text: 2200 characters, in bytes */
+/* Media and comment ids are 17-digit numbers (instagram.md §2): apart from
+ * Facebook's, as on Graph, so a store sees no false id collisions. */
+#define PARLEY_SIM_IG_ID_BASE 17890000000000000ULL
 
 typedef struct parley_sim_ig {
   parley_sim_meta_t meta;
@@ -381,6 +384,7 @@ static int parley_sim_ig_init(parley_sim_t *sim, json_t *part, parley_error_t *e
   ig->meta.text_max = PARLEY_SIM_IG_TEXT_MAX;
   ig->meta.window_subcode = 2534022;
   parley_sim_set_state(sim, PARLEY_SIM_IG, ig);
+  parley_sim_id_base(sim, PARLEY_SIM_IG, PARLEY_SIM_IG_ID_BASE);
   int rc = parley_sim_ig_link_pages(ig, part, err);
   return rc ? rc : parley_sim_meta_init(sim, &ig->meta, part, 80002, err);
 }
