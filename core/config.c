@@ -230,6 +230,7 @@ static int cfg_r_max_backlog_age(parley_cfgctx_t *c, const parley_node_t *n, con
 }
 
 static int cfg_r_default_output(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  c->cfg->default_output_substituted = n->substituted;
   return parley_cfg_string(c, n, path, &c->cfg->default_output);
 }
 
@@ -436,6 +437,7 @@ static int cfg_route_key(parley_cfgctx_t *c, parley_conf_route_t *r, const char 
   if (strcmp(k, "match") == 0)
     return parley_cfg_match(c, r, v, path);
   if (strcmp(k, "outputs") == 0) {
+    r->names_substituted |= parley_cfg_substituted(v);
     int rc = v->type == PARLEY_NODE_NULL ? 0 : parley_cfg_strlist(c, v, path, &r->outputs, &r->n_outputs);
     if (rc == 0 && r->n_outputs == 0)
       rc = parley_cfg_fail(c, v->line, path, "a route needs at least one output");
@@ -751,6 +753,11 @@ static const parley_conf_instance_t *cfg_find(const parley_conf_instance_t *v, s
   return NULL;
 }
 
+/* A name from ${...} may be a secret put in the wrong place: not printed. */
+static const char *cfg_shown(const char *name, int substituted) {
+  return substituted ? "${...}" : name ? name : "";
+}
+
 static int cfg_check_instances(parley_cfgctx_t *c, const parley_conf_instance_t *v, size_t n,
                                const char *section) {
   const parley_config_t *cfg = c->cfg;
@@ -758,8 +765,7 @@ static int cfg_check_instances(parley_cfgctx_t *c, const parley_conf_instance_t 
   for (size_t i = 0; i < n; i++) {
     const parley_conf_instance_t *dup;
     snprintf(path, sizeof path, "%s[%zu].name", section, i);
-    /* a name from ${...} may be a secret put in the wrong place: not printed */
-    const char *shown = v[i].name_substituted ? "${...}" : v[i].name ? v[i].name : "";
+    const char *shown = cfg_shown(v[i].name, v[i].name_substituted);
     if (!parley_util_is_instance_name(v[i].name))
       return parley_cfg_fail(c, v[i].line, path,
                       "'%.60s' is not a valid name (use letters, digits, _ and -)", shown);
@@ -782,11 +788,13 @@ static int cfg_check_route_names(parley_cfgctx_t *c, const parley_conf_route_t *
   for (size_t k = 0; k < r->n_outputs; k++)
     if (!cfg_find(cfg->outputs, cfg->n_outputs, r->outputs[k], SIZE_MAX))
       return parley_cfg_fail(c, r->line, path, "route '%s' sends to output '%.60s', which is not "
-                      "defined in outputs", r->name ? r->name : "", r->outputs[k]);
+                      "defined in outputs", r->name ? r->name : "",
+                      cfg_shown(r->outputs[k], r->names_substituted));
   for (size_t k = 0; k < r->n_connectors; k++)
     if (!cfg_find(cfg->connectors, cfg->n_connectors, r->connectors[k], SIZE_MAX))
       return parley_cfg_fail(c, r->line, path, "route '%s' matches connector '%.60s', which is not "
-                      "defined in connectors", r->name ? r->name : "", r->connectors[k]);
+                      "defined in connectors", r->name ? r->name : "",
+                      cfg_shown(r->connectors[k], r->names_substituted));
   return 0;
 }
 
@@ -825,7 +833,7 @@ int parley_config_check(const parley_config_t *cfg, parley_error_t *err) {
     return rc;
   if (cfg->default_output && !cfg_find(cfg->outputs, cfg->n_outputs, cfg->default_output, SIZE_MAX))
     return parley_cfg_fail(&c, 0, "router.default_output", "'%.60s' is not defined in outputs",
-                    cfg->default_output);
+                    cfg_shown(cfg->default_output, cfg->default_output_substituted));
   return 0;
 }
 

@@ -42,6 +42,7 @@ typedef struct parley_conf_route {
   int visibility;                            /* -1 any, else parley_visibility_t */
   char **outputs; size_t n_outputs;          /* at least one */
   int line;
+  int names_substituted; /* an output or connector name came from ${...}: never printed */
 } parley_conf_route_t;
 
 /* router.http: the HTTP server's limits (docs/http.md); 0: the server's default. */
@@ -77,6 +78,7 @@ struct parley_config {
   uint64_t max_backlog;     /* undelivered bytes before sources pause; 0 no bound. 1GiB */
   int64_t max_backlog_age_ms; /* oldest undelivered age before sources pause; 0 none */
   char *default_output;     /* for unrouted events; NULL: count only */
+  int default_output_substituted; /* it came from ${...}: errors never print it */
 
   parley_conf_instance_t *connectors; size_t n_connectors;
   parley_conf_instance_t *outputs; size_t n_outputs;

@@ -76,6 +76,7 @@ static void build_take(parley_config_t *cfg, parley_config_t *src, const char *k
     cfg->max_backlog_age_ms = src->max_backlog_age_ms;
   } else if (strcmp(key, "default_output") == 0) {
     PARLEY_SWAP(cfg->default_output, src->default_output);
+    cfg->default_output_substituted = src->default_output_substituted;
   }
 }
 

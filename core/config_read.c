@@ -85,6 +85,15 @@ int parley_cfg_string(parley_cfgctx_t *c, const parley_node_t *n, const char *pa
   return 0;
 }
 
+int parley_cfg_substituted(const parley_node_t *n) {
+  if (n->substituted)
+    return 1;
+  for (size_t i = 0; n->type == PARLEY_NODE_SEQ && i < n->count; i++)
+    if (n->items[i]->substituted)
+      return 1;
+  return 0;
+}
+
 int parley_cfg_strv_push(char ***v, size_t *n, const char *s) {
   char **nv = realloc(*v, (*n + 1) * sizeof *nv);
   if (!nv)
@@ -248,8 +257,10 @@ static int parley_cfg_match_key(parley_cfgctx_t *c, parley_conf_route_t *r, cons
     rc = parley_cfg_strlist(c, v, path, &r->kinds, &r->n_kinds);
     return rc ? rc : parley_cfg_kinds_ok(c, v, path, r->kinds + before, r->n_kinds - before);
   }
-  if (strcmp(k, "connector") == 0)
+  if (strcmp(k, "connector") == 0) {
+    r->names_substituted |= parley_cfg_substituted(v);
     return parley_cfg_strlist(c, v, path, &r->connectors, &r->n_connectors);
+  }
   if (strcmp(k, "lang") == 0)
     return parley_cfg_strlist(c, v, path, &r->langs, &r->n_langs);
   if (strcmp(k, "keywords") == 0)

@@ -38,6 +38,8 @@ int parley_cfg_string(parley_cfgctx_t *c, const parley_node_t *n, const char *pa
 /* Append a copy of s; PARLEY_ENOMEM only. */
 int parley_cfg_strv_push(char ***v, size_t *n, const char *s);
 void parley_cfg_strv_free(char **v, size_t n);
+/* 1 when n, or an item of the list n, came from ${...} substitution. */
+int parley_cfg_substituted(const parley_node_t *n);
 /* A string or a list of strings, appended to (*v, *count). */
 int parley_cfg_strlist(parley_cfgctx_t *c, const parley_node_t *n, const char *path, char ***v,
                        size_t *count);

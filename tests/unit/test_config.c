@@ -604,6 +604,32 @@ static void substituted_instance_name_is_never_printed(void **state) {
   assert_null(strstr(err.message, TOKEN));
 }
 
+/* found by fuzzing: a reference to an output or connector from ${...}
+ * that names none was quoted in the error */
+static void substituted_reference_is_never_printed(void **state) {
+  (void)state;
+  static const char *const yaml[] = {
+      "router:\n  default_output: 'all${PARLEY_TEST_ADMIN_TOKEN}'\n",
+      "outputs:\n  - {name: out, type: ndjson}\n"
+      "routes:\n  - {outputs: [out, '${PARLEY_TEST_ADMIN_TOKEN}']}\n",
+      "outputs:\n  - {name: out, type: ndjson}\n"
+      "routes:\n  - {match: {connector: '${PARLEY_TEST_ADMIN_TOKEN}'}, outputs: [out]}\n",
+  };
+  static const char *const said[] = {
+      "router.default_output: '${...}' is not defined in outputs",
+      "sends to output '${...}', which is not defined",
+      "matches connector '${...}', which is not defined",
+  };
+  for (size_t i = 0; i < sizeof yaml / sizeof *yaml; i++) {
+    parley_config_t *cfg = NULL;
+    parley_error_t err = {0};
+    assert_int_equal(load_yaml(yaml[i], &cfg, &err), PARLEY_ECONFIG);
+    assert_null(cfg);
+    assert_message_has(&err, said[i]);
+    assert_null(strstr(err.message, TOKEN));
+  }
+}
+
 static void connector_without_plugin_is_an_error(void **state) {
   (void)state;
   assert_yaml_fails("connectors:\n  - name: a\n", PARLEY_ECONFIG,
@@ -777,6 +803,7 @@ int main(void) {
       cmocka_unit_test(output_may_not_reuse_a_connector_name),
       cmocka_unit_test(invalid_instance_name_is_an_error),
       cmocka_unit_test(substituted_instance_name_is_never_printed),
+      cmocka_unit_test(substituted_reference_is_never_printed),
       cmocka_unit_test(connector_without_plugin_is_an_error),
       cmocka_unit_test(default_output_must_exist),
       cmocka_unit_test(builder_makes_a_config_that_checks),
