@@ -130,6 +130,28 @@ static int sub_write(parley_sse_sub_t *s, const char *buf, size_t len) {
 
 int parley_sse_subscribe(parley_sse_t *h, parley_httpd_req_t *req, int channel,
                          parley_sse_filter filter, void *data, void (*free_data)(void *)) {
+  return parley_sse_subscribe_replay(h, req, channel, filter, data, free_data, NULL, NULL);
+}
+
+int parley_sse_send(parley_sse_sub_t *s, const char *id, const char *event, const char *data,
+                    size_t len) {
+  size_t flen;
+  if (s->dead)
+    return PARLEY_ESTATE;
+  char *frame = parley_sse_frame(id, event, data, len, &flen);
+  if (!frame) {
+    sub_drop(s); /* a gap the client cannot see: end it, it reconnects */
+    return PARLEY_ENOMEM;
+  }
+  int rc = sub_write(s, frame, flen);
+  free(frame);
+  return rc;
+}
+
+int parley_sse_subscribe_replay(parley_sse_t *h, parley_httpd_req_t *req, int channel,
+                                parley_sse_filter filter, void *data,
+                                void (*free_data)(void *), parley_sse_replay_fn replay,
+                                void *replay_data) {
   parley_sse_sub_t *s = h && !h->closed ? calloc(1, sizeof *s) : NULL;
   if (!s) {
     if (free_data)
@@ -158,6 +180,9 @@ int parley_sse_subscribe(parley_sse_t *h, parley_httpd_req_t *req, int channel,
   /* tells EventSource how long to wait before it reconnects */
   if (!s->dead)
     sub_write(s, "retry: 3000\n\n", 13);
+  /* still walking: a drop during the replay only marks s */
+  if (!s->dead && replay)
+    replay(s, replay_data);
   h->walking--;
   sweep(h);
   return 0;

@@ -34,6 +34,26 @@ int parley_sse_new(parley_sse_t **out, uv_loop_t *loop, uint64_t keepalive_ms);
 int parley_sse_subscribe(parley_sse_t *h, parley_httpd_req_t *req, int channel,
                          parley_sse_filter filter, void *data, void (*free_data)(void *));
 
+/* One subscriber, while its replay runs (below). */
+typedef struct parley_sse_sub parley_sse_sub_t;
+
+/* Writes what the subscriber missed (parley_sse_send) before any message
+ * published after it subscribed. Runs once, inside subscribe, on the loop;
+ * its return value is ignored. */
+typedef void (*parley_sse_replay_fn)(parley_sse_sub_t *s, void *replay_data);
+
+/* parley_sse_subscribe, then replay(s, replay_data) unless the client is
+ * already gone (replay NULL: none). */
+int parley_sse_subscribe_replay(parley_sse_t *h, parley_httpd_req_t *req, int channel,
+                                parley_sse_filter filter, void *data,
+                                void (*free_data)(void *), parley_sse_replay_fn replay,
+                                void *replay_data);
+
+/* Send one message to s alone (during its replay only). 0, or non-zero
+ * when the subscriber was dropped (gone, or too far behind): stop then. */
+int parley_sse_send(parley_sse_sub_t *s, const char *id, const char *event, const char *data,
+                    size_t len);
+
 /* Subscribers of channel now (0: publishers may skip building a message). */
 size_t parley_sse_count(const parley_sse_t *h, int channel);
 

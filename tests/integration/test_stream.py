@@ -150,6 +150,109 @@ def test_a_client_that_stops_reading_is_dropped_once_too_far_behind(stack):
     fast.close()
 
 
+def test_a_client_that_says_where_it_stopped_first_gets_what_it_missed(stack):
+    first = SseStream(stack.base, "/v1/events")
+    stack.post(event(40, "test:c40"), event(41, "test:c41"))
+    seen = [first.wait_for(lambda m: m.get("event") == "event") for _ in range(2)]
+    first.close()
+    # while it is away: one it wants, one its match leaves out, one more it wants
+    stack.post(event(42, "test:c42", kind="direct_message"), event(43, "test:c43"),
+               event(44, "test:c44", kind="direct_message"))
+    dms = "/v1/events?match=" + q("kind=direct_message")
+    # EventSource's way back: the id of the last message it had
+    back = SseStream(stack.base, dms, headers={"Last-Event-ID": seen[1]["id"]})
+    assert back.next() == {"retry": 3000}
+    missed = [back.wait_for(lambda m: m.get("event") == "event") for _ in range(2)]
+    assert [json.loads(m["data"])["id"] for m in missed] == ["test:s-42", "test:s-44"]
+    assert int(seen[1]["id"]) < int(missed[0]["id"]) < int(missed[1]["id"])
+    # then live, nothing twice
+    stack.post(event(45, "test:c45", kind="direct_message"))
+    live = back.wait_for(lambda m: m.get("event") == "event")
+    assert json.loads(live["data"])["id"] == "test:s-45"
+    assert back.next(timeout=5) == {"comment": "keepalive"}
+    back.close()
+    # a tool's way: ?after=<seq>, every kind
+    tool = SseStream(stack.base, f"/v1/events?after={seen[0]['id']}")
+    ids = [json.loads(tool.wait_for(lambda m: m.get("event") == "event")["data"])["id"]
+           for _ in range(5)]
+    assert ids == ["test:s-41", "test:s-42", "test:s-43", "test:s-44", "test:s-45"]
+    tool.close()
+    # a client that is up to date gets only what comes next
+    now = SseStream(stack.base, "/v1/events", headers={"Last-Event-ID": live["id"]})
+    assert now.next() == {"retry": 3000}
+    assert now.next(timeout=5) == {"comment": "keepalive"}
+    now.close()
+
+
+@pytest.mark.parametrize("headers,path,named", [
+    ({"Last-Event-ID": "abc"}, "/v1/events", "Last-Event-ID"),
+    ({"Last-Event-ID": "-3"}, "/v1/events", "Last-Event-ID"),
+    ({}, "/v1/events?after=12x", "after"),
+    ({}, "/v1/events?after=99999999999999999999999", "after"),
+])
+def test_a_resume_point_that_is_not_a_seq_is_a_400_naming_it(stack, headers, path, named):
+    s, h, body = http("GET", stack.base + path, headers=headers)
+    assert s == 400, body
+    doc = json.loads(body)
+    assert doc["error"] == "PARLEY_EINVAL" and doc["message"].startswith(named + ": "), doc
+    assert streams(stack.base, "events") == 0
+
+
+def testconn_parleyd(tmp_path, count, extra_router=""):
+    """parleyd whose test connector emits count events at start into an
+    ndjson output; returns it and its base URL once all are delivered."""
+    from parley_it import Parleyd, free_port, router_yaml
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    text = router_yaml(str(tmp_path), port, extra=extra_router) + f"""connectors:
+  - name: tc
+    plugin: testconn
+    options: {{account: acme, count: {count}}}
+outputs:
+  - name: out
+    type: ndjson
+    options: {{path: {tmp_path}/out.ndjson}}
+routes:
+  - outputs: out
+"""
+    d = Parleyd(text, tmpdir=str(tmp_path)).start(base)
+    wait_until(lambda: json.loads(http("GET", base + "/v1/status")[2])["outputs"][0]
+               ["delivered"] >= count, what=f"{count} events delivered")
+    return d, base
+
+
+def test_more_missed_than_a_replay_holds_is_named_in_a_gap_message(tmp_path):
+    # 5 200 events: more than the 5 000 a resuming client is replayed
+    d, base = testconn_parleyd(tmp_path, 5200)
+    try:
+        s = SseStream(base, "/v1/events?after=10")
+        assert s.next() == {"retry": 3000}
+        gap = s.next()
+        assert gap["event"] == "gap" and "id" not in gap
+        assert json.loads(gap["data"]) == {"from": 11, "to": 200, "reason": "too_many"}
+        seqs = [int(s.wait_for(lambda m: m.get("event") == "event")["id"]) for _ in range(5000)]
+        assert seqs == list(range(201, 5201))
+        s.close()
+    finally:
+        d.stop()
+
+
+def test_events_whose_bodies_were_pruned_are_named_in_a_gap_message(tmp_path):
+    d, base = testconn_parleyd(tmp_path, 20, "  retention: 1s\n")
+    try:
+        wait_until(lambda: metric_value(http("GET", base + "/metrics")[2].decode(),
+                                        "parley_journal_pruned_total") == 20,
+                   timeout=60, what="the delivered events' bodies pruned")
+        s = SseStream(base, "/v1/events", headers={"Last-Event-ID": "5"})
+        assert s.next() == {"retry": 3000}
+        gap = s.next()
+        assert gap["event"] == "gap"
+        assert json.loads(gap["data"]) == {"from": 6, "to": 20, "reason": "pruned"}
+        s.close()
+    finally:
+        d.stop()
+
+
 def test_events_needs_get_and_head_opens_no_stream(stack):
     s, h, _ = http("POST", f"{stack.base}/v1/events", "{}")
     assert s == 405
