@@ -36,6 +36,22 @@ def ok_json(r):
 
 # ---- the test connector: journal, replay, exit codes ----
 
+def tc_config(tmp, port, options):
+    """parleyd with the test connector tc1 (account acme and options) into
+    the ndjson output nd at <tmp>/nd.ndjson."""
+    return router_yaml(tmp, port) + f"""connectors:
+  - name: tc1
+    plugin: testconn
+    options: {{account: acme, {options}}}
+outputs:
+  - name: nd
+    type: ndjson
+    options: {{path: {tmp}/nd.ndjson}}
+routes:
+  - outputs: nd
+"""
+
+
 TC_COUNT = 20
 
 
@@ -44,17 +60,8 @@ def tc(tmp_path_factory):
     tmp = str(tmp_path_factory.mktemp("ctl-tc"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    d = Parleyd(router_yaml(tmp, port) + f"""connectors:
-  - name: tc1
-    plugin: testconn
-    options: {{account: acme, count: {TC_COUNT}, batch: 5, interval: 1ms}}
-outputs:
-  - name: nd
-    type: ndjson
-    options: {{path: {tmp}/nd.ndjson}}
-routes:
-  - outputs: nd
-""", tmpdir=tmp).start(base)
+    d = Parleyd(tc_config(tmp, port, f"count: {TC_COUNT}, batch: 5, interval: 1ms"),
+                tmpdir=tmp).start(base)
     wait_until(lambda: len(read_ndjson(f"{tmp}/nd.ndjson")) >= TC_COUNT, what="the test events")
     d.base, d.nd = base, f"{tmp}/nd.ndjson"
     yield d
@@ -282,6 +289,70 @@ def test_tail_prints_an_event_created_in_the_simulator(five):
     finally:
         assert js.stop()[0] == 0
         assert human.stop()[0] == 0
+
+
+def test_tail_after_replays_from_the_journal_then_follows(tc):
+    env = {"PARLEY_URL": tc.base, "PARLEY_ADMIN_TOKEN": TOKEN}
+    tail = ParleyctlProcess("tail", "--after", str(TC_COUNT - 3), env=env)
+    try:
+        tail.wait_line(lambda l: len(tail.seen) >= 3, 30, "three replayed events")
+        assert [int(l.split()[0]) for l in tail.seen] == [TC_COUNT - 2, TC_COUNT - 1, TC_COUNT]
+    finally:
+        assert tail.stop()[0] == 0
+    r = ctl(tc.base, "tail", "--after", "x")
+    assert r.returncode == 2 and "--after 'x' is not a journal seq" in r.stderr, r
+
+
+def webhook_tc_config(tmp, port):
+    return tc_config(tmp, port, "count: 0, token: s3cret-token")
+
+
+def hook_event(n):
+    return json.dumps({"schema": "parley.event.v1", "id": f"test:rc-{n}", "platform": "test",
+                       "connector": "tc1", "account": "acme", "kind": "mention",
+                       "visibility": "public", "text": f"reconnect {n}",
+                       "created_at": "2026-12-04T05:00:00.000Z",
+                       "received_at": "2026-12-04T05:00:00.000Z"})
+
+
+def test_tail_reconnects_when_parleyd_restarts_and_misses_nothing(tmp_path):
+    tmp, port = str(tmp_path), free_port()
+    base = f"http://127.0.0.1:{port}"
+    post = lambda n: http("POST", f"{base}/hooks/tc1", hook_event(n), {"X-Test-Token": "s3cret-token"})
+    d = Parleyd(webhook_tc_config(tmp, port), tmpdir=tmp).start(base)
+    env = {"PARLEY_URL": base, "PARLEY_ADMIN_TOKEN": TOKEN}
+    js = ParleyctlProcess("--json", "tail", env=env)
+    try:
+        wait_until(lambda: event_streams(base) == 1, what="the tail connected")
+        assert post(1)[0] == 200
+        js.wait_line(lambda l: "test:rc-1" in l, 30, "the first event")
+        d.stop()
+        d = Parleyd(webhook_tc_config(tmp, port), tmpdir=tmp).start(base)
+        # committed while the tail waits to reconnect: replayed from the journal
+        assert post(2)[0] == 200 and post(3)[0] == 200
+        js.wait_line(lambda l: "test:rc-3" in l, 60, "the events after the restart")
+        assert post(4)[0] == 200
+        js.wait_line(lambda l: "test:rc-4" in l, 30, "a live event")
+        ids = [json.loads(l)["id"] for l in js.seen]
+        assert ids == [f"test:rc-{n}" for n in (1, 2, 3, 4)]
+    finally:
+        status, err = js.stop()
+        d.stop()
+    assert status == 0 and "tail: reconnecting in " in err, err
+
+
+def test_tail_no_reconnect_ends_with_the_stream(tmp_path):
+    tmp, port = str(tmp_path), free_port()
+    base = f"http://127.0.0.1:{port}"
+    d = Parleyd(webhook_tc_config(tmp, port), tmpdir=tmp).start(base)
+    tail = ParleyctlProcess("tail", "--no-reconnect",
+                            env={"PARLEY_URL": base, "PARLEY_ADMIN_TOKEN": TOKEN})
+    try:
+        wait_until(lambda: event_streams(base) == 1, what="the tail connected")
+    finally:
+        d.stop()
+    assert tail.proc.wait(15) == 1
+    assert "the server closed the event stream" in tail.stop()[1]
 
 
 def test_a_bad_match_expression_is_exit_1_naming_it(five):

@@ -99,11 +99,17 @@ int parley_ctl_get_json(parley_ctl_t *ctl, const char *path, json_t **out);
 char *parley_ctl_error_text(const char *body, size_t len);
 
 /* Follow a text/event-stream at path until the server closes it, on_event
- * returns non-zero or SIGINT/SIGTERM arrives (then PARLEY_CTL_OK). */
+ * returns non-zero or SIGINT/SIGTERM arrives (then PARLEY_CTL_OK).
+ * last_id (NULL: none) goes out as Last-Event-ID. *resumable is set to 1
+ * when the failure is one a reconnect may cure (the server could not be
+ * reached, or it ended the stream), 0 for an error answer (401, 400, ...). */
 typedef struct parley_ctl_sse_event parley_ctl_sse_event_t;
 typedef int (*parley_ctl_event_cb)(const parley_ctl_sse_event_t *ev, void *data);
-int parley_ctl_stream(parley_ctl_t *ctl, const char *path, parley_ctl_event_cb on_event,
-                      void *data);
+int parley_ctl_stream(parley_ctl_t *ctl, const char *path, const char *last_id,
+                      int *resumable, parley_ctl_event_cb on_event, void *data);
+/* Sleep ms, or less when SIGINT/SIGTERM arrived during a stream or the
+ * sleep; 1 when one did (the caller stops). */
+int parley_ctl_stream_pause(unsigned ms);
 /* Percent-encode s for a query parameter (malloc'd, NULL: no memory). */
 char *parley_ctl_urlencode(const char *s);
 

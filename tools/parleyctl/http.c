@@ -3,11 +3,13 @@
  * become the exit codes of ctl.h with one clear line on stderr: a server
  * that cannot be reached names the URL, an error answer names the HTTP
  * status and the server's own error. */
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -261,25 +263,40 @@ static int on_progress(void *data, curl_off_t a, curl_off_t b, curl_off_t c, cur
 }
 
 static int stream_result(parley_ctl_t *ctl, const char *path, stream_t *s, CURLcode rc,
-                         const char *errbuf) {
+                         const char *errbuf, int *resumable) {
+  *resumable = 0;
   if (stop_requested || s->stopped)
     return PARLEY_CTL_OK;
   if (rc == CURLE_OK && !s->status)
     curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &s->status);
   if (s->status && s->status != 200) {
     parley_ctl_response_t res = {s->status, s->err.p, s->err.n};
+    /* 503: parleyd is stopping or not yet serving */
+    *resumable = s->status == 503;
     return parley_ctl_check(ctl, "GET", path, &res);
   }
-  if (rc != CURLE_OK && !s->status)
-    return transfer_error(ctl, rc, errbuf);
+  if (rc != CURLE_OK && !s->status) {
+    int out = transfer_error(ctl, rc, errbuf);
+    *resumable = out == PARLEY_CTL_ECONNECT;
+    return out;
+  }
+  *resumable = 1;
   parley_ctl_err("GET %s%s: the server closed the event stream%s%s", ctl->url, path,
                  rc != CURLE_OK ? ": " : "", rc != CURLE_OK ? curl_easy_strerror(rc) : "");
   return PARLEY_CTL_EAPI;
 }
 
-int parley_ctl_stream(parley_ctl_t *ctl, const char *path, parley_ctl_event_cb on_event,
-                      void *data) {
-  char errbuf[CURL_ERROR_SIZE];
+int parley_ctl_stream_pause(unsigned ms) {
+  struct timespec left = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  /* a signal interrupts the sleep (EINTR) and sets stop_requested */
+  while (!stop_requested && nanosleep(&left, &left) != 0 && errno == EINTR)
+    ;
+  return stop_requested != 0;
+}
+
+int parley_ctl_stream(parley_ctl_t *ctl, const char *path, const char *last_id,
+                      int *resumable, parley_ctl_event_cb on_event, void *data) {
+  char errbuf[CURL_ERROR_SIZE], last[96];
   struct curl_slist *hdrs = NULL;
   stream_t s = {.cb = on_event, .data = data};
   struct sigaction sa = {.sa_handler = on_signal};
@@ -291,6 +308,12 @@ int parley_ctl_stream(parley_ctl_t *ctl, const char *path, parley_ctl_event_cb o
     parley_ctl_err("out of memory");
     return PARLEY_CTL_EAPI;
   }
+  if (last_id && *last_id) {
+    snprintf(last, sizeof last, "Last-Event-ID: %s", last_id);
+    struct curl_slist *more = curl_slist_append(hdrs, last);
+    if (more) /* a failed append leaves the list as it was */
+      curl_easy_setopt(s.c, CURLOPT_HTTPHEADER, hdrs = more);
+  }
   curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, on_stream);
   curl_easy_setopt(s.c, CURLOPT_WRITEDATA, &s);
   curl_easy_setopt(s.c, CURLOPT_NOPROGRESS, 0L);
@@ -299,7 +322,7 @@ int parley_ctl_stream(parley_ctl_t *ctl, const char *path, parley_ctl_event_cb o
    * keepalive, the server's keepalive comments keep it busy */
   curl_easy_setopt(s.c, CURLOPT_TCP_KEEPALIVE, 1L);
   CURLcode rc = curl_easy_perform(s.c);
-  int out = stream_result(ctl, path, &s, rc, errbuf);
+  int out = stream_result(ctl, path, &s, rc, errbuf, resumable);
   free(s.err.p);
   parley_ctl_sse_free(&s.sse);
   curl_slist_free_all(hdrs);

@@ -57,7 +57,7 @@ _parleyctl() {
     local opts=""
     case $cmd in
         status) opts="" ;;
-        tail) opts="--match" ;;
+        tail) opts="--match --after --no-reconnect" ;;
         reply) opts="--private --conversation $target" ;;
         dm) opts="--conversation --recipient $target" ;;
         hide) opts="--undo $target" ;;
