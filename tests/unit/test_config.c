@@ -660,6 +660,12 @@ static void builder_makes_a_config_that_checks(void **state) {
   assert_int_equal(parley_config_set(cfg, "dedup_window", "2d"), 0);
   assert_int_equal(parley_config_set(cfg, "max_backlog", "64MiB"), 0);
   assert_int_equal(parley_config_set(cfg, "max_backlog_age", "10m"), 0);
+  assert_int_equal(parley_config_set(cfg, "auth_limit.failures", "3"), 0);
+  assert_int_equal(parley_config_set(cfg, "auth_limit.max_lockout", "1m"), 0);
+  assert_int_equal(parley_config_set(cfg, "auth_limit.window", "0"), PARLEY_ECONFIG);
+  assert_int_equal(parley_config_set(cfg, "auth_limit.lockout", "1m"), PARLEY_ECONFIG);
+  assert_int_equal(parley_config_set(cfg, "auth_limit", "3"), PARLEY_ECONFIG);
+  assert_int_equal(parley_config_set(cfg, "http.idle_timeout", "1s"), PARLEY_ECONFIG);
   assert_int_equal(parley_config_add_connector(cfg, "tw", "twitter"), 0);
   assert_int_equal(parley_config_add_output(cfg, "out", "ndjson"), 0);
   assert_int_equal(parley_config_set_option(cfg, "tw", "poll", "30s", 0), 0);
@@ -678,6 +684,9 @@ static void builder_makes_a_config_that_checks(void **state) {
   assert_int_equal(cfg->dedup_window_ms, 2 * 86400000LL);
   assert_int_equal(cfg->max_backlog, 64ULL * 1024 * 1024);
   assert_int_equal(cfg->max_backlog_age_ms, 600000);
+  assert_int_equal(cfg->auth_limit.failures, 3);
+  assert_int_equal(cfg->auth_limit.max_lockout_ms, 60000);
+  assert_int_equal(cfg->auth_limit.window_ms, 600000); /* the refused value kept the default */
   const parley_node_t *kw = parley_node_get(cfg->connectors[0].options, "keywords");
   assert_non_null(kw);
   assert_int_equal(kw->type, PARLEY_NODE_SEQ);
