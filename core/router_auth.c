@@ -95,7 +95,7 @@ static void format_key(const uint8_t key[16], char *buf, size_t size) {
  * and may start a lockout, logged once (the token never is). */
 static void note_attempt(parley_router_t *r, parley_httpd_req_t *req, int right) {
   uint8_t key[16];
-  if (!right)
+  if (!right && r->c_auth_failures)
     (*r->c_auth_failures)++;
   if (!limit_key(r, req, key))
     return;
