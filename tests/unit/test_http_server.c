@@ -1,7 +1,8 @@
 /* The HTTP server: routes, what a handler sees (the client's address too),
- * limits, async and streaming answers, clients that go away, graceful close. Each test runs a parley_httpd on 127.0.0.1:0 in
- * its own uv loop; blocking clients (libcurl easy, raw sockets) run in the
- * loop's thread pool so the loop keeps serving. */
+ * limits, async and streaming answers, clients that go away, graceful
+ * close. Each test runs a parley_httpd on 127.0.0.1:0 in its own uv loop;
+ * blocking clients (libcurl easy, raw sockets) run in the loop's thread
+ * pool so the loop keeps serving. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
