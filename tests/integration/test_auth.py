@@ -323,3 +323,18 @@ def test_a_bad_auth_limit_is_refused_at_start_naming_file_line_and_key(tmp, limi
     r = run_parleyd("--config", path)
     assert r.returncode != 0
     assert f"{path}:6: {message}" in r.stderr, r.stderr
+
+
+def test_an_ipv6_client_is_counted_by_its_64_network(tmp):
+    port = free_port()
+    base = f"http://[::1]:{port}"
+    d = Parleyd(config(tmp, port, f"  admin_token: {ADMIN}\n  auth_limit: {{failures: 2}}\n",
+                       listen=f"'[::1]:{port}'"), tmpdir=tmp).start(base)
+    wrong = {"Authorization": f"Bearer {WRONG}"}
+    assert http("GET", f"{base}/v1/status", headers=wrong, admin=False)[0] == 401
+    assert http("GET", f"{base}/v1/status", headers=wrong, admin=False)[0] == 401
+    s, h, _ = http("GET", f"{base}/v1/status", headers={"Authorization": f"Bearer {ADMIN}"},
+                   admin=False)
+    assert s == 429 and h["retry-after"] == "1"
+    assert d.stop() == 0
+    assert "[auth] ::/64: 2 wrong tokens: locked out for 1000 ms" in d.logs(), d.logs()
