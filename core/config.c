@@ -307,6 +307,50 @@ static int cfg_r_http(parley_cfgctx_t *c, const parley_node_t *n, const char *pa
   return rc;
 }
 
+/* router.auth_limit: how many wrong tokens an address may send (docs/auth.md). */
+static int cfg_al_duration(parley_cfgctx_t *c, const parley_node_t *n, const char *path,
+                           int64_t *out) {
+  int64_t ms = 0;
+  int rc = parley_cfg_duration(c, n, path, &ms);
+  if (rc == 0 && ms < 1000)
+    return parley_cfg_fail(c, n->line, path,
+                           "must be at least 1s (failures: 0 turns the limit off)");
+  if (rc == 0 && ms > 86400000LL)
+    return parley_cfg_fail(c, n->line, path, "must be at most 1d");
+  if (rc == 0)
+    *out = ms;
+  return rc;
+}
+
+static int cfg_al_key(parley_cfgctx_t *c, const char *key, const parley_node_t *n,
+                      const char *path) {
+  parley_conf_auth_limit_t *a = &c->cfg->auth_limit;
+  if (strcmp(key, "failures") == 0) {
+    int64_t v = 0;
+    int rc = parley_cfg_uint(c, n, path, 0, 1000, &v);
+    if (rc == 0)
+      a->failures = (unsigned)v;
+    return rc;
+  }
+  if (strcmp(key, "window") == 0)
+    return cfg_al_duration(c, n, path, &a->window_ms);
+  if (strcmp(key, "max_lockout") == 0)
+    return cfg_al_duration(c, n, path, &a->max_lockout_ms);
+  return parley_cfg_fail(c, n->line, path,
+                         "unknown key (known keys: failures, window, max_lockout)");
+}
+
+static int cfg_r_auth_limit(parley_cfgctx_t *c, const parley_node_t *n, const char *path) {
+  char sub[192];
+  int rc = parley_cfg_expect(c, n, PARLEY_NODE_MAP, path, "a map");
+  for (size_t i = 0; rc == 0 && i < n->count; i++) {
+    parley_cfg_subpath(sub, sizeof sub, path, n->keys[i]);
+    if (n->items[i]->type != PARLEY_NODE_NULL)
+      rc = cfg_al_key(c, n->keys[i], n->items[i], sub);
+  }
+  return rc;
+}
+
 typedef int (*parley_cfg_key_fn)(parley_cfgctx_t *c, const parley_node_t *n, const char *path);
 
 static const struct {
@@ -323,6 +367,7 @@ static const struct {
     {"admin_auth", cfg_r_admin_auth},
     {"secure_cookies", cfg_r_secure_cookies},
     {"agents", cfg_r_agents},
+    {"auth_limit", cfg_r_auth_limit},
     {"console_dir", cfg_r_console_dir},
     {"max_body", cfg_r_max_body},
     {"max_connections", cfg_r_max_connections},
@@ -346,9 +391,9 @@ static int cfg_router_key(parley_cfgctx_t *c, const char *key, const parley_node
   }
   return parley_cfg_fail(c, n->line, path,
                   "unknown key (known keys: listen, plugin_dir, journal, log_level, log_format, "
-                  "admin_token, state_dir, admin_auth, secure_cookies, agents, console_dir, "
-                  "max_body, max_connections, queue_size, retention, dedup_window, max_backlog, "
-                  "max_backlog_age, default_output, http)");
+                  "admin_token, state_dir, admin_auth, secure_cookies, agents, auth_limit, "
+                  "console_dir, max_body, max_connections, queue_size, retention, dedup_window, "
+                  "max_backlog, max_backlog_age, default_output, http)");
 }
 
 static int cfg_router(parley_cfgctx_t *c, const parley_node_t *n) {
@@ -557,6 +602,9 @@ static parley_config_t *cfg_alloc(const char *source, const char *base_dir) {
   cfg->retention_ms = PARLEY_DEFAULT_RETENTION_MS;
   cfg->dedup_window_ms = PARLEY_DEFAULT_DEDUP_WINDOW_MS;
   cfg->max_backlog = PARLEY_DEFAULT_MAX_BACKLOG;
+  cfg->auth_limit.failures = PARLEY_DEFAULT_AUTH_FAILURES;
+  cfg->auth_limit.window_ms = PARLEY_DEFAULT_AUTH_WINDOW_MS;
+  cfg->auth_limit.max_lockout_ms = PARLEY_DEFAULT_AUTH_MAX_LOCKOUT_MS;
   cfg->source = strdup(source);
   cfg->base_dir = base_dir ? strdup(base_dir) : NULL;
   cfg->listen = strdup("127.0.0.1:8080");

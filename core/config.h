@@ -19,6 +19,9 @@
 #define PARLEY_DEFAULT_RETENTION_MS (7 * 86400000LL)     /* 7d */
 #define PARLEY_DEFAULT_DEDUP_WINDOW_MS (30 * 86400000LL) /* 30d */
 #define PARLEY_DEFAULT_MAX_BACKLOG (1024ULL * 1024 * 1024) /* 1GiB */
+#define PARLEY_DEFAULT_AUTH_FAILURES 5
+#define PARLEY_DEFAULT_AUTH_WINDOW_MS (10 * 60000LL)      /* 10m */
+#define PARLEY_DEFAULT_AUTH_MAX_LOCKOUT_MS (5 * 60000LL)  /* 5m */
 
 typedef struct parley_conf_instance {
   char *name;               /* unique among connectors and outputs */
@@ -52,6 +55,13 @@ typedef struct parley_conf_http {
   size_t max_per_client, max_header_bytes, max_headers, max_request_line, max_requests;
 } parley_conf_http_t;
 
+/* router.auth_limit: wrong tokens per client address (docs/auth.md). */
+typedef struct parley_conf_auth_limit {
+  unsigned failures;        /* allowed before a lockout; 0: no limit */
+  int64_t window_ms;        /* an address quiet this long is forgotten */
+  int64_t max_lockout_ms;   /* lockouts double up to this */
+} parley_conf_auth_limit_t;
+
 struct parley_config {
   char *source;             /* file path or given name, for messages */
   char *base_dir;           /* relative paths resolve from here */
@@ -68,6 +78,7 @@ struct parley_config {
   int secure_cookies;       /* router.secure_cookies: the session cookie gets Secure */
   char **agent_names;       /* router.agents: names and their (secret) tokens */
   char **agent_tokens; size_t n_agents;
+  parley_conf_auth_limit_t auth_limit; /* router.auth_limit: */
   char *console_dir;        /* the console's static files; NULL: the installed copy */
   size_t max_body;          /* webhook body limit, default 1 MiB */
   size_t max_connections;   /* default 1024; router.http.max_connections is the same */

@@ -74,23 +74,57 @@ static void build_take(parley_config_t *cfg, parley_config_t *src, const char *k
     cfg->max_backlog = src->max_backlog;
   } else if (strcmp(key, "max_backlog_age") == 0) {
     cfg->max_backlog_age_ms = src->max_backlog_age_ms;
+  } else if (strcmp(key, "auth_limit.failures") == 0) {
+    cfg->auth_limit.failures = src->auth_limit.failures;
+  } else if (strcmp(key, "auth_limit.window") == 0) {
+    cfg->auth_limit.window_ms = src->auth_limit.window_ms;
+  } else if (strcmp(key, "auth_limit.max_lockout") == 0) {
+    cfg->auth_limit.max_lockout_ms = src->auth_limit.max_lockout_ms;
   } else if (strcmp(key, "default_output") == 0) {
     PARLEY_SWAP(cfg->default_output, src->default_output);
     cfg->default_output_substituted = src->default_output_substituted;
   }
 }
 
-/* {router: {key: value}} with value unquoted, as if typed in YAML. */
+#define PARLEY_AUTH_LIMIT_PREFIX "auth_limit."
+
+/* value as a scalar, unquoted; for "auth_limit.<key>" inside {<key>: value}. */
+static parley_node_t *build_value(const char *key, const char *value) {
+  parley_node_t *v = parley_node_new_scalar(value);
+  if (v)
+    v->quoted = 0;
+  if (!v || strncmp(key, PARLEY_AUTH_LIMIT_PREFIX, strlen(PARLEY_AUTH_LIMIT_PREFIX)) != 0)
+    return v;
+  parley_node_t *map = parley_node_new_map();
+  if (!map) {
+    parley_node_free(v);
+    return NULL;
+  }
+  if (parley_node_put(map, key + strlen(PARLEY_AUTH_LIMIT_PREFIX), v) != 0) { /* v freed */
+    parley_node_free(map);
+    return NULL;
+  }
+  return map;
+}
+
+/* {router: {key: value}} with value unquoted, as if typed in YAML; a key
+ * "auth_limit.failures" gives {router: {auth_limit: {failures: value}}}. */
 static parley_node_t *build_router_doc(const char *key, const char *value) {
   parley_node_t *root = parley_node_new_map(), *router = parley_node_new_map();
-  parley_node_t *v = parley_node_new_scalar(value);
+  parley_node_t *v = build_value(key, value);
   if (!root || !router || !v) {
     parley_node_free(root);
     parley_node_free(router);
     parley_node_free(v);
     return NULL;
   }
-  v->quoted = 0;
+  const char *dot = strchr(key, '.');
+  char section[32];
+  if (dot && (size_t)(dot - key) < sizeof section) {
+    memcpy(section, key, (size_t)(dot - key));
+    section[dot - key] = '\0';
+    key = section;
+  }
   if (parley_node_put(router, key, v) != 0) {
     parley_node_free(root);
     parley_node_free(router);
@@ -107,6 +141,10 @@ int parley_config_set(parley_config_t *cfg, const char *router_key, const char *
   parley_config_t *src = NULL;
   if (!cfg || !router_key || !value)
     return PARLEY_EINVAL;
+  /* the one map whose keys can be set one by one */
+  if (strchr(router_key, '.') &&
+      strncmp(router_key, PARLEY_AUTH_LIMIT_PREFIX, strlen(PARLEY_AUTH_LIMIT_PREFIX)) != 0)
+    return PARLEY_ECONFIG;
   parley_node_t *root = build_router_doc(router_key, value);
   if (!root)
     return PARLEY_ENOMEM;

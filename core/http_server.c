@@ -111,6 +111,8 @@ struct parley_httpd_req {
   parley_httpd_hdr_t *headers;
   size_t nheaders;
   void *user;
+  int has_peer;
+  uint8_t peer[16];  /* the client's address (parley_peer_key) */
   int streaming;
   int user_done;     /* respond()/stream_end() was called */
   int gone;          /* client went away or server closed */
@@ -667,6 +669,21 @@ static int parley_httpd_head_status(parley_httpd_t *s, h2o_req_t *req) {
   return 0;
 }
 
+/* The client's address: the connection's, found when it was accepted. */
+static void parley_httpd_req_peer_of(parley_httpd_t *s, h2o_req_t *req, parley_httpd_req_t *st) {
+  parley_httpd_conn_t *c = parley_httpd_conn_of(s, req);
+  struct sockaddr_storage addr;
+
+  if (c && c->has_peer) {
+    memcpy(st->peer, c->peer, sizeof st->peer);
+    st->has_peer = 1;
+  } else if (req->conn->callbacks->get_peername &&
+             req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&addr) > 0 &&
+             parley_peer_key((struct sockaddr *)&addr, st->peer) == 0) {
+    st->has_peer = 1;
+  }
+}
+
 static int parley_httpd_on_req(h2o_handler_t *self, h2o_req_t *req) {
   parley_httpd_t *s = ((parley_httpd_h2o_handler_t *)self)->server;
   size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
@@ -699,6 +716,7 @@ static int parley_httpd_on_req(h2o_handler_t *self, h2o_req_t *req) {
   link->req = req;
   link->st = st;
   st->link = link;
+  parley_httpd_req_peer_of(s, req, st);
   st->server = s;
   st->next = s->reqs;
   if (s->reqs)
@@ -1196,6 +1214,13 @@ void parley_httpd_free(parley_httpd_t *s) {
 const char *parley_httpd_req_method(const parley_httpd_req_t *r) { return r ? r->method : NULL; }
 const char *parley_httpd_req_path(const parley_httpd_req_t *r) { return r ? r->path : NULL; }
 const char *parley_httpd_req_query(const parley_httpd_req_t *r) { return r ? r->query : NULL; }
+
+int parley_httpd_req_peer(const parley_httpd_req_t *r, uint8_t key[16]) {
+  if (!r || !r->has_peer)
+    return PARLEY_ENOENT;
+  memcpy(key, r->peer, 16);
+  return 0;
+}
 
 const char *parley_httpd_req_header(const parley_httpd_req_t *r, const char *name) {
   size_t i;

@@ -86,6 +86,9 @@ const char *parley_httpd_req_path(const parley_httpd_req_t *r);   /* without que
 const char *parley_httpd_req_query(const parley_httpd_req_t *r);  /* after '?', "" if none */
 const char *parley_httpd_req_header(const parley_httpd_req_t *r, const char *name);
 const char *parley_httpd_req_body(const parley_httpd_req_t *r, size_t *len);
+/* The client's address as a peer key (http_server_limits.h: IPv4 as
+ * IPv4-mapped IPv6) into key: 0, or PARLEY_ENOENT when it is unknown. */
+int parley_httpd_req_peer(const parley_httpd_req_t *r, uint8_t key[16]);
 /* Decoded query parameter into buf: length, PARLEY_ENOENT or PARLEY_ENOBUFS. */
 int parley_httpd_req_query_param(const parley_httpd_req_t *r, const char *name, char *buf,
                                  size_t buflen);

@@ -299,6 +299,7 @@ void parley_router_free(parley_router_t *r) {
   parley_care_live_free(r->care);
   parley_metrics_free(r->metrics);
   parley_sessions_free(r->sessions);
+  parley_auth_limit_free(r->auth_limit);
   if (r->cfg) {
     parley_log_secret_remove(r->cfg->admin_token);
     for (size_t i = 0; i < r->cfg->n_agents; i++)

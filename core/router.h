@@ -24,6 +24,7 @@
 #include "enrich.h"
 #include "metrics.h"
 #include "output.h"
+#include "router_auth_limit.h"
 #include "router_session.h"
 #include "parley/parley.h"
 #include "router_sse.h"
@@ -213,6 +214,8 @@ struct parley_router {
   parley_httpc_t *httpc;
   parley_sse_t *sse;               /* event streams (router_sse.h); with httpd */
   parley_sessions_t *sessions;     /* browser logins (router_session.h); NULL: no auth */
+  parley_auth_limit_t *auth_limit; /* wrong tokens per address; NULL: no limit */
+  uint64_t *c_auth_failures, *c_auth_lockouts, *c_auth_refused;
 
   parley_plugin_t **plugins; size_t n_plugins;
   parley_instance_t **instances; size_t n_instances;
@@ -361,10 +364,12 @@ void parley_router_respond_json(parley_httpd_req_t *req, int status, json_t *j);
 /* router_token.c */
 #define PARLEY_MAX_SESSIONS 1024
 #define PARLEY_SESSION_IDLE_MS (12 * 3600 * 1000LL)
+#define PARLEY_AUTH_LIMIT_ADDRESSES 4096 /* addresses router.auth_limit keeps */
 /* 1 when listen ("host:port") is on 127.0.0.0/8, [::1] or localhost. */
 int parley_listen_is_loopback(const char *listen);
 /* Before the HTTP server listens: the admin token from the config, the
- * state directory's file, or a new one written there; the session table.
+ * state directory's file, or a new one written there; the session table
+ * and the wrong-token limiter (router.auth_limit) with its counters.
  * Refuses admin_auth: none on a non-loopback listener. */
 int parley_router_auth_start(parley_router_t *r, parley_error_t *err);
 

@@ -3,9 +3,13 @@
  * an agent's token as a Bearer header, or a browser session's cookie, which
  * must bring its CSRF token on anything that changes state. Webhooks
  * (/hooks/...) never pass here: their platforms sign them. docs/auth.md */
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "http_server_limits.h"
+#include "log.h"
 #include "router.h"
 #include "util.h"
 
@@ -36,6 +40,79 @@ static const char *bearer_agent(const parley_config_t *cfg, const char *token) {
     if (parley_util_secret_eq(token, cfg->agent_tokens[i]))
       who = cfg->agent_names[i];
   return who;
+}
+
+/* ---- wrong tokens per client address (router_auth_limit.h) ---- */
+
+/* The limiter's key for req's client; 0 when there is no limiter or no
+ * known address (then nothing is counted). */
+static int limit_key(parley_router_t *r, parley_httpd_req_t *req, uint8_t key[16]) {
+  uint8_t peer[16];
+  if (!r->auth_limit || parley_httpd_req_peer(req, peer) != 0)
+    return 0;
+  parley_auth_limit_key(peer, key);
+  return 1;
+}
+
+/* The ms req's address is still locked out for (0: it may try a token). */
+static int64_t lockout_left(parley_router_t *r, parley_httpd_req_t *req) {
+  uint8_t key[16];
+  if (!limit_key(r, req, key))
+    return 0;
+  return parley_auth_limit_check(r->auth_limit, key, (int64_t)uv_now(r->loop));
+}
+
+/* 429 with Retry-After (whole seconds, rounded up); JSON for the login. */
+static void respond_locked(parley_router_t *r, parley_httpd_req_t *req, int64_t ms, int json) {
+  char retry[48], text[128];
+  int64_t s = (ms + 999) / 1000;
+  (*r->c_auth_refused)++;
+  snprintf(retry, sizeof retry, "Retry-After: %" PRId64, s);
+  snprintf(text, sizeof text,
+           "too many wrong tokens from this address: try again in %" PRId64 " s", s);
+  const char *const headers[] = {retry, NULL};
+  json_t *j = json ? json_pack("{s:s,s:I}", "error", text, "retry_after", (json_int_t)s) : NULL;
+  char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  json_decref(j);
+  if (body) {
+    parley_httpd_respond(req, 429, "application/json", body, strlen(body), headers);
+    free(body);
+    return;
+  }
+  strcat(text, "\n");
+  parley_router_respond_text(req, 429, text, headers);
+}
+
+/* The address as logged: an IPv6 client is counted by its /64. */
+static void format_key(const uint8_t key[16], char *buf, size_t size) {
+  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  parley_peer_format(key, buf, size);
+  if (memcmp(key, mapped, sizeof mapped) != 0 && strlen(buf) + 4 < size)
+    strcat(buf, "/64");
+}
+
+/* A token was tried: a right one forgets the address, a wrong one counts
+ * and may start a lockout, logged once (the token never is). */
+static void note_attempt(parley_router_t *r, parley_httpd_req_t *req, int right) {
+  uint8_t key[16];
+  if (!right && r->c_auth_failures)
+    (*r->c_auth_failures)++;
+  if (!limit_key(r, req, key))
+    return;
+  if (right) {
+    parley_auth_limit_success(r->auth_limit, key);
+    return;
+  }
+  unsigned count = 0;
+  int64_t ms = parley_auth_limit_fail(r->auth_limit, key, (int64_t)uv_now(r->loop), &count);
+  if (ms <= 0)
+    return;
+  (*r->c_auth_lockouts)++;
+  char addr[64];
+  format_key(key, addr, sizeof addr);
+  parley_log(PARLEY_LOG_WARN, "auth",
+             "%s: %u wrong tokens: locked out for %" PRId64 " ms (router.auth_limit)", addr,
+             count, ms);
 }
 
 /* The value of cookie name in a Cookie header, copied into buf; 0 if absent. */
@@ -93,12 +170,27 @@ static int csrf_ok(parley_httpd_req_t *req, const parley_session_t *s) {
   return h && parley_util_secret_eq(h, parley_session_csrf(s));
 }
 
+/* req brings a token (a Bearer header) that the gate will compare. */
+static int brings_token(parley_router_t *r, parley_httpd_req_t *req) {
+  const char *h = parley_httpd_req_header(req, "authorization");
+  return !r->cfg->admin_auth_none && h && strncmp(h, "Bearer ", 7) == 0;
+}
+
 int parley_router_admin_gate(parley_router_t *r, parley_httpd_req_t *req, const char *method) {
   if (!parley_router_method_ok(req, method))
     return 0;
   const char *agent;
   const parley_session_t *s = NULL;
-  switch (who(r, req, &agent, &s)) {
+  int token = brings_token(r, req);
+  int64_t locked = token ? lockout_left(r, req) : 0;
+  if (locked > 0) { /* refused before the token is looked at */
+    respond_locked(r, req, locked, 0);
+    return 0;
+  }
+  who_kind_t w = who(r, req, &agent, &s);
+  if (token)
+    note_attempt(r, req, w == WHO_BEARER);
+  switch (w) {
   case WHO_OPEN:
   case WHO_BEARER:
     return 1;
@@ -159,7 +251,15 @@ static void on_login(parley_httpd_req_t *req, void *data) {
   const char *body = parley_httpd_req_body(req, &len);
   json_t *j = json_loadb(body, len, 0, NULL);
   const char *token = json_string_value(json_object_get(j, "token"));
+  int64_t locked = token ? lockout_left(r, req) : 0;
+  if (locked > 0) { /* refused before the token is looked at */
+    json_decref(j);
+    respond_locked(r, req, locked, 1);
+    return;
+  }
   const char *agent = token ? bearer_agent(r->cfg, token) : NULL;
+  if (token)
+    note_attempt(r, req, agent != NULL);
   const parley_session_t *s =
       agent ? parley_sessions_create(r->sessions, agent, (int64_t)uv_now(r->loop)) : NULL;
   json_decref(j);

@@ -127,6 +127,26 @@ static int agents_apart(const parley_config_t *cfg, parley_error_t *err) {
   return 0;
 }
 
+/* The wrong-token limiter and its counters (router_auth_limit.h). */
+static int auth_limit_start(parley_router_t *r) {
+  const parley_conf_auth_limit_t *a = &r->cfg->auth_limit;
+  r->c_auth_failures = parley_metrics_counter(r->metrics, "parley_auth_failures_total", NULL);
+  r->c_auth_lockouts = parley_metrics_counter(r->metrics, "parley_auth_lockouts_total", NULL);
+  r->c_auth_refused = parley_metrics_counter(r->metrics, "parley_auth_refused_total", NULL);
+  if (!r->c_auth_failures || !r->c_auth_lockouts || !r->c_auth_refused)
+    return PARLEY_ENOMEM;
+  if (a->failures == 0) {
+    parley_log(PARLEY_LOG_WARN, "auth",
+               "router.auth_limit.failures: 0: wrong tokens are not limited");
+    return 0;
+  }
+  parley_auth_limit_conf_t conf = {.failures = a->failures,
+                                   .window_ms = a->window_ms,
+                                   .max_lockout_ms = a->max_lockout_ms};
+  r->auth_limit = parley_auth_limit_new(&conf, PARLEY_AUTH_LIMIT_ADDRESSES);
+  return r->auth_limit ? 0 : PARLEY_ENOMEM;
+}
+
 int parley_router_auth_start(parley_router_t *r, parley_error_t *err) {
   parley_config_t *cfg = r->cfg;
   if (cfg->admin_auth_none) {
@@ -145,7 +165,8 @@ int parley_router_auth_start(parley_router_t *r, parley_error_t *err) {
       return rc;
     parley_log_secret_add(cfg->admin_token); /* removed in parley_router_free */
   }
-  if (!(r->sessions = parley_sessions_new(PARLEY_MAX_SESSIONS, PARLEY_SESSION_IDLE_MS)))
+  if (!(r->sessions = parley_sessions_new(PARLEY_MAX_SESSIONS, PARLEY_SESSION_IDLE_MS)) ||
+      auth_limit_start(r) != 0)
     return parley_error_set(err, PARLEY_ENOMEM, "out of memory");
   return agents_apart(cfg, err);
 }

@@ -28,7 +28,9 @@ function Login({onLogin}) {
     const r = await api('POST', '/v1/login', {token});
     setBusy(false);
     if (r.ok) { setToken(''); onLogin(r.data); return; }
-    setError(r.status === 401 ? 'That token was refused.' : (r.data && r.data.message) || 'HTTP ' + r.status);
+    // 429: this address sent too many wrong tokens; the server says for how long
+    setError(r.status === 401 ? 'That token was refused.'
+      : (r.data && (r.data.message || r.data.error)) || 'HTTP ' + r.status);
   }
   return html`<main class="login">
     <form onSubmit=${submit} aria-labelledby="login-h">

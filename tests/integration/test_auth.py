@@ -6,15 +6,20 @@ requests need it as a Bearer token, or a browser session made by POST
 state-changing requests must carry the session's X-Parley-CSRF token.
 router.agents give each agent a token of its own, and what that agent asks
 is recorded under its name. admin_auth: none is refused off loopback.
+Wrong tokens are limited per client address (router.auth_limit): after a few
+the address gets 429 with Retry-After, whatever token it brings, for a lockout
+that doubles with each further wrong one; a right token forgets the address.
 The real parleyd, the test connector and a real SQLite store."""
 import json
 import os
 import sqlite3
 import stat
+import time
 
 import pytest
 
-from parley_it import (Parleyd, free_port, http, run_parleyd, wait_until, TEST_PLUGIN_DIR)
+from parley_it import (Parleyd, free_port, http, metric_value, raw_http, run_parleyd,
+                       wait_until, TEST_PLUGIN_DIR)
 
 AGENT_TOKEN = "mia-token-0123456789abcdef"
 
@@ -209,3 +214,127 @@ def test_bad_agents_are_refused_at_start_by_name(tmp, agents, message):
     assert r.returncode != 0
     assert message in r.stderr, r.stderr
     assert AGENT_TOKEN not in r.stderr and "the-admin-token" not in r.stderr
+
+
+ADMIN = "the-admin-token-0123456789"
+WRONG = "wrong-token-guess-4711"
+LIMITED = (f"  admin_token: {ADMIN}\n  agents:\n    - {{name: mia, token: {AGENT_TOKEN}}}\n"
+           "  auth_limit: {failures: 3, window: 1m, max_lockout: 1m}\n")
+
+
+def bearer(base, token, source="127.0.0.1", path="/v1/status"):
+    """GET path with token as Bearer, on a connection from source (any
+    127.x.y.z is loopback on Linux: a second client address)."""
+    port = int(base.rsplit(":", 1)[1])
+    return raw_http(port, "GET", path, headers={"Authorization": f"Bearer {token}"},
+                    source=source)
+
+
+def wait_out(headers):
+    """Sleep for the Retry-After of a 429 (whole seconds) and a little more."""
+    time.sleep(int(headers["retry-after"]) + 0.1)
+
+
+def test_wrong_tokens_lock_the_address_out_whatever_it_brings_and_a_right_one_resets(tmp):
+    d, base = start(tmp, LIMITED)
+    assert bearer(base, WRONG)[0] == 401
+    assert bearer(base, WRONG + "-2", path="/metrics")[0] == 401
+    assert login(base, WRONG)[0] == 401  # the third: a lockout of 1 s
+    s, h, b = bearer(base, ADMIN)        # the right token is not even looked at
+    assert s == 429 and h["retry-after"] == "1", (s, h, b)
+    assert b"too many wrong tokens" in b
+
+    wait_out(h)
+    assert bearer(base, AGENT_TOKEN + "x")[0] == 401  # one more after the lockout: 2 s
+    s, h, b = login(base, ADMIN)
+    assert s == 429 and h["retry-after"] == "2" and b["retry_after"] == 2, (s, h, b)
+    s, h, _ = bearer(base, AGENT_TOKEN)
+    assert s == 429 and h["retry-after"] in ("1", "2")
+    # another client address is not locked out, and counts its own failures
+    assert bearer(base, ADMIN, source="127.0.0.2")[0] == 200
+    assert bearer(base, WRONG, source="127.0.0.2")[0] == 401
+    # health checks and the platforms' webhooks take no token: never locked out
+    assert http("GET", f"{base}/healthz", admin=False)[0] == 200
+    ev = {"schema": "parley.event.v1", "id": "test:m-9", "platform": "test", "connector": "x",
+          "account": "acme", "kind": "mention", "visibility": "public", "text": "hallo",
+          "conversation_id": "conv-9", "created_at": "2026-12-01T10:00:00.000Z",
+          "received_at": "2026-12-01T10:00:00.000Z", "author": {"id": "42"}}
+    assert http("POST", f"{base}/hooks/tc1", json.dumps(ev),
+                {"X-Test-Token": "s3cret-token"}, admin=False)[0] == 200
+
+    wait_out(h)
+    assert bearer(base, ADMIN)[0] == 200  # after Retry-After it works, and resets
+    assert bearer(base, WRONG)[0] == 401
+    assert bearer(base, WRONG)[0] == 401
+    assert bearer(base, AGENT_TOKEN)[0] == 200  # two are below the limit again
+
+    metrics = bearer(base, ADMIN, path="/metrics")[2].decode()
+    assert metric_value(metrics, "parley_auth_failures_total") == 7
+    assert metric_value(metrics, "parley_auth_lockouts_total") == 2
+    assert metric_value(metrics, "parley_auth_refused_total") == 3
+    assert d.stop() == 0
+    logs = d.logs()
+    locks = [line for line in logs.splitlines() if "locked out" in line]
+    assert len(locks) == 2, logs
+    assert "127.0.0.1: 3 wrong tokens: locked out for 1000 ms" in locks[0]
+    assert "127.0.0.1: 4 wrong tokens: locked out for 2000 ms" in locks[1]
+    assert all(" warn  [auth] " in line for line in locks), locks
+    for secret in (ADMIN, AGENT_TOKEN, WRONG, "wrong-token"):
+        assert secret not in logs
+
+
+def test_the_default_limit_leaves_a_few_wrong_tokens_alone(tmp):
+    d, base = start(tmp, f"  admin_token: {ADMIN}\n")
+    for _ in range(4):
+        assert bearer(base, WRONG)[0] == 401
+    assert bearer(base, ADMIN)[0] == 200  # four are below the default five
+    for _ in range(5):
+        assert bearer(base, WRONG)[0] == 401
+    s, h, _ = bearer(base, ADMIN)
+    assert s == 429 and h["retry-after"] == "1"
+    assert d.stop() == 0
+
+
+def test_failures_0_turns_the_limit_off(tmp):
+    d, base = start(tmp, f"  admin_token: {ADMIN}\n  auth_limit: {{failures: 0}}\n")
+    for _ in range(12):
+        assert bearer(base, WRONG)[0] == 401
+    assert bearer(base, ADMIN)[0] == 200
+    metrics = bearer(base, ADMIN, path="/metrics")[2].decode()
+    assert metric_value(metrics, "parley_auth_failures_total") == 12
+    assert metric_value(metrics, "parley_auth_lockouts_total") == 0
+    assert d.stop() == 0
+    assert "router.auth_limit.failures: 0: wrong tokens are not limited" in d.logs()
+
+
+@pytest.mark.parametrize("limit, message", [
+    ("{window: 0}", "router.auth_limit.window: must be at least 1s"),
+    ("{max_lockout: 2d}", "router.auth_limit.max_lockout: must be at most 1d"),
+    ("{failures: -1}", "router.auth_limit.failures"),
+    ("{failures: many}", "router.auth_limit.failures"),
+    ("{failure: 3}", "router.auth_limit.failure: unknown key (known keys: failures, window, "
+                     "max_lockout)"),
+    ("5", "router.auth_limit: expected a map"),
+])
+def test_a_bad_auth_limit_is_refused_at_start_naming_file_line_and_key(tmp, limit, message):
+    path = os.path.join(tmp, "parley.yaml")
+    with open(path, "w") as f:
+        f.write(config(tmp, free_port(), f"  admin_token: {ADMIN}\n  auth_limit: {limit}\n"))
+    r = run_parleyd("--config", path)
+    assert r.returncode != 0
+    assert f"{path}:6: {message}" in r.stderr, r.stderr
+
+
+def test_an_ipv6_client_is_counted_by_its_64_network(tmp):
+    port = free_port()
+    base = f"http://[::1]:{port}"
+    d = Parleyd(config(tmp, port, f"  admin_token: {ADMIN}\n  auth_limit: {{failures: 2}}\n",
+                       listen=f"'[::1]:{port}'"), tmpdir=tmp).start(base)
+    wrong = {"Authorization": f"Bearer {WRONG}"}
+    assert http("GET", f"{base}/v1/status", headers=wrong, admin=False)[0] == 401
+    assert http("GET", f"{base}/v1/status", headers=wrong, admin=False)[0] == 401
+    s, h, _ = http("GET", f"{base}/v1/status", headers={"Authorization": f"Bearer {ADMIN}"},
+                   admin=False)
+    assert s == 429 and h["retry-after"] == "1"
+    assert d.stop() == 0
+    assert "[auth] ::/64: 2 wrong tokens: locked out for 1000 ms" in d.logs(), d.logs()

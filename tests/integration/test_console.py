@@ -224,6 +224,21 @@ def test_login_refuses_a_wrong_token(stack, page):
     # nothing was let in: the API still refuses this browser
     status = page.execute_script("""return fetch('/v1/inbox').then(r => r.status);""")
     assert status == 401
+
+    # More wrong tokens from this address lock it out (router.auth_limit, 5 by
+    # default): the page says so, even for the right token, and for how long.
+    page.get(stack.base + "/")
+    wait_css(page, "#token", what="the login form").send_keys(ADMIN_TOKEN)
+    wrong = lambda: http("POST", stack.base + "/v1/login", json.dumps({"token": "nope"}),
+                         admin=False)
+    assert [wrong()[0] for _ in range(4)] == [401] * 4  # the fifth: locked out for 1 s
+    time.sleep(1.1)
+    assert wrong()[0] == 401  # after the lockout, one more: 2 s
+    css(page, "form button[type=submit]")[0].click()
+    alert = wait_css(page, ".login [role=alert]", what="the lockout")
+    assert "too many wrong tokens from this address: try again in" in alert.text, alert.text
+    assert not css(page, ".top")
+    time.sleep(2.1)
     login(page, stack.base, ADMIN_TOKEN)
     wait_css(page, ".top .agent", what="the console after the right token")
 

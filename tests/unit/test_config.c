@@ -102,6 +102,9 @@ static void empty_config_has_the_documented_defaults(void **state) {
   assert_int_equal(cfg->dedup_window_ms, 30 * 86400000LL);
   assert_int_equal(cfg->max_backlog, 1024ULL * 1024 * 1024);
   assert_int_equal(cfg->max_backlog_age_ms, 0);
+  assert_int_equal(cfg->auth_limit.failures, 5);
+  assert_int_equal(cfg->auth_limit.window_ms, 600000);
+  assert_int_equal(cfg->auth_limit.max_lockout_ms, 300000);
   assert_null(cfg->default_output);
   assert_int_equal(cfg->n_plugin_dirs + cfg->n_connectors + cfg->n_outputs + cfg->n_routes, 0);
   parley_config_free(cfg);
@@ -657,6 +660,12 @@ static void builder_makes_a_config_that_checks(void **state) {
   assert_int_equal(parley_config_set(cfg, "dedup_window", "2d"), 0);
   assert_int_equal(parley_config_set(cfg, "max_backlog", "64MiB"), 0);
   assert_int_equal(parley_config_set(cfg, "max_backlog_age", "10m"), 0);
+  assert_int_equal(parley_config_set(cfg, "auth_limit.failures", "3"), 0);
+  assert_int_equal(parley_config_set(cfg, "auth_limit.max_lockout", "1m"), 0);
+  assert_int_equal(parley_config_set(cfg, "auth_limit.window", "0"), PARLEY_ECONFIG);
+  assert_int_equal(parley_config_set(cfg, "auth_limit.lockout", "1m"), PARLEY_ECONFIG);
+  assert_int_equal(parley_config_set(cfg, "auth_limit", "3"), PARLEY_ECONFIG);
+  assert_int_equal(parley_config_set(cfg, "http.idle_timeout", "1s"), PARLEY_ECONFIG);
   assert_int_equal(parley_config_add_connector(cfg, "tw", "twitter"), 0);
   assert_int_equal(parley_config_add_output(cfg, "out", "ndjson"), 0);
   assert_int_equal(parley_config_set_option(cfg, "tw", "poll", "30s", 0), 0);
@@ -675,6 +684,9 @@ static void builder_makes_a_config_that_checks(void **state) {
   assert_int_equal(cfg->dedup_window_ms, 2 * 86400000LL);
   assert_int_equal(cfg->max_backlog, 64ULL * 1024 * 1024);
   assert_int_equal(cfg->max_backlog_age_ms, 600000);
+  assert_int_equal(cfg->auth_limit.failures, 3);
+  assert_int_equal(cfg->auth_limit.max_lockout_ms, 60000);
+  assert_int_equal(cfg->auth_limit.window_ms, 600000); /* the refused value kept the default */
   const parley_node_t *kw = parley_node_get(cfg->connectors[0].options, "keywords");
   assert_non_null(kw);
   assert_int_equal(kw->type, PARLEY_NODE_SEQ);
@@ -755,9 +767,43 @@ static void router_http_limits_are_read_and_checked(void **state) {
   assert_yaml_fails("router:\n  http: 5\n", PARLEY_ECONFIG, "router.http", "a map");
 }
 
+static void router_auth_limit_is_read_and_checked(void **state) {
+  (void)state;
+  parley_config_t *cfg = NULL;
+  parley_error_t err = {0};
+  assert_int_equal(load_yaml("router:\n  auth_limit:\n    failures: 3\n    window: 1h\n"
+                             "    max_lockout: 30s\n",
+                             &cfg, &err),
+                   0);
+  assert_int_equal(cfg->auth_limit.failures, 3);
+  assert_int_equal(cfg->auth_limit.window_ms, 3600000);
+  assert_int_equal(cfg->auth_limit.max_lockout_ms, 30000);
+  parley_config_t *copy = parley_config_clone(cfg);
+  assert_non_null(copy);
+  assert_int_equal(copy->auth_limit.max_lockout_ms, 30000);
+  parley_config_free(copy);
+  parley_config_free(cfg);
+  cfg = NULL;
+  assert_int_equal(load_yaml("router:\n  auth_limit: {failures: 0, window: }\n", &cfg, &err), 0);
+  assert_int_equal(cfg->auth_limit.failures, 0);
+  assert_int_equal(cfg->auth_limit.window_ms, 600000); /* empty keeps the default */
+  parley_config_free(cfg);
+  assert_yaml_fails("router:\n  auth_limit:\n    failures: 1001\n", PARLEY_ECONFIG,
+                    "parley.yaml:3", "router.auth_limit.failures");
+  assert_yaml_fails("router:\n  auth_limit:\n    window: 500ms\n", PARLEY_ECONFIG,
+                    "parley.yaml:3: router.auth_limit.window", "at least 1s");
+  assert_yaml_fails("router:\n  auth_limit:\n    max_lockout: 2d\n", PARLEY_ECONFIG,
+                    "router.auth_limit.max_lockout", "at most 1d");
+  assert_yaml_fails("router:\n  auth_limit:\n\n    lockout: 1m\n", PARLEY_ECONFIG,
+                    "parley.yaml:4: router.auth_limit.lockout", "failures, window, max_lockout");
+  assert_yaml_fails("router:\n  auth_limit: off\n", PARLEY_ECONFIG, "router.auth_limit",
+                    "a map");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(full_yaml_fills_every_field),
+      cmocka_unit_test(router_auth_limit_is_read_and_checked),
       cmocka_unit_test(router_http_limits_are_read_and_checked),
       cmocka_unit_test(empty_config_has_the_documented_defaults),
       cmocka_unit_test(yaml_and_json_give_the_same_model),

@@ -1,7 +1,8 @@
-/* The HTTP server: routes, limits, async and streaming answers, clients that
- * go away, graceful close. Each test runs a parley_httpd on 127.0.0.1:0 in
- * its own uv loop; blocking clients (libcurl easy, raw sockets) run in the
- * loop's thread pool so the loop keeps serving. */
+/* The HTTP server: routes, what a handler sees (the client's address too),
+ * limits, async and streaming answers, clients that go away, graceful
+ * close. Each test runs a parley_httpd on 127.0.0.1:0 in its own uv loop;
+ * blocking clients (libcurl easy, raw sockets) run in the loop's thread
+ * pool so the loop keeps serving. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "http_server.h"
+#include "http_server_limits.h"
 
 /* ------------------------------------------------------------------ */
 /* Fixture                                                             */
@@ -312,9 +314,15 @@ static void h_echo(parley_httpd_req_t *r, void *data) {
   const char *tok = parley_httpd_req_header(r, "x-TOKEN");
   static const char *const hdrs[] = {"X-Echo: yes", "broken header", NULL};
 
+  uint8_t peer[16];
+  char addr[64] = "(none)";
+
   f->calls++;
-  snprintf(f->seen, sizeof f->seen, "%s %s ?%s token=%s len=%zu", parley_httpd_req_method(r),
-           parley_httpd_req_path(r), parley_httpd_req_query(r), tok ? tok : "(none)", len);
+  if (parley_httpd_req_peer(r, peer) == 0)
+    parley_peer_format(peer, addr, sizeof addr);
+  snprintf(f->seen, sizeof f->seen, "%s %s ?%s token=%s len=%zu peer=%s",
+           parley_httpd_req_method(r), parley_httpd_req_path(r), parley_httpd_req_query(r),
+           tok ? tok : "(none)", len, addr);
   parley_httpd_respond(r, 201, "application/json", body, len, hdrs);
 }
 
@@ -389,7 +397,7 @@ static void test_handler_sees_method_path_query_headers_and_body(void **state) {
 
   assert_int_equal(fe.rc, CURLE_OK);
   assert_int_equal(fe.status, 201);
-  assert_string_equal(f->seen, "POST /echo/x ?a=1&b=2 token=abc len=17");
+  assert_string_equal(f->seen, "POST /echo/x ?a=1&b=2 token=abc len=17 peer=127.0.0.1");
   assert_string_equal(fe.resp, "{\"hello\":\"world\"}");
   assert_non_null(strstr(fe.head, "x-echo: yes"));
   assert_non_null(strstr(fe.head, "content-type: application/json"));
@@ -402,7 +410,7 @@ static void test_request_without_query_or_body_has_empty_strings(void **state) {
 
   assert_int_equal(parley_httpd_route(f->srv, "/echo", h_echo, f), 0);
   fetch(f, &fe, "GET", "/echo");
-  assert_string_equal(f->seen, "GET /echo ? token=(none) len=0");
+  assert_string_equal(f->seen, "GET /echo ? token=(none) len=0 peer=127.0.0.1");
   assert_int_equal(fe.resp_len, 0);
 }
 
