@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import stat
+import socket
 import time
 
 import pytest
@@ -325,6 +326,16 @@ def test_a_bad_auth_limit_is_refused_at_start_naming_file_line_and_key(tmp, limi
     assert f"{path}:6: {message}" in r.stderr, r.stderr
 
 
+def has_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not has_ipv6_loopback(), reason="this host has no IPv6 loopback (::1)")
 def test_an_ipv6_client_is_counted_by_its_64_network(tmp):
     port = free_port()
     base = f"http://[::1]:{port}"
