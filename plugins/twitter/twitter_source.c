@@ -7,8 +7,9 @@
  * so a conversation reaches the outputs in its own order (the customer's DM
  * before the brand's reply), and the checkpoint moves to the newest id seen
  * in the same loop turn: events and checkpoint land in one journal
- * transaction. A failure mid-walk drops what was held and leaves the
- * checkpoint where it was: the next poll re-reads the same items.
+ * transaction. A failure mid-walk emits what was read (oldest first) and
+ * leaves the checkpoint where it was: the next poll re-reads, and the
+ * core's dedup drops what was already emitted.
  * Nothing is skipped when more than a page arrived between two polls.
  *
  * DM lists have no since_id (§5a): the walk stops after the page on which an
@@ -60,10 +61,15 @@ static char *page_url(parley_twitter_source_t *s) {
 
 static void on_page(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, void *data);
 
-/* The walk ended without completing: nothing of it is emitted, the
- * checkpoint stays, and the next poll reads the same items again. */
+/* The walk ended without completing: what it read is emitted all the same
+ * (a page that keeps failing must not hold back the ones before it), the
+ * checkpoint stays, and the next poll reads the same items again. While
+ * stopping nothing more is emitted: the restart re-reads it. */
 static void fail(parley_twitter_source_t *s, const parley_sdk_error_t *e) {
-  parley_sdk_order_clear(&s->held);
+  if (s->tw->stopping)
+    parley_sdk_order_clear(&s->held);
+  else
+    parley_sdk_order_flush(&s->held);
   parley_sdk_poll_done(s->poll, 0, e);
 }
 
@@ -95,6 +101,7 @@ static void take(parley_twitter_source_t *s, const json_t *item, const json_t *i
   int rc = s->kind == PARLEY_TWITTER_SRC_DMS ? parley_twitter_map_dm(item, includes, &ctx, &ev, &err)
                                               : parley_twitter_map_tweet(item, includes, &ctx, &ev, &err);
   if (rc == 0) {
+    parley_twitter_mark(tw, ev); /* this response's repairs, before the next page's */
     parley_sdk_order_add(&s->held, ev);
   } else if (rc != PARLEY_ENOENT) {
     tw->host->counter_add(tw->inst, "twitter_items_unmapped_total", 1);
@@ -138,7 +145,7 @@ static void on_page(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, voi
   parley_twitter_source_t *s = data;
   (void)c;
   if (s->tw->stopping) {
-    fail(s, r->error); /* done() is ignored once stopped */
+    fail(s, r->error); /* drops what was held; done() is ignored once stopped */
     return;
   }
   if (r->status < 0) {
@@ -185,7 +192,7 @@ static const char *endpoint_of(parley_twitter_src_kind_t kind) {
   }
 }
 
-static void emit_held(parley_event_t *ev, void *data) { parley_twitter_emit(data, ev); }
+static void emit_held(parley_event_t *ev, void *data) { parley_twitter_emit_marked(data, ev); }
 
 int parley_twitter_source_new(parley_twitter_t *tw, parley_twitter_src_kind_t kind,
                               const char *query, parley_twitter_source_t **out,

@@ -11,19 +11,22 @@
  *   for each page, for each new item: parley_sdk_order_add(&o, mapped event);
  *   walk complete:  parley_sdk_order_flush(&o);    // oldest first
  *                   host->checkpoint_set(...);     // same loop turn
- *   walk failed:    parley_sdk_order_clear(&o);    // the checkpoint stays
+ *   walk failed:    parley_sdk_order_flush(&o);    // the checkpoint stays
+ *   stopping:       parley_sdk_order_clear(&o);    // the restart re-reads
  *
  * The guarantee: within one poll, events are emitted in ascending created_at;
  * equal times keep the platform's order reversed when it lists newest first
  * (newest_first = 1), else as listed; events without a created_at (0) come
  * first. Across polls, each poll's events follow the previous poll's.
  *
- * Exactly-once is kept, and tightened: the flush and the checkpoint run in
- * one loop turn, so the core commits all of a walk's events and its
- * checkpoint in one journal transaction. A failed walk emits nothing and
- * the next poll re-reads it from the same checkpoint. The cost: a walk's
- * events wait until its last page (bound it with the walk's max_pages), and
- * are held in memory until then.
+ * Exactly-once is kept: the flush and the checkpoint run in one loop turn,
+ * so the core commits a walk's events and its checkpoint in one journal
+ * transaction. A failed walk still emits what it read (oldest first: a
+ * page that keeps failing must not hold back the pages before it) without
+ * moving the checkpoint; the next poll re-reads from the same checkpoint and
+ * the core's dedup (by event id) drops what was already journaled. The
+ * cost: a walk's events wait for its last page (bound it with the walk's
+ * max_pages), and are held in memory until then.
  *
  * Order across sources (two connectors, webhooks) is not guaranteed; the
  * sqlite conversation store compares created_at for that (docs/outputs.md).
