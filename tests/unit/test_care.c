@@ -578,6 +578,28 @@ static void live_metrics_follow_the_timeline(void **state) {
   parley_metrics_free(m);
 }
 
+static void live_metrics_take_an_answer_that_arrived_before_its_message(void **state) {
+  (void)state;
+  parley_metrics_t *m = parley_metrics_new();
+  parley_care_live_t *c = parley_care_live_new(m);
+  assert_non_null(c);
+  /* two sources: the brand's reply (09:10) is committed before the DM it
+   * answers (09:00); a later message (10:00) waits as usual */
+  feed(c, "tw:2", "D1", "twitter", PARLEY_KIND_OUTBOUND, "09:10", NULL);
+  feed(c, "tw:1", "D1", "twitter", PARLEY_KIND_DIRECT_MESSAGE, "09:00", NULL);
+  parley_care_live_refresh(c, ms("09:30"));
+  char *text = parley_metrics_text(m);
+  has_line(text, "parley_open_conversations{platform=\"twitter\"} 0");
+  free(text);
+  feed(c, "tw:3", "D1", "twitter", PARLEY_KIND_DIRECT_MESSAGE, "10:00", NULL);
+  parley_care_live_refresh(c, ms("10:30"));
+  text = parley_metrics_text(m);
+  has_line(text, "parley_open_conversations{platform=\"twitter\"} 1");
+  free(text);
+  parley_care_live_free(c);
+  parley_metrics_free(m);
+}
+
 static void live_tracking_is_bounded(void **state) {
   (void)state;
   parley_metrics_t *m = parley_metrics_new();
@@ -713,6 +735,7 @@ int main(void) {
       cmocka_unit_test(percentiles_interpolate_between_ranks),
       cmocka_unit_test(live_metrics_follow_the_timeline),
       cmocka_unit_test(live_tracking_is_bounded),
+      cmocka_unit_test(live_metrics_take_an_answer_that_arrived_before_its_message),
       cmocka_unit_test(in_order_conversations_open_answer_and_reopen),
       cmocka_unit_test(a_customer_message_older_than_the_answer_does_not_reopen),
       cmocka_unit_test(an_answer_older_than_the_customers_last_message_does_not_answer),
