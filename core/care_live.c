@@ -292,10 +292,22 @@ static void customer_message(parley_care_live_t *c, const parley_event_t *ev) {
 }
 
 static void brand_answer(parley_care_live_t *c, const parley_event_t *ev) {
-  care_conv_t *v = conv_find(c, conv_key(c, ev));
-  if (!v)
-    return; /* brand-initiated, or a conversation not seen: nothing waited */
+  const char *key = conv_key(c, ev);
+  care_conv_t *v = conv_find(c, key);
   int64_t t = parley_event_created_at(ev);
+  if (!v) {
+    /* Brand-initiated, or the answer arrived before the message it answers
+     * (two sources, a webhook and a poll): nothing waited, but remember the
+     * answer so that the late message starts no wait. Its first response is
+     * this one, as in the store (first_response_at). */
+    care_platform_t *p = platform(c, parley_event_platform(ev));
+    if (!p || !(v = conv_add(c, key, p)))
+      return;
+    v->first_pending = 0;
+    v->last_out_ms = t;
+    touch(c, v);
+    return;
+  }
   touch(c, v);
   if (t > v->last_out_ms)
     v->last_out_ms = t;

@@ -83,13 +83,16 @@ static const char *const sqlite_sql[ST_COUNT] = {
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
         " ?18, ?19, ?20, ?21) ON CONFLICT (id) DO NOTHING",
     [ST_CONV_OF] = "SELECT conversation_id FROM messages WHERE id = ?1",
-    [ST_CONV_STATE] = "SELECT status, first_inbound_at IS NOT NULL, status_at FROM conversations"
-                      " WHERE id = ?1",
+    [ST_CONV_STATE] = "SELECT status, first_inbound_at IS NOT NULL, status_at, last_inbound_at,"
+                      " last_outbound_at FROM conversations WHERE id = ?1",
     /* An inbound message (re)opens its conversation. While it stays open the
      * priority is the highest and the SLA the earliest seen; reopening an
      * answered or resolved one starts from this message (?11: the time of
      * the status change, NULL when it stays open; ?12: 1 when it reopens). A
-     * resolved one forgets resolved_at/by: its conversation_events keep them. */
+     * resolved one forgets resolved_at/by: its conversation_events keep them.
+     * ?13: 0 when the message is older than the brand's last answer, so an
+     * answered conversation stays answered, its priority and SLA untouched
+     * (parley_conv_step); else 1. */
     [ST_CONV_IN] =
         "INSERT INTO conversations (id, platform, connector, account, visibility, status,"
         " priority, sentiment, sla_due, first_at, last_at, last_inbound_at, messages_in,"
@@ -97,11 +100,11 @@ static const char *const sqlite_sql[ST_COUNT] = {
         " VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8, ?9, ?9, ?9, 1, ?10, ?9, ?11)"
         " ON CONFLICT (id) DO UPDATE SET"
         " priority = CASE WHEN status = 'open' THEN max(coalesce(priority, 0),"
-        "   coalesce(excluded.priority, 0)) ELSE excluded.priority END,"
+        "   coalesce(excluded.priority, 0)) WHEN ?13 THEN excluded.priority ELSE priority END,"
         " sla_due = CASE WHEN status = 'open' AND sla_due IS NOT NULL"
         "   AND (excluded.sla_due IS NULL OR sla_due < excluded.sla_due) THEN sla_due"
-        "   ELSE excluded.sla_due END,"
-        " status = 'open',"
+        "   WHEN status = 'open' OR ?13 THEN excluded.sla_due ELSE sla_due END,"
+        " status = CASE WHEN ?13 THEN 'open' ELSE status END,"
         " sentiment = coalesce(excluded.sentiment, sentiment),"
         " last_at = max(last_at, excluded.last_at),"
         " last_inbound_at = max(coalesce(last_inbound_at, ''), excluded.last_inbound_at),"
@@ -110,19 +113,21 @@ static const char *const sqlite_sql[ST_COUNT] = {
         "   OR excluded.first_inbound_at < first_inbound_at THEN excluded.first_inbound_at"
         "   ELSE first_inbound_at END,"
         " reopened = reopened + ?12, status_at = coalesce(?11, status_at),"
-        " resolved_at = CASE WHEN status = 'resolved' THEN NULL ELSE resolved_at END,"
-        " resolved_by = CASE WHEN status = 'resolved' THEN NULL ELSE resolved_by END",
+        " resolved_at = CASE WHEN status = 'resolved' AND ?13 THEN NULL ELSE resolved_at END,"
+        " resolved_by = CASE WHEN status = 'resolved' AND ?13 THEN NULL ELSE resolved_by END",
     /* An outbound message (the brand answered) marks it answered; a
-     * resolved conversation stays resolved. ?8: the time of the change. */
+     * resolved conversation stays resolved. ?8: the time of the change.
+     * ?9: 0 when the message is older than the customer's last one, so an
+     * open conversation stays open with its SLA (parley_conv_step); else 1. */
     [ST_CONV_OUT] =
         "INSERT INTO conversations (id, platform, connector, account, visibility, status,"
         " first_at, last_at, last_outbound_at, first_response_at, messages_out,"
         " last_message_id, status_at)"
         " VALUES (?1, ?2, ?3, ?4, ?5, 'answered', ?6, ?6, ?6, ?6, 1, ?7, ?8)"
         " ON CONFLICT (id) DO UPDATE SET"
-        " status = CASE WHEN status = 'resolved' THEN status ELSE 'answered' END,"
+        " status = CASE WHEN status = 'resolved' OR NOT ?9 THEN status ELSE 'answered' END,"
         " status_at = coalesce(?8, status_at),"
-        " sla_due = NULL, last_at = max(last_at, excluded.last_at),"
+        " sla_due = CASE WHEN ?9 THEN NULL ELSE sla_due END, last_at = max(last_at, excluded.last_at),"
         " last_outbound_at = max(coalesce(last_outbound_at, ''), excluded.last_outbound_at),"
         " first_response_at = coalesce(first_response_at, excluded.first_response_at),"
         " messages_out = messages_out + 1, last_message_id = excluded.last_message_id",
@@ -346,6 +351,8 @@ static int conversation_state(sqlite_store_t *s, const char *conv, parley_conv_s
     c->had_inbound = sqlite3_column_int(st, 1);
     if (sqlite3_column_text(st, 2))
       *status_at = strdup((const char *)sqlite3_column_text(st, 2));
+    parley_conv_state_time(c->last_in, (const char *)sqlite3_column_text(st, 3));
+    parley_conv_state_time(c->last_out, (const char *)sqlite3_column_text(st, 4));
   }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
@@ -361,9 +368,10 @@ static int insert_event(sqlite_store_t *s, const char *conv, const char *at, con
   return step_done(st);
 }
 
-/* at: the time of the status change, NULL when the status stays. */
+/* at: the time of the status change, NULL when the status stays. moves: 0
+ * when the message came too late to change the status (parley_conv_step). */
 static int update_conversation(sqlite_store_t *s, const sqlite_msg_t *m, const char *conv,
-                               int outbound, const char *at, int reopen) {
+                               int outbound, const char *at, int reopen, int moves) {
   sqlite3_stmt *st = s->st[outbound ? ST_CONV_OUT : ST_CONV_IN];
   const char *head[] = {conv, m->platform, m->connector, m->account, m->visibility};
   for (int i = 0; i < 5; i++)
@@ -372,6 +380,7 @@ static int update_conversation(sqlite_store_t *s, const sqlite_msg_t *m, const c
     bind_text(st, 6, m->created_at);
     bind_text(st, 7, m->id);
     bind_text(st, 8, at);
+    sqlite3_bind_int(st, 9, moves);
   } else {
     bind_json_number(st, 6, m->priority);
     bind_json_number(st, 7, m->sentiment);
@@ -380,6 +389,7 @@ static int update_conversation(sqlite_store_t *s, const sqlite_msg_t *m, const c
     bind_text(st, 10, m->id);
     bind_text(st, 11, at);
     sqlite3_bind_int(st, 12, reopen);
+    sqlite3_bind_int(st, 13, moves);
   }
   return step_done(st);
 }
@@ -394,11 +404,13 @@ static int move_conversation(sqlite_store_t *s, const sqlite_msg_t *m, const cha
   parley_conv_status_t from;
   char *status_at;
   int rc = conversation_state(s, conv, &c, &status_at);
-  const char *type = rc == 0 ? parley_conv_step(&c, outbound, &from) : NULL;
+  const char *type = rc == 0 ? parley_conv_step(&c, outbound, m->created_at, &from) : NULL;
   const char *at = type ? parley_conv_later(m->created_at, status_at) : NULL;
   int reopen = type && strcmp(type, "reopened") == 0;
+  /* a late message the state machine kept from changing the status */
+  int moves = outbound ? c.status != PARLEY_CONV_OPEN : c.status == PARLEY_CONV_OPEN;
   if (rc == 0)
-    rc = update_conversation(s, m, conv, outbound, at, reopen);
+    rc = update_conversation(s, m, conv, outbound, at, reopen, moves);
   if (rc == 0 && type)
     rc = insert_event(s, conv, at, type, agent, reopen ? parley_conv_status_name(from) : NULL,
                       m->id);

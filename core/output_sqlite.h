@@ -24,16 +24,32 @@ typedef enum {
 parley_conv_status_t parley_conv_status_parse(const char *s);
 const char *parley_conv_status_name(parley_conv_status_t s); /* NULL for NONE */
 
+/* Longest created_at a state keeps (RFC 3339 UTC, as the events carry it). */
+#define PARLEY_CONV_TIME_MAX 48
+
 typedef struct parley_conv_state {
   parley_conv_status_t status;
   int had_inbound; /* a customer message was ever stored (first_inbound_at) */
+  /* The newest created_at of the customer's and the brand's messages so far
+   * (last_inbound_at, last_outbound_at), "" none; parley_conv_step keeps them. */
+  char last_in[PARLEY_CONV_TIME_MAX];
+  char last_out[PARLEY_CONV_TIME_MAX];
 } parley_conv_state_t;
+
+/* Load a stored time into last_in or last_out (NULL or too long: ""). */
+void parley_conv_state_time(char dst[PARLEY_CONV_TIME_MAX], const char *t);
 
 /* The state change one new message makes (the live store and the v1
  * migration share it, so a migrated history reads like a live one): the
  * conversation_events type "opened", "answered" or "reopened", or NULL when
- * the status stays. *from gets the status before. */
-const char *parley_conv_step(parley_conv_state_t *c, int outbound, parley_conv_status_t *from);
+ * the status stays. *from gets the status before. created_at (may be NULL:
+ * then arrival order alone decides) makes it robust to messages arriving out
+ * of order (webhooks, two connectors): a customer message older than the
+ * brand's last answer does not reopen an answered conversation (that answer
+ * came after it), and an answer older than the customer's last message does
+ * not mark an open one answered (that message is still waiting). */
+const char *parley_conv_step(parley_conv_state_t *c, int outbound, const char *created_at,
+                             parley_conv_status_t *from);
 
 /* The later of two ISO-8601 UTC times of the same format (they sort as
  * text); either may be NULL. A message's event is stamped with its

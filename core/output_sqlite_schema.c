@@ -23,21 +23,46 @@ const char *parley_conv_status_name(parley_conv_status_t s) {
   return (unsigned)s <= PARLEY_CONV_RESOLVED ? conv_status_names[s] : NULL;
 }
 
+void parley_conv_state_time(char dst[PARLEY_CONV_TIME_MAX], const char *t) {
+  size_t n = t ? strlen(t) : 0;
+  if (n >= PARLEY_CONV_TIME_MAX)
+    n = 0; /* unknown rather than cut: a cut time compares wrongly */
+  memcpy(dst, t ? t : "", n);
+  dst[n] = '\0';
+}
+
+/* 1 when t is older than the kept time ref (both known). The times are
+ * RFC 3339 UTC in one format, so they sort as text (parley_conv_later). */
+static int older_than(const char *t, const char *ref) {
+  return t && *t && ref[0] && strcmp(t, ref) < 0;
+}
+
+static void keep_newest(char dst[PARLEY_CONV_TIME_MAX], const char *t) {
+  if (t && *t && strlen(t) < PARLEY_CONV_TIME_MAX && strcmp(t, dst) > 0)
+    parley_conv_state_time(dst, t);
+}
+
 /* A customer message opens a conversation the first time, reopens it when
  * the brand had answered or an agent had resolved it; the brand's message
- * answers an open (or new) one and leaves a resolved one resolved. */
-const char *parley_conv_step(parley_conv_state_t *c, int outbound, parley_conv_status_t *from) {
+ * answers an open (or new) one and leaves a resolved one resolved. Order of
+ * arrival is not the order of writing: see output_sqlite.h. */
+const char *parley_conv_step(parley_conv_state_t *c, int outbound, const char *created_at,
+                             parley_conv_status_t *from) {
   parley_conv_status_t was = c->status;
   *from = was;
   if (outbound) {
-    if (was != PARLEY_CONV_NONE && was != PARLEY_CONV_OPEN)
+    int stale = was == PARLEY_CONV_OPEN && older_than(created_at, c->last_in);
+    keep_newest(c->last_out, created_at);
+    if ((was != PARLEY_CONV_NONE && was != PARLEY_CONV_OPEN) || stale)
       return NULL;
     c->status = PARLEY_CONV_ANSWERED;
     return "answered";
   }
   int had = c->had_inbound;
+  int stale = was == PARLEY_CONV_ANSWERED && older_than(created_at, c->last_out);
   c->had_inbound = 1;
-  if (was == PARLEY_CONV_OPEN)
+  keep_newest(c->last_in, created_at);
+  if (was == PARLEY_CONV_OPEN || stale)
     return NULL;
   c->status = PARLEY_CONV_OPEN;
   return was == PARLEY_CONV_RESOLVED || (was == PARLEY_CONV_ANSWERED && had) ? "reopened"
@@ -242,7 +267,7 @@ static int replay_message(replay_t *p, sqlite3_stmt *m) {
   parley_conv_status_t from;
   if (!outbound && (!p->first_in || strcmp(created, p->first_in) < 0))
     set_str(&p->first_in, created);
-  const char *type = parley_conv_step(&p->state, outbound, &from);
+  const char *type = parley_conv_step(&p->state, outbound, created, &from);
   if (!type)
     return SQLITE_OK;
   int reopen = strcmp(type, "reopened") == 0;

@@ -33,9 +33,10 @@ int parley_facebook_backfill_seed(parley_meta_t *m, parley_meta_pass_t *p, const
   return rc;
 }
 
-static void emit_mapped(parley_meta_t *m, int rc, parley_event_t *ev, const parley_error_t *err) {
+static void emit_mapped(parley_meta_t *m, parley_meta_pass_t *p, int rc, parley_event_t *ev,
+                        const parley_error_t *err) {
   if (rc == 0)
-    parley_meta_emit(m, ev);
+    parley_meta_pass_emit(p, ev);
   else
     m->host->log(m->inst, PARLEY_LOG_WARN, "back-fill: %s", err->message);
 }
@@ -60,7 +61,7 @@ static int read_feed(parley_meta_t *m, parley_meta_pass_t *p, parley_meta_task_t
       parley_event_t *ev = NULL;
       parley_error_t err = {0};
       int rc = parley_facebook_map_post(m, t->account, post, tagged, &ev, &err);
-      emit_mapped(m, rc, ev, &err);
+      emit_mapped(m, p, rc, ev, &err);
     }
     if (!tagged && id && strlen(id) < PARLEY_META_ID_MAX) {
       char path[PARLEY_META_ID_MAX + 16];
@@ -88,7 +89,7 @@ static int read_comments(parley_meta_t *m, parley_meta_pass_t *p, parley_meta_ta
     parley_event_t *ev = NULL;
     parley_error_t err = {0};
     int rc = parley_facebook_map_comment(m, t->account, t->node, c, &ev, &err);
-    emit_mapped(m, rc, ev, &err);
+    emit_mapped(m, p, rc, ev, &err);
   }
   return 1;
 }

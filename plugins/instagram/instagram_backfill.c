@@ -41,9 +41,10 @@ static int created(const json_t *item, int64_t *ms) {
   return parley_meta_time(json_object_get(item, "timestamp"), ms);
 }
 
-static void emit_mapped(parley_meta_t *m, int rc, parley_event_t *ev, const parley_error_t *err) {
+static void emit_mapped(parley_meta_t *m, parley_meta_pass_t *p, int rc, parley_event_t *ev,
+                        const parley_error_t *err) {
   if (rc == 0)
-    parley_meta_emit(m, ev);
+    parley_meta_pass_emit(p, ev);
   else
     m->host->log(m->inst, PARLEY_LOG_WARN, "back-fill: %s", err->message);
 }
@@ -79,7 +80,7 @@ static void take_comment(parley_meta_t *m, parley_meta_pass_t *p, parley_meta_ta
   parley_event_t *ev = NULL;
   parley_error_t err = {0};
   int rc = parley_instagram_map_comment(m, t->account, t->node, c, &ev, &err);
-  emit_mapped(m, rc, ev, &err);
+  emit_mapped(m, p, rc, ev, &err);
 }
 
 static int read_comments(parley_meta_t *m, parley_meta_pass_t *p, parley_meta_task_t *t,
@@ -120,7 +121,7 @@ static int read_tags(parley_meta_t *m, parley_meta_pass_t *p, parley_meta_task_t
     parley_event_t *ev = NULL;
     parley_error_t err = {0};
     int rc = parley_instagram_map_tagged(m, t->account, media, &ev, &err);
-    emit_mapped(m, rc, ev, &err);
+    emit_mapped(m, p, rc, ev, &err);
   }
   return 1;
 }

@@ -130,8 +130,18 @@ static void mark_repaired(parley_event_t *ev, size_t n) {
     parley_event_set_repaired(ev, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
 }
 
-void parley_linkedin_emit(parley_linkedin_t *li, parley_event_t *ev) {
+void parley_linkedin_mark(parley_linkedin_t *li, parley_event_t *ev) {
   mark_repaired(ev, li->repaired + parley_sdk_http_repaired(li->http));
+}
+
+void parley_linkedin_emit(parley_linkedin_t *li, parley_event_t *ev) {
+  parley_linkedin_mark(li, ev);
+  parley_linkedin_emit_marked(li, ev);
+}
+
+void parley_linkedin_emit_held(parley_event_t *ev, void *li) { parley_linkedin_emit_marked(li, ev); }
+
+void parley_linkedin_emit_marked(parley_linkedin_t *li, parley_event_t *ev) {
   int rc = li->host->emit(li->inst, ev);
   parley_linkedin_count(li, rc == PARLEY_EINVAL ? "events_refused_total" : "events_emitted_total",
                         1);

@@ -78,8 +78,15 @@ struct parley_linkedin {
 
 /* ---- linkedin.c ------------------------------------------------------- */
 
-/* Hand an event to the core; counts emitted / refused. */
+/* Hand an event to the core; counts emitted / refused. Takes ev. */
 void parley_linkedin_emit(parley_linkedin_t *li, parley_event_t *ev);
+/* emit() in two steps, for an event held before it is emitted (a poll's
+ * order): mark() notes the repairs of the response being read now,
+ * emit_marked() hands it over later. */
+void parley_linkedin_mark(parley_linkedin_t *li, parley_event_t *ev);
+void parley_linkedin_emit_marked(parley_linkedin_t *li, parley_event_t *ev);
+/* The emit function of a parley_sdk_order_t whose data is li. */
+void parley_linkedin_emit_held(parley_event_t *ev, void *li);
 /* Add n to the counter "linkedin_<what>". */
 void parley_linkedin_count(parley_linkedin_t *li, const char *what, uint64_t n);
 /* Poll every source as soon as the limits allow (a new token, a webhook). */

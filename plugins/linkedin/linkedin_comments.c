@@ -10,7 +10,10 @@
  * seen under it, comments and replies alike; it moves only once the post's
  * whole walk is done, and is staged in the same loop turn as the events of
  * the walk's last page, so a crash re-reads rather than skips, and nothing
- * at or below a committed checkpoint is ever emitted again.
+ * at or below a committed checkpoint is ever emitted again. A post's events
+ * are held until its walk is done and emitted oldest first, right before
+ * its checkpoint (parley/sdk/order.h): the walk may read newest first, and a
+ * thread must reach the outputs in its own order.
  *
  * LinkedIn does not document whether comments come oldest or newest first
  * (§5.1). The walk does not rely on either: with more than one page it reads
@@ -27,6 +30,7 @@
 
 #include "linkedin.h"
 #include "parley/sdk/json.h"
+#include "parley/sdk/order.h"
 #include "parley/sdk/paging.h"
 
 #define CK_STARTED "comments.started"
@@ -59,15 +63,23 @@ struct parley_linkedin_comments {
   int incomplete;                         /* a reply listing was refused */
   json_t *queue;                          /* [[comment URN, reply count], ...] */
   json_t *replies_seen;                   /* comment URN -> reply count read */
+  parley_sdk_order_t held;                /* the post's events, emitted oldest first */
 };
 
 static void next_post(parley_linkedin_comments_t *s);
 static void fetch(parley_linkedin_comments_t *s);
 
+/* A failed pass emits what it read of the post all the same (a listing
+ * that keeps failing must not hold back the rest); the checkpoint stays. */
+static void failed(parley_linkedin_comments_t *s, const parley_sdk_error_t *e) {
+  parley_sdk_order_flush(&s->held);
+  parley_sdk_poll_done(s->poll, 0, e);
+}
+
 static void fail(parley_linkedin_comments_t *s, int code, const char *detail) {
   parley_sdk_error_t e;
   parley_sdk_error_transport(&e, code, detail);
-  parley_sdk_poll_done(s->poll, 0, &e);
+  failed(s, &e);
 }
 
 /* ---- posts ---------------------------------------------------------------- */
@@ -164,9 +176,10 @@ static int seen_on_page(const json_t *elements, size_t upto, const char *id) {
 static void take(parley_linkedin_comments_t *s, const json_t *c) {
   parley_event_t *ev = NULL;
   parley_error_t err = {0};
-  if (parley_linkedin_map_comment(s->li, c, &ev, &err) == 0)
-    parley_linkedin_emit(s->li, ev);
-  else {
+  if (parley_linkedin_map_comment(s->li, c, &ev, &err) == 0) {
+    parley_linkedin_mark(s->li, ev); /* this response's repairs */
+    parley_sdk_order_add(&s->held, ev);
+  } else {
     parley_linkedin_count(s->li, "unmapped_total", 1);
     s->li->host->log(s->li->inst, PARLEY_LOG_WARN, "comments: %s", err.message);
   }
@@ -303,15 +316,17 @@ static void on_list(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, voi
   char max[PARLEY_SDK_ID_MAX];
   size_t n;
   (void)c;
-  if (r->status == PARLEY_ECANCELED)
+  if (r->status == PARLEY_ECANCELED) {
+    parley_sdk_order_clear(&s->held); /* stopping: the next start re-reads */
     return;
+  }
   parley_linkedin_outcome(s->li, r, "GET /rest/socialActions/comments");
   if (r->status < 0 && refused_alone(r)) {
     skip_post(s, r);
     return;
   }
   if (r->status < 0) {
-    parley_sdk_poll_done(s->poll, 0, r->error);
+    failed(s, r->error);
     return;
   }
   json_t *elements = parley_sdk_json_array(r->json, "elements", &n);
@@ -325,6 +340,7 @@ static void on_list(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, voi
 
 static void stage_checkpoint(parley_linkedin_comments_t *s) {
   char key[PARLEY_LINKEDIN_URN_MAX + 8];
+  parley_sdk_order_flush(&s->held); /* oldest first, in the checkpoint's loop turn */
   if (s->incomplete || !s->newest[0] || parley_sdk_id_cmp(s->newest, s->cp) <= 0)
     return; /* incomplete: read again next pass rather than skip a reply */
   snprintf(key, sizeof key, "post:%s", s->post);
@@ -359,6 +375,7 @@ static void continue_post(parley_linkedin_comments_t *s) {
 static void next_post(parley_linkedin_comments_t *s) {
   parley_linkedin_t *li = s->li;
   char key[PARLEY_LINKEDIN_URN_MAX + 8];
+  parley_sdk_order_flush(&s->held); /* a skipped post's events so far */
   if (s->post_i >= json_array_size(s->posts)) {
     if (s->first_run)
       li->host->checkpoint_set(li->inst, CK_STARTED, "1");
@@ -391,6 +408,8 @@ int parley_linkedin_comments_new(parley_linkedin_t *li, parley_linkedin_comments
     return parley_error_set(err, PARLEY_ENOMEM, "linkedin: out of memory");
   }
   s->li = li;
+  /* LinkedIn documents no order (§5.1): times alone decide, ties as read */
+  parley_sdk_order_init(&s->held, parley_linkedin_emit_held, li, 0);
   parley_linkedin_poll_config(li, &pc);
   int rc = parley_sdk_poll_new(li->host, li->inst, li->http, "GET /rest/socialActions/comments",
                                &pc, poll_fn, s, &s->poll);
@@ -407,6 +426,7 @@ void parley_linkedin_comments_free(parley_linkedin_comments_t *s) {
     return;
   if (s->poll)
     parley_sdk_poll_free(s->poll);
+  parley_sdk_order_clear(&s->held);
   json_decref(s->posts);
   json_decref(s->queue);
   json_decref(s->replies_seen);

@@ -12,8 +12,9 @@
  * taken, and ends now; every page of it is read (it only holds what is new)
  * and a mention is emitted when it is newer than the checkpoint (later ms,
  * or the same ms and a greater URN), so none is emitted twice. The
- * checkpoint moves once the range is read, staged with the events of its
- * last page. A first run looks back one day and reads one page. */
+ * checkpoint moves once the range is read, staged right after the range's
+ * events, which are held until then and emitted oldest first
+ * (parley/sdk/order.h). A first run looks back one day and reads one page. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 #include "linkedin.h"
 #include "parley/sdk/json.h"
+#include "parley/sdk/order.h"
 
 #define CK_SINCE "mentions.since"
 #define FIRST_LOOKBACK_MS (24LL * 3600 * 1000)
@@ -34,6 +36,7 @@ struct parley_linkedin_mentions {
   char since_urn[PARLEY_LINKEDIN_URN_MAX];
   int64_t best_ms;
   char best_urn[PARLEY_LINKEDIN_URN_MAX];
+  parley_sdk_order_t held; /* the range's events, emitted oldest first */
 };
 
 static void fetch(parley_linkedin_mentions_t *s);
@@ -77,15 +80,23 @@ static void take(parley_linkedin_mentions_t *s, const json_t *n) {
     s->li->host->log(s->li->inst, PARLEY_LOG_WARN, "mentions: %s", err.message);
     return;
   }
-  parley_linkedin_emit(s->li, ev);
+  parley_linkedin_mark(s->li, ev); /* this response's repairs */
+  parley_sdk_order_add(&s->held, ev);
   if (newer(ms, urn, s->best_ms, s->best_urn)) {
     s->best_ms = ms;
     snprintf(s->best_urn, sizeof s->best_urn, "%s", urn);
   }
 }
 
+/* A failed range emits what it read all the same; the checkpoint stays. */
+static void failed(parley_linkedin_mentions_t *s, const parley_sdk_error_t *e) {
+  parley_sdk_order_flush(&s->held);
+  parley_sdk_poll_done(s->poll, 0, e);
+}
+
 static void finish(parley_linkedin_mentions_t *s) {
   char buf[KEY_MAX];
+  parley_sdk_order_flush(&s->held); /* oldest first, before the checkpoint */
   if (newer(s->best_ms, s->best_urn, s->since_ms, s->since_urn) || s->first_run) {
     snprintf(buf, sizeof buf, "%" PRId64 "|%s", s->best_ms, s->best_urn);
     s->li->host->checkpoint_set(s->li->inst, CK_SINCE, buf);
@@ -99,11 +110,13 @@ static void on_page(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, voi
   size_t i, n;
   json_t *note;
   (void)c;
-  if (r->status == PARLEY_ECANCELED)
+  if (r->status == PARLEY_ECANCELED) {
+    parley_sdk_order_clear(&s->held); /* stopping: the next start re-reads */
     return;
+  }
   parley_linkedin_outcome(s->li, r, "GET /rest/organizationalEntityNotifications");
   if (r->status < 0) {
-    parley_sdk_poll_done(s->poll, 0, r->error);
+    failed(s, r->error);
     return;
   }
   json_t *elements = parley_sdk_json_array(r->json, "elements", &n);
@@ -136,7 +149,7 @@ static void fetch(parley_linkedin_mentions_t *s) {
   if (rc) {
     parley_sdk_error_t e;
     parley_sdk_error_transport(&e, rc, "the notifications request could not be sent");
-    parley_sdk_poll_done(s->poll, 0, &e);
+    failed(s, &e);
   }
 }
 
@@ -151,6 +164,8 @@ int parley_linkedin_mentions_new(parley_linkedin_t *li, parley_linkedin_mentions
   if (!s)
     return parley_error_set(err, PARLEY_ENOMEM, "linkedin: out of memory");
   s->li = li;
+  /* the notifications' order is not documented: times alone decide */
+  parley_sdk_order_init(&s->held, parley_linkedin_emit_held, li, 0);
   parley_linkedin_poll_config(li, &pc);
   int rc = parley_sdk_poll_new(li->host, li->inst, li->http,
                                "GET /rest/organizationalEntityNotifications", &pc, poll_fn, s,
@@ -168,5 +183,6 @@ void parley_linkedin_mentions_free(parley_linkedin_mentions_t *s) {
     return;
   if (s->poll)
     parley_sdk_poll_free(s->poll);
+  parley_sdk_order_clear(&s->held);
   free(s);
 }

@@ -149,8 +149,13 @@ void parley_meta_action(void *instance, parley_action_req_t *req);
 
 /* 1 when id is one of the instance's configured accounts. */
 int parley_meta_is_account(const parley_meta_t *m, const char *id);
-/* Hand an event to the core; counts emitted / refused. */
+/* Hand an event to the core; counts emitted / refused. Takes ev. */
 void parley_meta_emit(parley_meta_t *m, parley_event_t *ev);
+/* emit() in two steps, for an event held before it is emitted (the
+ * back-fill's order): mark() notes the repairs of the input being read now,
+ * emit_marked() hands it over later. */
+void parley_meta_mark(parley_meta_t *m, parley_event_t *ev);
+void parley_meta_emit_marked(parley_meta_t *m, parley_event_t *ev);
 /* Add n to the counter "<platform>_<what>" (e.g. "webhook_forged_total"). */
 void parley_meta_count(parley_meta_t *m, const char *what, uint64_t n);
 
@@ -249,6 +254,9 @@ int64_t parley_meta_pass_since(const parley_meta_pass_t *p, const char *account)
 int parley_meta_pass_new(const parley_meta_pass_t *p, const char *account, int64_t ms);
 /* 1 on a first run of the account (only first pages are read). */
 int parley_meta_pass_first(const parley_meta_pass_t *p, const char *account);
+/* Emit a back-fill event (takes ev): held until the pass ends, then emitted
+ * with the pass's others oldest first (parley/sdk/order.h). */
+void parley_meta_pass_emit(parley_meta_pass_t *p, parley_event_t *ev);
 
 /* ---- meta_actions.c ---------------------------------------------------- */
 

@@ -7,9 +7,12 @@
  * down to the account's checkpoint: the wall time at which the previous
  * complete pass began, minus an overlap (meta.h). Every item at or after the
  * checkpoint is emitted; the core drops the ones already journaled (by id,
- * so the webhook and back-fill paths never duplicate). Only when the whole
- * pass succeeded do the checkpoints move, staged after the pass's events so
- * both are committed together; a failed pass leaves them and is retried
+ * so the webhook and back-fill paths never duplicate). The pass holds its
+ * events and emits them when it ends, oldest first (parley/sdk/order.h): the
+ * edges list newest first, and a thread must reach the outputs in its own
+ * order (the customer's message before the Page's answer). Only when the
+ * whole pass succeeded do the checkpoints move, staged right after the
+ * pass's events so both are committed together; a failed pass leaves them and is retried
  * with backoff by the SDK's poll scheduler, which also slows down as Meta's
  * usage headers near 100 % and pauses while the outputs lag.
  *
@@ -22,6 +25,7 @@
 
 #include "meta.h"
 #include "parley/sdk/json.h"
+#include "parley/sdk/order.h"
 #include "parley/sdk/paging.h"
 #include "parley/sdk/query.h"
 
@@ -35,11 +39,13 @@ struct parley_meta_pass {
   int64_t started_ms;       /* wall clock at the start of the pass */
   int64_t *since;           /* per configured account, 0 = first run */
   size_t tasks_done;
+  parley_sdk_order_t held;  /* the pass's events, emitted oldest first when it ends */
 };
 
 static void pass_free(parley_meta_pass_t *p) {
   if (!p)
     return;
+  parley_sdk_order_clear(&p->held); /* a pass freed before it ended: re-read later */
   parley_meta_task_t *t = p->head;
   while (t) {
     parley_meta_task_t *next = t->next;
@@ -168,7 +174,7 @@ static int read_messages(parley_meta_t *m, parley_meta_pass_t *p, parley_meta_ta
     parley_event_t *ev = NULL;
     parley_error_t err = {0};
     if (parley_meta_map_thread_message(m, t->account, msg, &ev, &err) == 0)
-      parley_meta_emit(m, ev);
+      parley_meta_pass_emit(p, ev);
     else
       m->host->log(m->inst, PARLEY_LOG_WARN, "back-fill: %s", err.message);
   }
@@ -186,6 +192,9 @@ static int read_page(parley_meta_t *m, parley_meta_pass_t *p, parley_meta_task_t
 
 static void finish(parley_meta_pass_t *p, const parley_sdk_error_t *e) {
   parley_meta_t *m = p->m;
+  /* A failed pass emits what it read all the same (an edge that keeps
+   * failing must not hold back the others); its checkpoints stay. */
+  parley_sdk_order_flush(&p->held);
   if (!e || e->code == 0) {
     save_checkpoints(p);
     parley_meta_count(m, "backfill_passes_total", 1);
@@ -233,6 +242,8 @@ static void on_page(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, voi
       if (!r->error->is_auth)
         m->host->log(m->inst, PARLEY_LOG_WARN, "back-fill of %s (account %s): HTTP %ld: %s",
                      t->node, t->account, r->http_status, r->error->message);
+    } else {
+      parley_sdk_order_clear(&p->held); /* stopping: the next start re-reads */
     }
     finish(p, r->error);
     return;
@@ -269,6 +280,13 @@ static void run_next(parley_meta_pass_t *p) {
   fetch(p);
 }
 
+static void emit_held(parley_event_t *ev, void *data) { parley_meta_emit_marked(data, ev); }
+
+void parley_meta_pass_emit(parley_meta_pass_t *p, parley_event_t *ev) {
+  parley_meta_mark(p->m, ev); /* the repairs of the response being read now */
+  parley_sdk_order_add(&p->held, ev);
+}
+
 static void poll_fn(parley_sdk_poll_t *poll, void *data) {
   parley_meta_t *m = data;
   parley_sdk_error_t e;
@@ -283,6 +301,8 @@ static void poll_fn(parley_sdk_poll_t *poll, void *data) {
     return;
   }
   p->m = m;
+  /* Graph edges list newest first (comments: reverse_chronological) */
+  parley_sdk_order_init(&p->held, emit_held, m, 1);
   p->started_ms = m->host->wall_ms(m->inst);
   load_checkpoints(p);
   for (size_t i = 0; i < m->cfg->accounts.count; i++) {

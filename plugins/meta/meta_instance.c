@@ -69,8 +69,16 @@ static void mark_repaired(parley_event_t *ev, size_t n) {
     parley_event_set_repaired(ev, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
 }
 
-void parley_meta_emit(parley_meta_t *m, parley_event_t *ev) {
+void parley_meta_mark(parley_meta_t *m, parley_event_t *ev) {
   mark_repaired(ev, m->repaired + parley_sdk_http_repaired(m->http));
+}
+
+void parley_meta_emit(parley_meta_t *m, parley_event_t *ev) {
+  parley_meta_mark(m, ev);
+  parley_meta_emit_marked(m, ev);
+}
+
+void parley_meta_emit_marked(parley_meta_t *m, parley_event_t *ev) {
   int rc = m->host->emit(m->inst, ev);
   parley_meta_count(m, rc == PARLEY_EINVAL ? "events_refused_total" : "events_emitted_total", 1);
 }

@@ -88,8 +88,16 @@ static void mark_repaired(parley_event_t *ev, size_t n) {
     parley_event_set_repaired(ev, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
 }
 
-void parley_tiktok_emit(parley_tiktok_t *t, parley_event_t *ev) {
+void parley_tiktok_mark(parley_tiktok_t *t, parley_event_t *ev) {
   mark_repaired(ev, t->repaired + parley_sdk_http_repaired(t->http));
+}
+
+void parley_tiktok_emit(parley_tiktok_t *t, parley_event_t *ev) {
+  parley_tiktok_mark(t, ev);
+  parley_tiktok_emit_marked(t, ev);
+}
+
+void parley_tiktok_emit_marked(parley_tiktok_t *t, parley_event_t *ev) {
   int rc = t->host->emit(t->inst, ev);
   parley_tiktok_count(t, rc == PARLEY_EINVAL ? "events_refused_total" : "events_emitted_total", 1);
 }

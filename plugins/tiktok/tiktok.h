@@ -86,8 +86,13 @@ struct parley_tiktok {
 
 /* ---- tiktok.c ----------------------------------------------------------- */
 
-/* Hand an event to the core (counts refusals). */
+/* Hand an event to the core (counts refusals). Takes ev. */
 void parley_tiktok_emit(parley_tiktok_t *t, parley_event_t *ev);
+/* emit() in two steps, for an event held before it is emitted (the
+ * back-fill's order): mark() notes the repairs of the response being read
+ * now, emit_marked() hands it over later. */
+void parley_tiktok_mark(parley_tiktok_t *t, parley_event_t *ev);
+void parley_tiktok_emit_marked(parley_tiktok_t *t, parley_event_t *ev);
 /* A checkpoint of any length, malloc'ed (caller frees); NULL when absent
  * or out of memory. */
 char *parley_tiktok_checkpoint_read(parley_tiktok_t *t, const char *key);

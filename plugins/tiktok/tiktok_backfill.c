@@ -12,9 +12,11 @@
  *   3. business/comment/reply/list/ (§4.2) of those, newest first, down to
  *      the checkpoint.
  * Every item newer than the video's checkpoint (tiktok_cursor.c) is mapped
- * and emitted. When a video's walk is complete its checkpoint moves to the
- * newest item taken, staged right after that page's events so both land in
- * the same journal commit; a failure mid-video leaves it where it was and
+ * and held; when a video's walk is complete its events are emitted oldest
+ * first (parley/sdk/order.h: a thread reaches the outputs in its own order,
+ * the customer's comment before the brand's reply) and its checkpoint moves
+ * to the newest item taken, staged right after them so both land in the
+ * same journal commit; a failure mid-video leaves it where it was and
  * the next pass re-reads that video only. A restart therefore neither skips
  * nor re-emits.
  *
@@ -27,6 +29,7 @@
 
 #include "parley/sdk/json.h"
 #include "parley/sdk/paging.h"
+#include "parley/sdk/order.h"
 #include "tiktok.h"
 
 #define TT_SEEN_KEY "videos.seen"
@@ -57,11 +60,13 @@ struct parley_tiktok_pass {
   json_t *threads;              /* [[comment id, replies count], ...] to read */
   int oom;                      /* a take failed: this video's checkpoint stays */
   size_t ri;
+  parley_sdk_order_t held;      /* the video's events, emitted oldest first */
 };
 
 static void pass_free(parley_tiktok_pass_t *p) {
   if (!p)
     return;
+  parley_sdk_order_clear(&p->held); /* a pass freed mid-video: re-read later */
   for (size_t i = 0; i < p->nvideos; i++)
     free(p->videos[i].url);
   free(p->videos);
@@ -75,6 +80,8 @@ static const tt_video_t *video(const parley_tiktok_pass_t *p) { return &p->video
 
 static void finish(parley_tiktok_pass_t *p, const parley_sdk_error_t *e) {
   parley_tiktok_t *t = p->t;
+  /* a failed video's events are emitted all the same; its checkpoint stays */
+  parley_sdk_order_flush(&p->held);
   if (!e || e->code == 0) {
     if (p->first)
       t->host->checkpoint_set(t->inst, TT_SEEN_KEY, "1");
@@ -171,6 +178,7 @@ static void begin_video(parley_tiktok_pass_t *p) {
 static void end_video(parley_tiktok_pass_t *p) {
   char key[PARLEY_TIKTOK_ID_MAX + 8];
   char *now = parley_tiktok_cursor_format(&p->taken), *old = parley_tiktok_cursor_format(&p->since);
+  parley_sdk_order_flush(&p->held); /* oldest first, before the checkpoint */
   if (now && !p->oom && p->taken.ms > 0 && (!old || strcmp(now, old) != 0)) {
     video_key(p, key, sizeof key);
     p->t->host->checkpoint_set(p->t->inst, key, now);
@@ -248,7 +256,8 @@ static void emit_item(parley_tiktok_pass_t *p, const json_t *c, parley_tiktok_le
   parley_event_t *ev = NULL;
   parley_error_t err = {0};
   if (parley_tiktok_map_comment(c, &ctx, &ev, &err) == 0) {
-    parley_tiktok_emit(t, ev);
+    parley_tiktok_mark(t, ev); /* this response's repairs */
+    parley_sdk_order_add(&p->held, ev);
   } else {
     parley_tiktok_count(t, "items_unmapped_total", 1);
     t->host->log(t->inst, PARLEY_LOG_WARN, "back-fill: video %s: item skipped: %s",
@@ -309,6 +318,8 @@ static void on_page(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, voi
   (void)c;
   parley_tiktok_outcome(t, r, "back-fill");
   if (r->status < 0) {
+    if (r->status == PARLEY_ECANCELED)
+      parley_sdk_order_clear(&p->held); /* stopping: the next start re-reads */
     finish(p, r->error);
     return;
   }
@@ -327,6 +338,8 @@ static void on_page(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, voi
   advance(p, r->json, has_more && want_more(p, oldest));
 }
 
+static void emit_held(parley_event_t *ev, void *data) { parley_tiktok_emit_marked(data, ev); }
+
 static void poll_fn(parley_sdk_poll_t *poll, void *data) {
   parley_tiktok_t *t = data;
   char seen[8];
@@ -340,6 +353,8 @@ static void poll_fn(parley_sdk_poll_t *poll, void *data) {
     return;
   }
   p->t = t;
+  /* comment and reply lists are newest first (§4.1, §4.2) */
+  parley_sdk_order_init(&p->held, emit_held, t, 1);
   p->first = t->host->checkpoint_get(t->inst, TT_SEEN_KEY, seen, sizeof seen) <= 0;
   if (json_object_size(t->reply_counts) > TT_REPLY_COUNTS_MAX)
     json_object_clear(t->reply_counts); /* re-read each thread once */

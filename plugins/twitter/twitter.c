@@ -106,9 +106,17 @@ static void mark_repaired(parley_event_t *ev, size_t n) {
     parley_event_set_repaired(ev, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
 }
 
-void parley_twitter_emit(parley_twitter_t *tw, parley_event_t *ev) {
+void parley_twitter_mark(parley_twitter_t *tw, parley_event_t *ev) {
   mark_repaired(ev, tw->repaired + parley_sdk_http_repaired(tw->app) +
                         parley_sdk_http_repaired(tw->user));
+}
+
+void parley_twitter_emit(parley_twitter_t *tw, parley_event_t *ev) {
+  parley_twitter_mark(tw, ev);
+  parley_twitter_emit_marked(tw, ev);
+}
+
+void parley_twitter_emit_marked(parley_twitter_t *tw, parley_event_t *ev) {
   int rc = tw->host->emit(tw->inst, ev);
   tw->host->counter_add(tw->inst, rc == PARLEY_EINVAL ? "twitter_events_refused_total"
                                                       : "twitter_events_emitted_total", 1);

@@ -135,8 +135,13 @@ size_t parley_twitter_match_keywords(const char *query, const char *text, parley
 
 /* ---- twitter.c -------------------------------------------------------- */
 
-/* Hand an event to the core (counts refusals). */
+/* Hand an event to the core (counts refusals). Takes ev. */
 void parley_twitter_emit(parley_twitter_t *tw, parley_event_t *ev);
+/* emit() in two steps, for an event held before it is emitted (a poll's
+ * order): mark() notes the repairs of the response being read now,
+ * emit_marked() hands it over later. */
+void parley_twitter_mark(parley_twitter_t *tw, parley_event_t *ev);
+void parley_twitter_emit_marked(parley_twitter_t *tw, parley_event_t *ev);
 /* The mapping context of this instance for a path (matched may be NULL). */
 void parley_twitter_map_ctx(parley_twitter_t *tw, const char *matched,
                             parley_twitter_map_ctx_t *ctx);

@@ -2,11 +2,14 @@
  *
  * Each poll walks the endpoint newest first with the SDK's checkpoint walk:
  * since_id = the checkpoint (mentions, search; §2, §3), pages followed with
- * the next token until the last, every new item mapped and emitted. Only when
- * the walk is complete does the checkpoint move to the newest id seen, set in
- * the same loop turn as the last page's events so both land in one journal
- * transaction. A failure mid-walk leaves the checkpoint where it was: the
- * next poll re-reads, and the core's dedup drops what was already emitted.
+ * the next token until the last, every new item mapped and held (SDK order).
+ * Only when the walk is complete are the held events emitted, oldest first,
+ * so a conversation reaches the outputs in its own order (the customer's DM
+ * before the brand's reply), and the checkpoint moves to the newest id seen
+ * in the same loop turn: events and checkpoint land in one journal
+ * transaction. A failure mid-walk emits what was read (oldest first) and
+ * leaves the checkpoint where it was: the next poll re-reads, and the
+ * core's dedup drops what was already emitted.
  * Nothing is skipped when more than a page arrived between two polls.
  *
  * DM lists have no since_id (§5a): the walk stops after the page on which an
@@ -17,6 +20,7 @@
 #include <string.h>
 
 #include "parley/sdk/json.h"
+#include "parley/sdk/order.h"
 #include "twitter.h"
 
 struct parley_twitter_source {
@@ -27,6 +31,7 @@ struct parley_twitter_source {
   const char *endpoint;   /* rate-limit key */
   parley_sdk_poll_t *poll;
   parley_sdk_walk_t walk;
+  parley_sdk_order_t held; /* this walk's events, emitted oldest first when it completes */
   int saw_old;            /* DMs: this page reached the checkpoint */
 };
 
@@ -56,13 +61,25 @@ static char *page_url(parley_twitter_source_t *s) {
 
 static void on_page(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, void *data);
 
+/* The walk ended without completing: what it read is emitted all the same
+ * (a page that keeps failing must not hold back the ones before it), the
+ * checkpoint stays, and the next poll reads the same items again. While
+ * stopping nothing more is emitted: the restart re-reads it. */
+static void fail(parley_twitter_source_t *s, const parley_sdk_error_t *e) {
+  if (s->tw->stopping)
+    parley_sdk_order_clear(&s->held);
+  else
+    parley_sdk_order_flush(&s->held);
+  parley_sdk_poll_done(s->poll, 0, e);
+}
+
 static void fetch(parley_twitter_source_t *s) {
   char *url = page_url(s);
   parley_sdk_error_t e;
   parley_sdk_error_init(&e);
   if (!url) {
     parley_sdk_error_transport(&e, PARLEY_ENOMEM, "out of memory building the URL");
-    parley_sdk_poll_done(s->poll, 0, &e);
+    fail(s, &e);
     return;
   }
   parley_sdk_http_call_t call = {.url = url, .endpoint = s->endpoint};
@@ -70,11 +87,11 @@ static void fetch(parley_twitter_source_t *s) {
   free(url);
   if (rc) {
     parley_sdk_error_transport(&e, rc, "the request could not be sent");
-    parley_sdk_poll_done(s->poll, 0, &e);
+    fail(s, &e);
   }
 }
 
-/* Map one item and emit it. */
+/* Map one item and hold its event for the end of the walk. */
 static void take(parley_twitter_source_t *s, const json_t *item, const json_t *includes) {
   parley_twitter_t *tw = s->tw;
   parley_twitter_map_ctx_t ctx;
@@ -84,7 +101,8 @@ static void take(parley_twitter_source_t *s, const json_t *item, const json_t *i
   int rc = s->kind == PARLEY_TWITTER_SRC_DMS ? parley_twitter_map_dm(item, includes, &ctx, &ev, &err)
                                               : parley_twitter_map_tweet(item, includes, &ctx, &ev, &err);
   if (rc == 0) {
-    parley_twitter_emit(tw, ev);
+    parley_twitter_mark(tw, ev); /* this response's repairs, before the next page's */
+    parley_sdk_order_add(&s->held, ev);
   } else if (rc != PARLEY_ENOENT) {
     tw->host->counter_add(tw->inst, "twitter_items_unmapped_total", 1);
     tw->host->log(tw->inst, PARLEY_LOG_WARN, "%s: item skipped: %s", kind_name(s->kind),
@@ -116,6 +134,7 @@ static void finish(parley_twitter_source_t *s) {
   const char *cp = parley_sdk_walk_checkpoint(&s->walk);
   char old[PARLEY_SDK_ID_MAX];
   int have = tw->host->checkpoint_get(tw->inst, s->ckey, old, sizeof old);
+  parley_sdk_order_flush(&s->held); /* oldest first, before the checkpoint */
   if (cp && *cp && (have < 0 || strcmp(old, cp) != 0))
     tw->host->checkpoint_set(tw->inst, s->ckey, cp);
   tw->host->counter_add(tw->inst, "twitter_polls_total", 1);
@@ -126,7 +145,7 @@ static void on_page(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, voi
   parley_twitter_source_t *s = data;
   (void)c;
   if (s->tw->stopping) {
-    parley_sdk_poll_done(s->poll, 0, r->error); /* ignored once stopped */
+    fail(s, r->error); /* drops what was held; done() is ignored once stopped */
     return;
   }
   if (r->status < 0) {
@@ -135,7 +154,7 @@ static void on_page(parley_sdk_http_t *c, const parley_sdk_http_result_t *r, voi
     if (!r->error->is_auth)
       s->tw->host->log(s->tw->inst, PARLEY_LOG_WARN, "%s: %s: HTTP %ld: %s", kind_name(s->kind),
                        r->endpoint, r->http_status, r->error->message);
-    parley_sdk_poll_done(s->poll, 0, r->error);
+    fail(s, r->error);
     return;
   }
   parley_twitter_auth_ok(s->tw, s->kind != PARLEY_TWITTER_SRC_SEARCH);
@@ -156,6 +175,7 @@ static void poll_fn(parley_sdk_poll_t *p, void *data) {
   parley_twitter_t *tw = s->tw;
   char cp[PARLEY_SDK_ID_MAX];
   (void)p;
+  parley_sdk_order_clear(&s->held); /* nothing is held between walks */
   int n = tw->host->checkpoint_get(tw->inst, s->ckey, cp, sizeof cp);
   parley_sdk_walk_begin(&s->walk, n > 0 ? cp : "");
   fetch(s);
@@ -172,6 +192,8 @@ static const char *endpoint_of(parley_twitter_src_kind_t kind) {
   }
 }
 
+static void emit_held(parley_event_t *ev, void *data) { parley_twitter_emit_marked(data, ev); }
+
 int parley_twitter_source_new(parley_twitter_t *tw, parley_twitter_src_kind_t kind,
                               const char *query, parley_twitter_source_t **out,
                               parley_error_t *err) {
@@ -183,6 +205,8 @@ int parley_twitter_source_new(parley_twitter_t *tw, parley_twitter_src_kind_t ki
   }
   s->tw = tw;
   s->kind = kind;
+  /* every twitter list is newest first (§2, §3, §5a) */
+  parley_sdk_order_init(&s->held, emit_held, tw, 1);
   s->endpoint = endpoint_of(kind);
   /* one checkpoint per source; a search is keyed by its query text, so
    * reordering the list keeps each query's since_id */
@@ -212,6 +236,7 @@ void parley_twitter_source_free(parley_twitter_source_t *s) {
     return;
   if (s->poll)
     parley_sdk_poll_free(s->poll);
+  parley_sdk_order_clear(&s->held);
   free(s->query);
   free(s->ckey);
   free(s);

@@ -479,6 +479,101 @@ class FiveStack:
             self.sim.stop()
 
 
+class TwitterStoreStack:
+    """parley-sim (the demo scenario) and parleyd with only the Twitter
+    connector acme-twitter, polling `sources` every second (max_results per
+    page; `twitter_queries` for a "search" source), into the sqlite store
+    `store` at <tmp>/store.db. The simulator starts at construction, so
+    items posted before start() are there for the first poll; parleyd can be
+    stopped and started again (restart()) on the same journal and store."""
+
+    def __init__(self, tmp, sources=("dms",), twitter_queries=(), max_results=100):
+        self.dir = str(tmp)
+        self.sim = SimProcess(DEMO_SCENARIO, ["--rate-window-s", "60"], self.dir)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        queries = ", ".join(json.dumps(q) for q in twitter_queries)
+        config = router_yaml(self.dir, self.port, PLUGIN_DIR) + f"""connectors:
+  - name: acme-twitter
+    plugin: twitter
+    options:
+      base_url: {self.sim.url}/twitter
+      account_id: "2244994945"
+      account_handle: acme
+      bearer_token: ${{TW_BEARER}}
+      user_access_token: ${{TW_USER_TOKEN}}
+      sources: [{", ".join(sources)}]
+      search_queries: [{queries}]
+      max_results: {max_results}
+      poll_floor: 1s
+      poll_interval: 1s
+outputs:
+  - {{name: store, type: sqlite, options: {{path: {self.dir}/store.db}}}}
+routes:
+  - {{outputs: [store]}}
+"""
+        self.parleyd = Parleyd(config, tmpdir=self.dir, env=DEMO_SECRETS)
+
+    def start(self):
+        self.parleyd.start(wait_http=self.base)
+        return self
+
+    def restart(self):
+        assert self.parleyd.stop() == 0, self.parleyd.logs()
+        return self.start()
+
+    def post_item(self, item):
+        """Create an item in the simulator ("at": seconds from its start)."""
+        status, _, body = http("POST", self.sim.url + "/_sim/items", json.dumps(item))
+        assert status < 300, f"/_sim/items {status}: {body!r}"
+        return json.loads(body)
+
+    def event_id(self, sim_item):
+        """The parley event id the connector gives a simulator item."""
+        return "twitter:" + sim_item["id"]
+
+    def stored(self, *event_ids):
+        """{event id: (conversation_id, arrival)} of the stored messages among
+        event_ids; arrival counts up in the order the store received them."""
+        import sqlite3
+        db = sqlite3.connect(f"file:{self.dir}/store.db?mode=ro", uri=True)
+        try:
+            marks = ",".join("?" * len(event_ids))
+            rows = db.execute(f"SELECT id, conversation_id, rowid FROM messages"
+                              f" WHERE id IN ({marks})", event_ids).fetchall()
+        except sqlite3.OperationalError:  # the store is not created yet
+            rows = []
+        finally:
+            db.close()
+        return {i: (c, r) for i, c, r in rows}
+
+    def wait_stored(self, *event_ids, timeout=60):
+        """stored(*event_ids) once all of them are there."""
+        def all_there():
+            s = self.stored(*event_ids)
+            return s if len(s) == len(event_ids) else None
+        return wait_until(all_there, timeout, what=f"{', '.join(event_ids)} in the store")
+
+    def conversation(self, conv_id):
+        """GET /v1/conversations/<id>: the document (asserting a 200)."""
+        import urllib.parse
+        s, _, body = http("GET", f"{self.base}/v1/conversations/"
+                          + urllib.parse.quote(conv_id, safe=""))
+        assert s == 200, body
+        return json.loads(body)
+
+    def inbox(self, query):
+        s, _, body = http("GET", f"{self.base}/v1/inbox?{query}")
+        assert s == 200, body
+        return json.loads(body)
+
+    def stop(self):
+        try:
+            assert self.parleyd.stop() == 0, self.parleyd.logs()
+        finally:
+            self.sim.stop()
+
+
 class NotifySocket:
     """A unix datagram socket in tmp standing in for systemd's NOTIFY_SOCKET:
     pass env() to Parleyd, then wait_for("READY=1") returns each datagram

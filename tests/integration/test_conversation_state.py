@@ -361,6 +361,53 @@ def test_a_v1_store_is_migrated_in_place(tmp):
     assert db.execute("SELECT count(*) FROM conversation_events").fetchone() == before
 
 
+def test_messages_out_of_order_keep_the_status_their_times_give(tmp):
+    """A webhook and a poll, or two connectors, can deliver a conversation's
+    messages in any order: created_at decides what a late one changes."""
+    st = Stack(tmp)
+    # the brand's answer (minute 10) arrives before the message it answers (5)
+    st.post(event(10, "test:L", kind="outbound"))
+    st.post(event(5, "test:L"))
+    db = st.db()
+    c = conversation(db, "test:L")
+    assert c["status"] == "answered" and c["reopened"] == 0, c
+    assert c["first_inbound_at"] == t(5) and c["last_inbound_at"] == t(5)
+    assert c["messages_in"] == 1 and c["messages_out"] == 1
+    assert [e[:4] for e in events(db, "test:L")] == [("answered", None, None, "test:m-10")]
+    # the customer writes again (20); an older answer (15) arriving after it
+    # does not answer that message
+    st.post(event(20, "test:L"))
+    st.post(event(15, "test:L", kind="outbound"))
+    c = conversation(db, "test:L")
+    assert c["status"] == "open" and c["reopened"] == 1, c
+    assert c["last_outbound_at"] == t(15) and c["messages_out"] == 2
+    assert [e[0] for e in events(db, "test:L")] == ["answered", "reopened"]
+    st.stop()
+
+
+def test_a_v1_history_out_of_order_replays_as_the_live_store_takes_it(tmp):
+    db = sqlite3.connect(f"{tmp}/store.db")
+    db.executescript(V1_SCHEMA)
+    # received: the answer (minute 10), then the older message it answers (5)
+    for mid, d, minute in [("m-1", "out", 10), ("m-2", "in", 5)]:
+        db.execute("INSERT INTO messages (id, conversation_id, direction, platform, connector,"
+                   " account, kind, visibility, created_at, received_at, event)"
+                   " VALUES (?, 'test:D', ?, 'test', 'tc1', 'acme', ?, 'public', ?, ?, '{}')",
+                   (f"test:{mid}", d, "mention" if d == "in" else "outbound", t(minute),
+                    t(minute)))
+    db.execute("INSERT INTO conversations (id, platform, connector, account, visibility, status,"
+               " first_at, last_at, messages_in, messages_out) VALUES ('test:D', 'test', 'tc1',"
+               " 'acme', 'public', 'answered', ?, ?, 1, 1)", (t(5), t(10)))
+    db.commit()
+    db.close()
+    st = Stack(tmp)
+    db = st.db()
+    c = conversation(db, "test:D")
+    assert c["status"] == "answered" and c["reopened"] == 0 and c["first_inbound_at"] == t(5)
+    assert [e[:4] for e in events(db, "test:D")] == [("answered", None, None, "test:m-1")]
+    st.stop()
+
+
 def test_a_newer_store_schema_is_refused(tmp):
     db = sqlite3.connect(f"{tmp}/store.db")
     db.execute("PRAGMA user_version = 3")

@@ -578,6 +578,28 @@ static void live_metrics_follow_the_timeline(void **state) {
   parley_metrics_free(m);
 }
 
+static void live_metrics_take_an_answer_that_arrived_before_its_message(void **state) {
+  (void)state;
+  parley_metrics_t *m = parley_metrics_new();
+  parley_care_live_t *c = parley_care_live_new(m);
+  assert_non_null(c);
+  /* two sources: the brand's reply (09:10) is committed before the DM it
+   * answers (09:00); a later message (10:00) waits as usual */
+  feed(c, "tw:2", "D1", "twitter", PARLEY_KIND_OUTBOUND, "09:10", NULL);
+  feed(c, "tw:1", "D1", "twitter", PARLEY_KIND_DIRECT_MESSAGE, "09:00", NULL);
+  parley_care_live_refresh(c, ms("09:30"));
+  char *text = parley_metrics_text(m);
+  has_line(text, "parley_open_conversations{platform=\"twitter\"} 0");
+  free(text);
+  feed(c, "tw:3", "D1", "twitter", PARLEY_KIND_DIRECT_MESSAGE, "10:00", NULL);
+  parley_care_live_refresh(c, ms("10:30"));
+  text = parley_metrics_text(m);
+  has_line(text, "parley_open_conversations{platform=\"twitter\"} 1");
+  free(text);
+  parley_care_live_free(c);
+  parley_metrics_free(m);
+}
+
 static void live_tracking_is_bounded(void **state) {
   (void)state;
   parley_metrics_t *m = parley_metrics_new();
@@ -597,6 +619,107 @@ static void live_tracking_is_bounded(void **state) {
   parley_metrics_free(m);
 }
 
+/* The store's state machine (output_sqlite_schema.c) with messages arriving
+ * out of order: a poll that lists newest first, a webhook and a poll, or two
+ * connectors interleaving. */
+typedef struct step {
+  int out;
+  const char *t;    /* created_at, at() notation */
+  const char *type; /* the change expected, NULL: none */
+  parley_conv_status_t after;
+} step_t;
+
+static void run_steps(const step_t *steps, size_t n) {
+  parley_conv_state_t c = {0};
+  for (size_t i = 0; i < n; i++) {
+    char buf[32];
+    parley_conv_status_t from;
+    const char *type = parley_conv_step(&c, steps[i].out, at(steps[i].t, buf), &from);
+    if (steps[i].type)
+      assert_non_null(type);
+    if (type && !steps[i].type)
+      fail_msg("step %zu: unexpected change %s", i, type);
+    if (type)
+      assert_string_equal(type, steps[i].type);
+    assert_int_equal(c.status, steps[i].after);
+  }
+}
+
+static void in_order_conversations_open_answer_and_reopen(void **state) {
+  (void)state;
+  const step_t s[] = {
+      {0, "09:00", "opened", PARLEY_CONV_OPEN},
+      {0, "09:05", NULL, PARLEY_CONV_OPEN},
+      {1, "09:10", "answered", PARLEY_CONV_ANSWERED},
+      {0, "10:00", "reopened", PARLEY_CONV_OPEN},
+  };
+  run_steps(s, sizeof s / sizeof *s);
+}
+
+static void a_customer_message_older_than_the_answer_does_not_reopen(void **state) {
+  (void)state;
+  /* newest first: the brand's reply, then the DM it answers */
+  const step_t s[] = {
+      {1, "09:10", "answered", PARLEY_CONV_ANSWERED},
+      {0, "09:00", NULL, PARLEY_CONV_ANSWERED},
+      /* a later message does reopen it */
+      {0, "10:00", "reopened", PARLEY_CONV_OPEN},
+  };
+  run_steps(s, sizeof s / sizeof *s);
+}
+
+static void an_answer_older_than_the_customers_last_message_does_not_answer(void **state) {
+  (void)state;
+  /* in 09:00, out 09:10, in 10:00, received newest first */
+  const step_t s[] = {
+      {0, "10:00", "opened", PARLEY_CONV_OPEN},
+      {1, "09:10", NULL, PARLEY_CONV_OPEN},
+      {0, "09:00", NULL, PARLEY_CONV_OPEN},
+      /* the answer to 10:00 */
+      {1, "10:20", "answered", PARLEY_CONV_ANSWERED},
+      /* a late copy of the 09:00 message still does not reopen */
+      {0, "09:00", NULL, PARLEY_CONV_ANSWERED},
+  };
+  run_steps(s, sizeof s / sizeof *s);
+}
+
+static void the_same_instant_and_unknown_times_follow_arrival(void **state) {
+  (void)state;
+  const step_t s[] = {
+      {1, "09:10", "answered", PARLEY_CONV_ANSWERED},
+      {0, "09:10", "opened", PARLEY_CONV_OPEN}, /* not older: the customer wrote again */
+      {1, NULL, "answered", PARLEY_CONV_ANSWERED},
+      {0, NULL, "reopened", PARLEY_CONV_OPEN},
+  };
+  run_steps(s, sizeof s / sizeof *s);
+}
+
+static void a_resolved_conversation_reopens_whatever_the_time(void **state) {
+  (void)state;
+  parley_conv_state_t c = {.status = PARLEY_CONV_RESOLVED, .had_inbound = 1};
+  parley_conv_state_time(c.last_out, "2026-11-23T09:10:00.000Z");
+  parley_conv_status_t from;
+  const char *type = parley_conv_step(&c, 0, "2026-11-23T09:00:00.000Z", &from);
+  assert_non_null(type);
+  assert_string_equal(type, "reopened");
+  assert_int_equal(from, PARLEY_CONV_RESOLVED);
+  assert_int_equal(c.status, PARLEY_CONV_OPEN);
+}
+
+static void a_stored_time_too_long_is_unknown(void **state) {
+  (void)state;
+  char t[PARLEY_CONV_TIME_MAX];
+  char longer[PARLEY_CONV_TIME_MAX + 8];
+  memset(longer, '9', sizeof longer - 1);
+  longer[sizeof longer - 1] = '\0';
+  parley_conv_state_time(t, longer);
+  assert_string_equal(t, "");
+  parley_conv_state_time(t, NULL);
+  assert_string_equal(t, "");
+  parley_conv_state_time(t, "2026-11-23T09:10:00.000Z");
+  assert_string_equal(t, "2026-11-23T09:10:00.000Z");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(period_and_demand),
@@ -612,6 +735,13 @@ int main(void) {
       cmocka_unit_test(percentiles_interpolate_between_ranks),
       cmocka_unit_test(live_metrics_follow_the_timeline),
       cmocka_unit_test(live_tracking_is_bounded),
+      cmocka_unit_test(live_metrics_take_an_answer_that_arrived_before_its_message),
+      cmocka_unit_test(in_order_conversations_open_answer_and_reopen),
+      cmocka_unit_test(a_customer_message_older_than_the_answer_does_not_reopen),
+      cmocka_unit_test(an_answer_older_than_the_customers_last_message_does_not_answer),
+      cmocka_unit_test(the_same_instant_and_unknown_times_follow_arrival),
+      cmocka_unit_test(a_resolved_conversation_reopens_whatever_the_time),
+      cmocka_unit_test(a_stored_time_too_long_is_unknown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,11 +17,16 @@
  *      parley_sdk_walk_begin(&w, saved_checkpoint);   // "" when none
  *      for each page (first page: no cursor, then parley_sdk_walk_cursor(&w)):
  *        for each item, newest first:
- *          if (parley_sdk_walk_item(&w, id) == PARLEY_SDK_WALK_NEW) emit it;
+ *          if (parley_sdk_walk_item(&w, id) == PARLEY_SDK_WALK_NEW) hold it;
  *          else break;                                  // reached the checkpoint
  *        if (!parley_sdk_walk_page(&w, next_token)) break;
+ *      emit what was held, oldest first (parley_sdk_order_flush, order.h);
  *      parley_sdk_walk_checkpoint(&w) -> the new checkpoint, to store with
  *      host->checkpoint_set in the same commit as the emitted events.
+ *
+ *    The walk reads newest first because that is how platforms list; the
+ *    events go out oldest first, the order of a conversation (order.h has
+ *    the guarantee and the failure rules).
  *
  *    The checkpoint only moves once the whole walk is done, so a crash mid-
  *    walk re-fetches (and the core's dedup drops) rather than skipping items.
