@@ -72,7 +72,7 @@ def parse_args():
     a.add_argument("--threads", type=int, default=2)
     a.add_argument("--connections", type=int, default=64)
     a.add_argument("--starts", type=int, default=3, help="start-up measurements per journal")
-    a.add_argument("--rounds", type=int, default=1,
+    a.add_argument("--rounds", type=int, default=3,
                    help="empty/full ingest pairs, alternating (the median ratio is reported)")
     a.add_argument("--pace", type=float, default=0,
                    help="req/s of the paced runs (default: half the full-journal full rate)")
@@ -304,13 +304,23 @@ def start_time(d, tag, cold=False):
     return secs, tries, rss, pd.config, resident
 
 
+def proc_wchar(pid):
+    """Bytes the process passed to write(2) and friends (/proc/<pid>/io)."""
+    with open(f"/proc/{pid}/io") as f:
+        for line in f:
+            if line.startswith("wchar:"):
+                return int(line.split()[1])
+    return 0
+
+
 class Sampler(threading.Thread):
-    """Reads the prune counters and parleyd's CPU time every step seconds."""
+    """Reads the prune counters, parleyd's CPU time and bytes written every
+    step seconds."""
 
     def __init__(self, base, pid, step=0.1):
         super().__init__(daemon=True)
         self.base, self.pid, self.step = base, pid, step
-        self.samples = []  # (monotonic, cpu s, pruned, forgotten)
+        self.samples = []  # (monotonic, cpu s, pruned, forgotten, bytes written)
         self.stop = threading.Event()
 
     def run(self):
@@ -319,29 +329,31 @@ class Sampler(threading.Thread):
                 m = metrics(self.base)
                 self.samples.append((time.monotonic(), bi.proc_cpu(self.pid),
                                      m["parley_journal_pruned_total"],
-                                     m["parley_journal_forgotten_total"]))
+                                     m["parley_journal_forgotten_total"],
+                                     proc_wchar(self.pid)))
             except (OSError, ValueError):
                 pass
             self.stop.wait(self.step)
 
     def latest(self):
-        return self.samples[-1] if self.samples else (time.monotonic(), 0, 0, 0)
+        return self.samples[-1] if self.samples else (time.monotonic(), 0, 0, 0, 0)
 
 
 def phase_cost(samples, col, windows):
-    """Seconds and CPU seconds per million for the samples' column col,
-    over the stretches of samples outside every (t0, t1) of windows (the
-    paced wrk runs), while the column was growing."""
-    secs = cpu = done = 0.0
+    """Seconds, CPU seconds and bytes written per million for the samples'
+    column col, over the stretches of samples outside every (t0, t1) of
+    windows (the paced wrk runs), while the column was growing."""
+    secs = cpu = done = wrote = 0.0
     for a, b in zip(samples, samples[1:]):
         if b[col] <= a[col] or any(a[0] < w1 and b[0] > w0 for w0, w1 in windows):
             continue
         secs += b[0] - a[0]
         cpu += b[1] - a[1]
+        wrote += b[4] - a[4]
         done += b[col] - a[col]
     if not done:
         return None
-    return secs * 1e6 / done, cpu * 1e6 / done, done
+    return secs * 1e6 / done, cpu * 1e6 / done, done, wrote * 1e6 / done
 
 
 def prune_run(src, m, files, pace):
@@ -490,8 +502,9 @@ def main():
         what = "dropping bodies" if phase == "bodies" else "forgetting ids"
         print(f"  pruning, {what}: {n:,} events in {secs:.1f} s with the paced load for "
               f"{ARGS.duration} s of it"
-              + (f"; unloaded {c[0]:.2f} s and {c[1]:.2f} CPU s per million"
-                 f" ({c[2]:,.0f} events measured)" if c else ""))
+              + (f"; unloaded {c[0]:.2f} s, {c[1]:.2f} CPU s and {c[3] / 1e9:.2f} GB written"
+                 f" (write(2) bytes: WAL and checkpoints) per million ({c[2]:,.0f} events"
+                 f" measured)" if c else ""))
         r = pr["loads"][phase]
         print(f"    webhooks meanwhile, paced at {pace:,.0f} req/s: {r['rps']:,.0f} req/s, "
               f"{latency(r)} (without pruning: {latency(paced)})"
