@@ -52,7 +52,7 @@ PAGE = "104000000000001"
 BRAND = "2244994945"  # the X account, @acme
 
 
-def parse_args():
+def parse_args(argv=None):
     a = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     a.add_argument("--parleyd", required=True)
     a.add_argument("--plugins", required=True, help="directory of facebook.so and the others")
@@ -67,19 +67,31 @@ def parse_args():
                    help="facebook (always), twitter: a full-rate pair of X deliveries too")
     a.add_argument("--rounds", type=int, default=1, help="ceiling/parleyd pairs, alternating")
     a.add_argument("--idle", type=float, default=10, help="seconds before the idle RSS reading")
-    return a.parse_args()
+    return a.parse_args(argv)
 
 
-ARGS = parse_args()
-ARGS.platforms = ["facebook"] + [p for p in ARGS.platforms.split(",") if p and p != "facebook"]
-for _k in ("parleyd", "plugins", "sim", "hello", "work"):
-    setattr(ARGS, _k, os.path.realpath(getattr(ARGS, _k)))
-# parley_it reads where the programs are at import
-os.environ.update(PARLEYD=ARGS.parleyd, PARLEY_SIM=ARGS.sim, PARLEY_PLUGIN_DIR=ARGS.plugins,
-                  PARLEY_SOURCE_DIR=SOURCE)
-sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
-from parley_it import FiveStack, Parleyd, free_port, http, router_yaml, wait_until  # noqa: E402
-from test_meta_common import fb_comment_delivery  # noqa: E402
+# The options every function below reads (work, threads, connections,
+# duration, parleyd, plugins, hello, ...): set by setup(), which another
+# benchmark (bench_scale.py) calls with its own namespace.
+ARGS = None
+
+
+def setup(args):
+    """Take args (parse_args()'s namespace, or one with the same names) as
+    the options, and import the integration fixtures, which read where the
+    programs are from the environment at import."""
+    global ARGS, FiveStack, Parleyd, free_port, http, router_yaml, wait_until, fb_comment_delivery
+    ARGS = args
+    ARGS.platforms = ["facebook"] + [p for p in ARGS.platforms.split(",")
+                                     if p and p != "facebook"]
+    for k in ("parleyd", "plugins", "sim", "hello", "work"):
+        setattr(ARGS, k, os.path.realpath(getattr(ARGS, k)))
+    os.environ.update(PARLEYD=ARGS.parleyd, PARLEY_SIM=ARGS.sim, PARLEY_PLUGIN_DIR=ARGS.plugins,
+                      PARLEY_SOURCE_DIR=SOURCE)
+    sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
+    from parley_it import FiveStack, Parleyd, free_port, http, router_yaml, wait_until
+    from test_meta_common import fb_comment_delivery
+    return ARGS
 
 
 # ---- inputs ----
@@ -145,12 +157,15 @@ def connector_yaml(platform):
 PLATFORMS = {"facebook": ("fb", fb_delivery), "twitter": ("tw", tw_delivery)}
 
 
-def deliveries_file(platform, n):
-    path = os.path.join(ARGS.work, f"deliveries-{platform}-{n}.tsv")
+def deliveries_file(platform, n, first=0):
+    """The file of deliveries first .. first + n - 1 (bench_ingest.lua's
+    input), made once in the work directory."""
+    tag = f"-from{first}" if first else ""
+    path = os.path.join(ARGS.work, f"deliveries-{platform}-{n}{tag}.tsv")
     make = PLATFORMS[platform][1]
     if not os.path.exists(path):
         with open(path + ".part", "w") as f:
-            for i in range(n):
+            for i in range(first, first + n):
                 f.write("\t".join(make(i)) + "\n")
         os.rename(path + ".part", path)
     return path
@@ -290,8 +305,9 @@ def ceiling(file, instance="fb"):
         p.wait()
 
 
-def parleyd_config(d, port, platform):
-    return router_yaml(d, port, plugin_dir=ARGS.plugins, extra="  log_level: warn\n") + f"""
+def parleyd_config(d, port, platform, router_extra=""):
+    return router_yaml(d, port, plugin_dir=ARGS.plugins,
+                       extra="  log_level: warn\n" + router_extra) + f"""
 connectors:
 {connector_yaml(platform)}outputs:
   - name: file
@@ -302,21 +318,28 @@ routes:
 """
 
 
-def fresh_dir(name):
+def fresh_dir(name, keep_journal=False):
+    """The run directory name under the work dir, emptied of the last run's
+    journal (unless keep_journal: a benchmark put one there), ndjson and log."""
     d = os.path.join(ARGS.work, name)
     os.makedirs(d, exist_ok=True)
     for f in os.listdir(d):
-        if f.startswith(("parley.journal", "events.ndjson", "parleyd.log")):
+        if f.startswith(("events.ndjson", "parleyd.log")) or (
+                f.startswith("parley.journal") and not keep_journal):
             os.unlink(os.path.join(d, f))
     return d
 
 
-def ingest(name, file, rate=None, platform="facebook"):
+def ingest(name, file, rate=None, platform="facebook", keep_journal=False, router_extra="",
+           after_seq=0):
+    """One wrk run against a parleyd in the run directory name; then the
+    events of the run (seq > after_seq: a kept journal's own are not
+    counted) in its journal and ndjson."""
     instance = PLATFORMS[platform][0]
-    d = fresh_dir(name)
+    d = fresh_dir(name, keep_journal)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    pd = Parleyd(parleyd_config(d, port, platform), tmpdir=d).start(base)
+    pd = Parleyd(parleyd_config(d, port, platform, router_extra), tmpdir=d).start(base)
     try:
         r = timed_wrk(pd.proc.pid, f"{base}/hooks/{instance}", file, "once", rate)
         r["cmd"] = f"{ARGS.parleyd} --config {pd.config} & {r['cmd']}"
@@ -333,13 +356,15 @@ def ingest(name, file, rate=None, platform="facebook"):
     journal = os.path.join(d, "parley.journal")
     db = sqlite3.connect(journal)
     r["events"], r["distinct"] = db.execute(
-        "SELECT count(*), count(DISTINCT id) FROM events WHERE instance = ?", (instance,)).fetchone()
+        "SELECT count(*), count(DISTINCT id) FROM events WHERE instance = ? AND seq > ?",
+        (instance, after_seq)).fetchone()
     db.close()
     with open(os.path.join(d, "events.ndjson")) as f:
         r["ndjson"] = sum(1 for _ in f)
     r["config"] = pd.config
     r["count_cmd"] = (f"sqlite3 {journal} \"SELECT count(DISTINCT id) FROM events "
-                      f"WHERE instance = '{instance}'\"")
+                      f"WHERE instance = '{instance}'"
+                      + (f" AND seq > {after_seq}" if after_seq else "") + "\"")
     return r
 
 
@@ -447,4 +472,5 @@ def main():
 
 
 if __name__ == "__main__":
+    setup(parse_args())
     sys.exit(main())
