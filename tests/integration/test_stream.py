@@ -198,7 +198,7 @@ def test_a_resume_point_that_is_not_a_seq_is_a_400_naming_it(stack, headers, pat
     assert streams(stack.base, "events") == 0
 
 
-def testconn_parleyd(tmp_path, count, extra_router=""):
+def start_testconn_parleyd(tmp_path, count, extra_router=""):
     """parleyd whose test connector emits count events at start into an
     ndjson output; returns it and its base URL once all are delivered."""
     from parley_it import Parleyd, free_port, router_yaml
@@ -223,7 +223,7 @@ routes:
 
 def test_more_missed_than_a_replay_holds_is_named_in_a_gap_message(tmp_path):
     # 5 200 events: more than the 5 000 a resuming client is replayed
-    d, base = testconn_parleyd(tmp_path, 5200)
+    d, base = start_testconn_parleyd(tmp_path, 5200)
     try:
         s = SseStream(base, "/v1/events?after=10")
         assert s.next() == {"retry": 3000}
@@ -238,7 +238,7 @@ def test_more_missed_than_a_replay_holds_is_named_in_a_gap_message(tmp_path):
 
 
 def test_events_whose_bodies_were_pruned_are_named_in_a_gap_message(tmp_path):
-    d, base = testconn_parleyd(tmp_path, 20, "  retention: 1s\n")
+    d, base = start_testconn_parleyd(tmp_path, 20, "  retention: 1s\n")
     try:
         wait_until(lambda: metric_value(http("GET", base + "/metrics")[2].decode(),
                                         "parley_journal_pruned_total") == 20,
