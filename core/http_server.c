@@ -47,7 +47,10 @@
 /* At close, connections still open this long after their read side was shut
  * (a client that does not read its response) are shut both ways. */
 #define PARLEY_HTTPD_CLOSE_GRACE_MS 2000
-#define PARLEY_HTTPD_BACKLOG 128
+/* A burst of webhook connections (or a loaded loop) must not overflow the
+ * accept queue: an overflow drops the client's handshake and it retries
+ * after 1 s, 2 s, ... The kernel caps this at net.core.somaxconn. */
+#define PARLEY_HTTPD_BACKLOG 1024
 #define PARLEY_HTTPD_DEFAULT_MAX_BODY ((size_t)1 << 20) /* when max_body is 0 */
 #define PARLEY_HTTPD_DEFAULT_HEADER_TIMEOUT_MS 10000
 #define PARLEY_HTTPD_DEFAULT_BODY_TIMEOUT_MS 30000
